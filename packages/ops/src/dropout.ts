@@ -1,0 +1,27 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { assertProbability, assertTensor } from './guards.js';
+import { Module } from './module.js';
+import { dropoutMask } from './rng.js';
+
+/** Zeroes each element with probability p in training mode and scales the rest by 1/(1-p); identity in eval. */
+export class Dropout extends Module {
+  readonly p: number;
+
+  constructor(p = 0.5) {
+    super();
+    this.p = assertProbability(p, 'Dropout(p)');
+  }
+
+  /** x: any shape -> same shape (a new tensor) */
+  forward(x: tf.Tensor): tf.Tensor {
+    this.assertAlive();
+    assertTensor(x, 'Dropout.forward(x)');
+    return dropout(x, this.p, this.training);
+  }
+}
+
+/** Functional dropout with rnnkit's seeded generator. */
+export function dropout(x: tf.Tensor, p: number, training: boolean): tf.Tensor {
+  if (!training || p === 0) return tf.clone(x);
+  return tf.tidy(() => tf.mul(x, dropoutMask(x.shape, p)));
+}

@@ -1,0 +1,157 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { DisposedError, NumericsError, ShapeError } from './errors.js';
+
+/** "[2,10,300]" */
+export function fmtShape(shape: readonly number[]): string {
+  return `[${shape.join(',')}]`;
+}
+
+/** "a string", "a number (3.5)", "an array" ...: how a wrong value is shown in messages. */
+export function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (value === undefined) return 'undefined';
+  if (value instanceof tf.Tensor)
+    return `a ${value.dtype} tensor of shape ${fmtShape(value.shape)}`;
+  if (Array.isArray(value)) return `an array of length ${value.length}`;
+  if (typeof value === 'number') return `${value}`;
+  if (typeof value === 'string') return `"${value}"`;
+  return `a ${typeof value}`;
+}
+
+/** Throws unless `x` is a live tfjs tensor. */
+export function assertTensor(x: unknown, arg: string): asserts x is tf.Tensor {
+  if (!(x instanceof tf.Tensor)) {
+    throw new TypeError(`${arg}: expected a tf.Tensor, got ${describeValue(x)}`);
+  }
+  if (x.isDisposed) {
+    throw new DisposedError(`${arg}: the tensor (shape ${fmtShape(x.shape)}) was already disposed`);
+  }
+}
+
+/** Throws ShapeError unless x has one of `ranks`; `layout` describes what is expected, e.g. "[B,T,I] or [T,I]". */
+export function assertRank(
+  x: unknown,
+  arg: string,
+  ranks: number[],
+  layout: string,
+): asserts x is tf.Tensor {
+  assertTensor(x, arg);
+  if (!ranks.includes(x.rank)) {
+    throw new ShapeError(
+      `${arg}: expected rank ${ranks.join(' or ')} (${layout}), got rank ${x.rank} with shape ${fmtShape(x.shape)}`,
+    );
+  }
+}
+
+/** Throws ShapeError unless x.shape matches `expected` exactly (`null` = any size). */
+export function assertShape(
+  x: unknown,
+  arg: string,
+  expected: ReadonlyArray<number | null>,
+): asserts x is tf.Tensor {
+  assertTensor(x, arg);
+  const ok = x.rank === expected.length && expected.every((e, i) => e === null || e === x.shape[i]);
+  if (!ok) {
+    const want = `[${expected.map((e) => (e === null ? '*' : e)).join(',')}]`;
+    throw new ShapeError(`${arg}: expected shape ${want}, got ${fmtShape(x.shape)}`);
+  }
+}
+
+/** Throws unless x has a float dtype. */
+export function assertFloat(x: tf.Tensor, arg: string): void {
+  if (x.dtype !== 'float32') {
+    throw new TypeError(
+      `${arg}: expected a float32 tensor, got a ${x.dtype} tensor of shape ${fmtShape(x.shape)}`,
+    );
+  }
+}
+
+/** Throws RangeError unless value is an integer >= min (default 1). */
+export function assertInt(value: unknown, arg: string, min = 1): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
+    const what = min === 1 ? 'a positive integer' : `an integer >= ${min}`;
+    throw new RangeError(`${arg}: expected ${what}, got ${describeValue(value)}`);
+  }
+  return value;
+}
+
+/** Throws RangeError unless 0 <= value < 1. */
+export function assertProbability(value: unknown, arg: string): number {
+  if (typeof value !== 'number' || !(value >= 0 && value < 1)) {
+    throw new RangeError(`${arg}: expected a probability in [0, 1), got ${describeValue(value)}`);
+  }
+  return value;
+}
+
+/** Throws TypeError unless value is one of `choices`. */
+export function assertOneOf<T extends string>(
+  value: unknown,
+  arg: string,
+  choices: readonly T[],
+): T {
+  if (typeof value !== 'string' || !choices.includes(value as T)) {
+    throw new TypeError(
+      `${arg}: expected one of ${choices.map((c) => `'${c}'`).join(', ')}, got ${describeValue(value)}`,
+    );
+  }
+  return value as T;
+}
+
+/** Throws TypeError unless value is a boolean. */
+export function assertBool(value: unknown, arg: string): boolean {
+  if (typeof value !== 'boolean') {
+    throw new TypeError(`${arg}: expected true or false, got ${describeValue(value)}`);
+  }
+  return value;
+}
+
+function toCamel(name: string): string {
+  return name.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+}
+
+/**
+ * Rejects option names that `where` does not know (a typo like `batch_first` must not be ignored),
+ * suggesting the camelCase name when there is one.
+ */
+export function checkOptions(opts: unknown, where: string, known: readonly string[]): void {
+  if (opts === undefined) return;
+  if (opts === null || typeof opts !== 'object' || Array.isArray(opts)) {
+    throw new TypeError(`${where}: expected an options object, got ${describeValue(opts)}`);
+  }
+  for (const key of Object.keys(opts)) {
+    if (known.includes(key)) continue;
+    const camel = toCamel(key);
+    const hint = known.includes(camel) ? ` (did you mean "${camel}"?)` : '';
+    throw new TypeError(
+      `${where}: unknown option "${key}"${hint}; expected one of ${known.map((k) => `"${k}"`).join(', ')}`,
+    );
+  }
+}
+
+let checkNumerics = false;
+
+/** Turns on a debug mode in which every forward checks its inputs, parameters and outputs for NaN/Infinity. */
+export function setCheckNumerics(on: boolean): void {
+  checkNumerics = assertBool(on, 'setCheckNumerics(on)');
+}
+
+/** True while `setCheckNumerics(true)` is on. */
+export function numericsChecked(): boolean {
+  return checkNumerics;
+}
+
+/** In check-numerics mode, throws NumericsError naming the first tensor that holds NaN or Infinity. */
+export function assertFinite(tensors: Array<[string, tf.Tensor]>): void {
+  if (!checkNumerics) return;
+  for (const [name, t] of tensors) {
+    if (t.dtype !== 'float32') continue;
+    const data = t.dataSync() as Float32Array;
+    for (let i = 0; i < data.length; i++) {
+      if (!Number.isFinite(data[i])) {
+        throw new NumericsError(
+          `${name}: expected finite values, got ${data[i]} at flat index ${i} of a tensor of shape ${fmtShape(t.shape)}`,
+        );
+      }
+    }
+  }
+}

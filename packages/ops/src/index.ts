@@ -1,0 +1,46 @@
+export {
+  BACKENDS,
+  type BackendName,
+  type BackendOptions,
+  getBackend,
+  setBackend,
+} from './backend.js';
+export { clipGradNorm, globalNorm } from './clip.js';
+export { Dropout, dropout } from './dropout.js';
+export { checkIds, Embedding, type EmbeddingOptions, embeddingLookup } from './embedding.js';
+export {
+  BackendError,
+  DisposedError,
+  NumericsError,
+  SafetensorsError,
+  ShapeError,
+  StateDictError,
+} from './errors.js';
+export { ensureGradients } from './gradients.js';
+export {
+  assertBool,
+  assertFinite,
+  assertFloat,
+  assertInt,
+  assertOneOf,
+  assertProbability,
+  assertRank,
+  assertShape,
+  assertTensor,
+  checkOptions,
+  describeValue,
+  fmtShape,
+  numericsChecked,
+  setCheckNumerics,
+} from './guards.js';
+export { Linear, type LinearOptions, linear } from './linear.js';
+export { crossEntropy, mseLoss } from './loss.js';
+export {
+  type LoadStateDictOptions,
+  type LoadStateDictResult,
+  Module,
+  type StateDict,
+} from './module.js';
+export { dropoutMask, manualSeed, normal, uniform } from './rng.js';
+export { loadSafetensors, safetensorsMetadata, saveSafetensors } from './safetensors.js';
+export { type TrainStepOptions, trainStep } from './train.js';

@@ -1,0 +1,64 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { ShapeError } from './errors.js';
+import {
+  assertBool,
+  assertFinite,
+  assertFloat,
+  assertInt,
+  assertTensor,
+  checkOptions,
+  fmtShape,
+} from './guards.js';
+import { Module } from './module.js';
+import { uniform } from './rng.js';
+
+export interface LinearOptions {
+  bias?: boolean;
+}
+
+/** y = x W^T + b, as torch.nn.Linear. Keys: weight [out, in], bias [out]. */
+export class Linear extends Module {
+  readonly inFeatures: number;
+  readonly outFeatures: number;
+  readonly weight: tf.Variable;
+  readonly bias: tf.Variable | null;
+
+  constructor(inFeatures: number, outFeatures: number, opts: LinearOptions = {}) {
+    super();
+    checkOptions(opts, 'Linear', ['bias']);
+    this.inFeatures = assertInt(inFeatures, 'Linear(inFeatures)');
+    this.outFeatures = assertInt(outFeatures, 'Linear(outFeatures)');
+    const bound = 1 / Math.sqrt(inFeatures);
+    this.weight = this.registerParameter(
+      'weight',
+      uniform([outFeatures, inFeatures], -bound, bound),
+    );
+    this.bias = assertBool(opts.bias ?? true, 'Linear({ bias })')
+      ? this.registerParameter('bias', uniform([outFeatures], -bound, bound))
+      : null;
+  }
+
+  /** x: [..., in] -> [..., out] */
+  forward(x: tf.Tensor): tf.Tensor {
+    this.assertAlive();
+    assertTensor(x, 'Linear.forward(x)');
+    assertFloat(x, 'Linear.forward(x)');
+    const last = x.shape[x.rank - 1];
+    if (x.rank === 0 || last !== this.inFeatures) {
+      throw new ShapeError(
+        `Linear.forward(x): expected shape [..., ${this.inFeatures}] (last dim = inFeatures), got ${fmtShape(x.shape)}`,
+      );
+    }
+    assertFinite([['Linear.forward(x)', x], ...this.namedParameters()]);
+    return tf.tidy(() => linear(x, this.weight, this.bias));
+  }
+}
+
+/** x: [..., in], weight [out, in], bias [out] | null -> [..., out]; no checks (internal hot path). */
+export function linear(x: tf.Tensor, weight: tf.Tensor, bias: tf.Tensor | null): tf.Tensor {
+  const inF = weight.shape[1] as number;
+  const x2 = x.rank === 2 ? x : tf.reshape(x, [-1, inF]);
+  let y: tf.Tensor = tf.matMul(x2 as tf.Tensor2D, weight as tf.Tensor2D, false, true);
+  if (bias) y = tf.add(y, bias);
+  return x.rank === 2 ? y : tf.reshape(y, [...x.shape.slice(0, -1), weight.shape[0] as number]);
+}

@@ -1,0 +1,321 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { SafetensorsError } from './errors.js';
+import { describeValue, fmtShape } from './guards.js';
+
+/**
+ * The safetensors format: 8-byte little-endian header length N, N bytes of JSON
+ * ({ name: { dtype, shape, data_offsets: [begin, end] }, __metadata__?: { string: string } }),
+ * then the raw little-endian data, offsets relative to its start.
+ */
+
+const MAX_HEADER = 100_000_000; // the reference implementation's limit
+
+const DTYPE_BYTES = { F32: 4, F16: 2, BF16: 2, F64: 8, I32: 4, I64: 8 } as const;
+type Dtype = keyof typeof DTYPE_BYTES;
+
+interface Entry {
+  name: string;
+  dtype: Dtype;
+  shape: number[];
+  begin: number;
+  end: number;
+}
+
+interface Parsed {
+  entries: Entry[];
+  metadata: Record<string, string>;
+  dataStart: number;
+}
+
+function fail(msg: string): never {
+  throw new SafetensorsError(`loadSafetensors: ${msg}`);
+}
+
+function parse(bytes: Uint8Array): Parsed {
+  if (!(bytes instanceof Uint8Array)) {
+    throw new TypeError(
+      `loadSafetensors(bytes): expected a Uint8Array, got ${describeValue(bytes)}`,
+    );
+  }
+  if (bytes.length < 8)
+    fail(`file too short: expected at least 8 bytes (header length), got ${bytes.length}`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const n = view.getBigUint64(0, true);
+  if (n > BigInt(bytes.length - 8)) {
+    fail(`header length ${n} is larger than the ${bytes.length - 8} bytes after the length field`);
+  }
+  if (n > BigInt(MAX_HEADER)) fail(`header length ${n} exceeds the limit of ${MAX_HEADER} bytes`);
+  const headerLen = Number(n);
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + headerLen));
+  } catch {
+    fail('header is not valid UTF-8');
+  }
+  let header: unknown;
+  try {
+    header = JSON.parse(text);
+  } catch (e) {
+    fail(`header is not valid JSON (${(e as Error).message})`);
+  }
+  if (header === null || typeof header !== 'object' || Array.isArray(header)) {
+    fail(
+      `header must be a JSON object, got ${Array.isArray(header) ? 'an array' : describeValue(header)}`,
+    );
+  }
+  const dup = duplicateTopLevelKey(text);
+  if (dup !== null) fail(`header has the key "${dup}" twice`);
+
+  const dataStart = 8 + headerLen;
+  const dataLen = bytes.length - dataStart;
+  const metadata: Record<string, string> = {};
+  const entries: Entry[] = [];
+  for (const [name, info] of Object.entries(header as Record<string, unknown>)) {
+    if (name === '__metadata__') {
+      if (info === null || typeof info !== 'object' || Array.isArray(info))
+        fail('__metadata__ must be an object of strings');
+      for (const [k, v] of Object.entries(info as Record<string, unknown>)) {
+        if (typeof v !== 'string')
+          fail(`__metadata__["${k}"] must be a string, got ${describeValue(v)}`);
+        Object.defineProperty(metadata, k, {
+          value: v,
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
+      }
+      continue;
+    }
+    entries.push(parseEntry(name, info, dataLen));
+  }
+  // Tensors must tile the data buffer exactly: no overlap, no hole, nothing past the end.
+  const sorted = [...entries].sort((a, b) => a.begin - b.begin || a.end - b.end);
+  let pos = 0;
+  for (const e of sorted) {
+    if (e.begin < pos)
+      fail(
+        `tensor "${e.name}" data_offsets [${e.begin}, ${e.end}] overlap the previous tensor (ends at ${pos})`,
+      );
+    if (e.begin > pos)
+      fail(`tensor "${e.name}" starts at ${e.begin}, leaving a hole after byte ${pos} of the data`);
+    pos = e.end;
+  }
+  if (pos !== dataLen) fail(`tensors cover ${pos} bytes of data but the file has ${dataLen}`);
+  return { entries, metadata, dataStart };
+}
+
+function parseEntry(name: string, info: unknown, dataLen: number): Entry {
+  if (info === null || typeof info !== 'object' || Array.isArray(info)) {
+    fail(
+      `tensor "${name}": expected an object { dtype, shape, data_offsets }, got ${describeValue(info)}`,
+    );
+  }
+  const { dtype, shape, data_offsets: offsets } = info as Record<string, unknown>;
+  if (typeof dtype !== 'string' || !(dtype in DTYPE_BYTES)) {
+    fail(
+      `tensor "${name}": unsupported dtype ${describeValue(dtype)}; expected one of ${Object.keys(DTYPE_BYTES).join(', ')}`,
+    );
+  }
+  if (!Array.isArray(shape) || shape.some((d) => !Number.isSafeInteger(d) || d < 0)) {
+    fail(
+      `tensor "${name}": shape must be an array of non-negative integers, got ${JSON.stringify(shape)}`,
+    );
+  }
+  let numel = 1;
+  for (const d of shape as number[]) {
+    numel *= d;
+    if (numel > dataLen) {
+      // also catches products that overflow: no tensor can hold more elements than the file has bytes
+      fail(
+        `tensor "${name}": shape ${fmtShape(shape as number[])} needs more bytes than the file's ${dataLen} bytes of data`,
+      );
+    }
+  }
+  if (
+    !Array.isArray(offsets) ||
+    offsets.length !== 2 ||
+    offsets.some((o) => !Number.isSafeInteger(o) || o < 0) ||
+    offsets[0] > offsets[1]
+  ) {
+    fail(
+      `tensor "${name}": data_offsets must be [begin, end] with 0 <= begin <= end, got ${JSON.stringify(offsets)}`,
+    );
+  }
+  const [begin, end] = offsets as number[];
+  if (end > dataLen)
+    fail(`tensor "${name}": data_offsets [${begin}, ${end}] run past the ${dataLen} bytes of data`);
+  const want = numel * DTYPE_BYTES[dtype as Dtype];
+  if (end - begin !== want) {
+    fail(
+      `tensor "${name}": shape ${fmtShape(shape as number[])} of ${dtype} needs ${want} bytes, but data_offsets [${begin}, ${end}] hold ${end - begin}`,
+    );
+  }
+  return { name, dtype: dtype as Dtype, shape: shape as number[], begin, end };
+}
+
+/** The first key that appears twice at the top level of a JSON object text (JSON.parse keeps only the last). */
+function duplicateTopLevelKey(text: string): string | null {
+  const seen = new Set<string>();
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '"') {
+      let j = i + 1;
+      while (text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
+      if (depth === 1) {
+        let k = j + 1;
+        while (k < text.length && /\s/.test(text[k])) k++;
+        if (text[k] === ':') {
+          const key = JSON.parse(text.slice(i, j + 1)) as string;
+          if (seen.has(key)) return key;
+          seen.add(key);
+        }
+      }
+      i = j;
+    } else if (c === '{' || c === '[') depth++;
+    else if (c === '}' || c === ']') depth--;
+  }
+  return null;
+}
+
+function halfToFloat(h: number): number {
+  const s = h & 0x8000 ? -1 : 1;
+  const e = (h >> 10) & 0x1f;
+  const f = h & 0x3ff;
+  if (e === 0) return s * f * 2 ** -24;
+  if (e === 31) return f ? Number.NaN : s * Number.POSITIVE_INFINITY;
+  return s * (1 + f / 1024) * 2 ** (e - 15);
+}
+
+const bf16Bits = new Uint32Array(1);
+const bf16Value = new Float32Array(bf16Bits.buffer);
+
+function decode(bytes: Uint8Array, e: Entry, start: number): tf.Tensor {
+  const numel = e.shape.reduce((a, b) => a * b, 1);
+  const view = new DataView(bytes.buffer, bytes.byteOffset + start + e.begin, e.end - e.begin);
+  if (e.dtype === 'I32' || e.dtype === 'I64') {
+    const out = new Int32Array(numel);
+    for (let i = 0; i < numel; i++) {
+      if (e.dtype === 'I32') {
+        out[i] = view.getInt32(i * 4, true);
+      } else {
+        const v = view.getBigInt64(i * 8, true);
+        if (v > 2147483647n || v < -2147483648n) {
+          fail(`tensor "${e.name}": I64 value ${v} at flat index ${i} does not fit in int32`);
+        }
+        out[i] = Number(v);
+      }
+    }
+    return tf.tensor(out, e.shape, 'int32');
+  }
+  const out = new Float32Array(numel);
+  for (let i = 0; i < numel; i++) {
+    switch (e.dtype) {
+      case 'F32':
+        out[i] = view.getFloat32(i * 4, true);
+        break;
+      case 'F64':
+        out[i] = view.getFloat64(i * 8, true);
+        break;
+      case 'F16':
+        out[i] = halfToFloat(view.getUint16(i * 2, true));
+        break;
+      case 'BF16':
+        bf16Bits[0] = view.getUint16(i * 2, true) << 16;
+        out[i] = bf16Value[0];
+        break;
+    }
+  }
+  return tf.tensor(out, e.shape, 'float32');
+}
+
+/**
+ * Reads a safetensors file. F32, F16, BF16 and F64 become float32 tensors; I32 and I64 become int32
+ * (an I64 value outside int32 is an error). Malformed files throw SafetensorsError; nothing is allocated
+ * before the whole header has been checked against the file's size.
+ */
+export function loadSafetensors(bytes: Uint8Array): Record<string, tf.Tensor> {
+  const { entries, dataStart } = parse(bytes);
+  const out: Array<[string, tf.Tensor]> = [];
+  try {
+    for (const e of entries) out.push([e.name, decode(bytes, e, dataStart)]);
+  } catch (err) {
+    tf.dispose(out.map(([, t]) => t));
+    throw err;
+  }
+  return Object.fromEntries(out);
+}
+
+/** The `__metadata__` object of a safetensors file (string to string), checked like loadSafetensors. */
+export function safetensorsMetadata(bytes: Uint8Array): Record<string, string> {
+  return parse(bytes).metadata;
+}
+
+/** Writes float32 tensors as F32 and int32 tensors as I32, with optional `__metadata__`. */
+export function saveSafetensors(
+  tensors: Record<string, tf.Tensor>,
+  metadata?: Record<string, string>,
+): Uint8Array {
+  if (tensors === null || typeof tensors !== 'object') {
+    throw new TypeError(
+      `saveSafetensors(tensors): expected an object of tensors, got ${describeValue(tensors)}`,
+    );
+  }
+  const header: Record<string, unknown> = {};
+  if (metadata !== undefined) {
+    for (const [k, v] of Object.entries(metadata)) {
+      if (typeof v !== 'string')
+        throw new TypeError(
+          `saveSafetensors(metadata): "${k}" must be a string, got ${describeValue(v)}`,
+        );
+    }
+    header.__metadata__ = metadata;
+  }
+  const parts: Uint8Array[] = [];
+  let offset = 0;
+  for (const [name, t] of Object.entries(tensors)) {
+    if (name === '__metadata__')
+      throw new TypeError(
+        'saveSafetensors(tensors): "__metadata__" is reserved; pass metadata separately',
+      );
+    if (!(t instanceof tf.Tensor) || t.isDisposed) {
+      throw new TypeError(
+        `saveSafetensors(tensors): "${name}" must be a live tf.Tensor, got ${describeValue(t)}`,
+      );
+    }
+    if (t.dtype !== 'float32' && t.dtype !== 'int32') {
+      throw new TypeError(
+        `saveSafetensors(tensors): "${name}" must be float32 or int32, got ${t.dtype}`,
+      );
+    }
+    const data = t.dataSync() as Float32Array | Int32Array;
+    const raw = new Uint8Array(data.length * 4);
+    const view = new DataView(raw.buffer);
+    for (let i = 0; i < data.length; i++) {
+      if (t.dtype === 'float32') view.setFloat32(i * 4, data[i], true);
+      else view.setInt32(i * 4, data[i], true);
+    }
+    Object.defineProperty(header, name, {
+      value: {
+        dtype: t.dtype === 'float32' ? 'F32' : 'I32',
+        shape: t.shape,
+        data_offsets: [offset, offset + raw.length],
+      },
+      enumerable: true,
+    });
+    parts.push(raw);
+    offset += raw.length;
+  }
+  let json = JSON.stringify(header);
+  json += ' '.repeat((8 - ((new TextEncoder().encode(json).length + 8) % 8)) % 8);
+  const headerBytes = new TextEncoder().encode(json);
+  const out = new Uint8Array(8 + headerBytes.length + offset);
+  new DataView(out.buffer).setBigUint64(0, BigInt(headerBytes.length), true);
+  out.set(headerBytes, 8);
+  let pos = 8 + headerBytes.length;
+  for (const p of parts) {
+    out.set(p, pos);
+    pos += p.length;
+  }
+  return out;
+}
