@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ShapeError } from './errors.js';
+import { DisposedError, ShapeError } from './errors.js';
 import { assertInt, checkOptions, describeValue, fmtShape } from './guards.js';
 import { Module } from './module.js';
 import { normal } from './rng.js';
@@ -54,7 +54,7 @@ export class Embedding extends Module {
 export function checkIds(ids: unknown, numEmbeddings: number, arg: string): tf.Tensor {
   let t: tf.Tensor;
   if (ids instanceof tf.Tensor) {
-    if (ids.isDisposed) throw new TypeError(`${arg}: the tensor was already disposed`);
+    if (ids.isDisposed) throw new DisposedError(`${arg}: the tensor was already disposed`);
     if (ids.dtype !== 'int32') {
       throw new TypeError(
         `${arg}: expected an int32 tensor of token ids, got a ${ids.dtype} tensor of shape ${fmtShape(ids.shape)}`,
@@ -99,24 +99,33 @@ export function embeddingLookup(
   paddingIdx: number | null,
 ): tf.Tensor {
   const flat = tf.reshape(ids, [-1]);
-  const rows =
-    paddingIdx === null ? tf.gather(weight, flat) : gatherSkippingPad(weight, flat, paddingIdx);
+  const rows = gatherSkippingPad(weight, flat, paddingIdx);
   return tf.reshape(rows, [...ids.shape, weight.shape[1] as number]);
 }
 
-function gatherSkippingPad(weight: tf.Tensor, ids: tf.Tensor, paddingIdx: number): tf.Tensor {
+/**
+ * gather(weight, ids) whose weight gradient is a scatter-add (ScatterNd sums duplicate ids): the wasm
+ * backend has no UnsortedSegmentSum kernel, which tfjs's own Gather gradient needs.
+ */
+function gatherSkippingPad(
+  weight: tf.Tensor,
+  ids: tf.Tensor,
+  paddingIdx: number | null,
+): tf.Tensor {
   const f = tf.customGrad(((w: tf.Tensor, i: tf.Tensor, save: tf.GradSaveFunc) => {
     save([i]);
     return {
       value: tf.gather(w, i),
       gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
         const [idx] = saved;
-        const keep = tf.expandDims(tf.cast(tf.notEqual(idx, paddingIdx), 'float32'), 1);
-        const dw = tf.unsortedSegmentSum(
-          tf.mul(dy as tf.Tensor, keep),
-          idx as tf.Tensor1D,
-          w.shape[0],
-        );
+        const rows =
+          paddingIdx === null
+            ? (dy as tf.Tensor)
+            : tf.mul(
+                dy as tf.Tensor,
+                tf.expandDims(tf.cast(tf.notEqual(idx, paddingIdx), 'float32'), 1),
+              );
+        const dw = tf.scatterND(tf.expandDims(idx, 1), rows, w.shape);
         return [dw, tf.zerosLike(idx)];
       },
     };

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ShapeError } from './errors.js';
-import { assertFloat, assertTensor, fmtShape } from './guards.js';
+import { assertFloat, assertTensor, checkOptions, describeValue, fmtShape } from './guards.js';
 
 /**
  * Mean cross-entropy of class logits, as torch.nn.functional.cross_entropy.
@@ -12,6 +12,7 @@ export function crossEntropy(
   targets: tf.Tensor,
   opts: { ignoreIndex?: number } = {},
 ): tf.Scalar {
+  checkOptions(opts, 'crossEntropy', ['ignoreIndex']);
   assertTensor(logits, 'crossEntropy(logits)');
   assertFloat(logits, 'crossEntropy(logits)');
   assertTensor(targets, 'crossEntropy(targets)');
@@ -27,6 +28,11 @@ export function crossEntropy(
   }
   const numClasses = logits.shape[logits.rank - 1];
   const ignore = opts.ignoreIndex ?? -100;
+  if (!Number.isInteger(ignore)) {
+    throw new TypeError(
+      `crossEntropy({ ignoreIndex }): expected an integer, got ${describeValue(ignore)}`,
+    );
+  }
   const ids = targets.dataSync();
   for (let i = 0; i < ids.length; i++) {
     if (ids[i] !== ignore && (ids[i] < 0 || ids[i] >= numClasses)) {
@@ -51,6 +57,8 @@ export function crossEntropy(
 export function mseLoss(pred: tf.Tensor, target: tf.Tensor): tf.Scalar {
   assertTensor(pred, 'mseLoss(pred)');
   assertTensor(target, 'mseLoss(target)');
+  assertFloat(pred, 'mseLoss(pred)');
+  assertFloat(target, 'mseLoss(target)');
   if (!tf.util.arraysEqual(pred.shape, target.shape)) {
     throw new ShapeError(
       `mseLoss: expected pred and target of the same shape, got pred ${fmtShape(pred.shape)} and target ${fmtShape(target.shape)}`,
