@@ -1,0 +1,88 @@
+// The app that tooling/scripts/pack-smoke.mjs copies into an empty npm project (as smoke.mjs) and
+// runs with plain `node`: everything is imported from the installed tarballs, nothing from the
+// workspace. Usage there: node smoke.mjs '["@rnnkit/cell", "@rnnkit/ops", ...]'
+import assert from 'node:assert/strict';
+import { getBackend, Linear, manualSeed, mseLoss, setBackend, trainStep } from '@rnnkit/ops';
+import * as tf from '@tensorflow/tfjs-core';
+
+// Every package loads from its tarball.
+const names = JSON.parse(process.argv[2] ?? '[]');
+const loaded = [];
+for (const name of names) {
+  let mod;
+  try {
+    mod = await import(name);
+  } catch (e) {
+    throw new Error(`${name} does not load from its tarball: ${e.message}`);
+  }
+  loaded.push(`${name} (${Object.keys(mod).length} exports)`);
+}
+console.log(`loaded: ${loaded.join(', ')}`);
+
+const results = {};
+for (const backend of ['cpu', 'wasm']) {
+  const at = `[${backend}]`;
+  await setBackend(backend);
+  assert.equal(getBackend(), backend, `${at} getBackend() after setBackend`);
+  assert.equal(tf.getBackend(), backend, `${at} tf.getBackend() after setBackend`);
+
+  manualSeed(0);
+  const model = new Linear(4, 3);
+  const x = tf.tensor2d([
+    [1, 2, 3, 4],
+    [-1, 0.5, 0, 2],
+    [0.25, -2, 1, -0.5],
+  ]);
+  const y = tf.tensor2d([
+    [1, 0, -1],
+    [0.5, 0.5, 0.5],
+    [-1, 2, 0],
+  ]);
+
+  // Forward pass.
+  const out = model.forward(x);
+  assert.deepEqual(out.shape, [3, 3], `${at} Linear(4, 3).forward([3, 4]) shape`);
+  const outValues = Array.from(out.dataSync());
+  assert.ok(outValues.every(Number.isFinite), `${at} forward output is finite: ${outValues}`);
+  out.dispose();
+
+  // One gradient step (tfjs-core's Node bundle registers no gradients: @rnnkit/ops must).
+  const optimizer = tf.train.sgd(0.1);
+  const before = model.parameters().map((p) => Array.from(p.dataSync()));
+  const lossNow = () => tf.tidy(() => mseLoss(model.forward(x), y).dataSync()[0]);
+  const loss0 = lossNow();
+  const tensorsBefore = tf.memory().numTensors;
+  const step = trainStep(model, () => mseLoss(model.forward(x), y), optimizer);
+  const leaked = tf.memory().numTensors - tensorsBefore;
+  const loss1 = lossNow();
+  const after = model.parameters().map((p) => Array.from(p.dataSync()));
+
+  assert.ok(Number.isFinite(step.loss), `${at} trainStep loss is finite: ${step.loss}`);
+  assert.ok(
+    Math.abs(step.loss - loss0) < 1e-5,
+    `${at} trainStep returns the loss before the step: ${step.loss} vs ${loss0}`,
+  );
+  assert.ok(step.gradNorm > 0, `${at} gradNorm is positive: ${step.gradNorm}`);
+  assert.ok(loss1 < loss0, `${at} loss decreases after one step: ${loss0} -> ${loss1}`);
+  assert.ok(
+    before.every((b, i) => b.some((v, j) => v !== after[i][j])),
+    `${at} every parameter changes after one step`,
+  );
+  assert.equal(leaked, 0, `${at} trainStep leaves no tensors behind (it left ${leaked})`);
+
+  results[backend] = { outValues, loss1 };
+  console.log(
+    `${at} forward [3,4] -> [3,3]; loss ${loss0.toFixed(6)} -> ${loss1.toFixed(6)} after one SGD step (grad norm ${step.gradNorm.toFixed(4)})`,
+  );
+  tf.dispose([x, y]);
+  model.dispose();
+  optimizer.dispose();
+}
+
+// Same seed, same numbers on both backends.
+const diff = Math.max(
+  ...results.cpu.outValues.map((v, i) => Math.abs(v - results.wasm.outValues[i])),
+  Math.abs(results.cpu.loss1 - results.wasm.loss1),
+);
+assert.ok(diff < 1e-5, `cpu and wasm differ by ${diff}`);
+console.log(`cpu vs wasm: largest difference ${diff.toExponential(2)}`);
