@@ -4,3 +4,21 @@ export declare const FIXTURES: string;
 export declare function listFixtures(group: string): string[];
 export declare function readFixture(group: string, name: string): Uint8Array;
 export declare function compare(actual: Tensor, expected: Tensor): { abs: number; rel: number };
+
+export interface Adapter {
+  build(config: any): any;
+  run(module: any, inputs: Record<string, Tensor>, config: any): Record<string, Tensor>;
+}
+export declare function adapters(classes: Record<string, any>): Record<string, Adapter>;
+export interface FixtureResult {
+  forward: number;
+  forwardAt: string;
+  grad: number;
+  gradAt: string;
+  outputs: Record<string, number[]>;
+}
+export declare function runFixture(
+  tensors: Record<string, Tensor>,
+  config: any,
+  adapter: Adapter,
+): FixtureResult;

@@ -1,0 +1,154 @@
+import {
+  assertBool,
+  assertFinite,
+  assertFloat,
+  assertInt,
+  assertOneOf,
+  assertRank,
+  assertShape,
+  checkOptions,
+  fmtShape,
+  Module,
+  ShapeError,
+} from '@rnnkit/ops';
+import * as tf from '@tensorflow/tfjs-core';
+import { cellStep, type State } from './step.js';
+import { type CellMode, createRecurrentWeights, type RecurrentWeights } from './weights.js';
+
+export interface CellOptions {
+  inputSize: number;
+  hiddenSize: number;
+  bias?: boolean;
+}
+
+export interface RNNCellOptions extends CellOptions {
+  nonlinearity?: 'tanh' | 'relu';
+}
+
+/**
+ * Shared by RNNCell, LSTMCell and GRUCell: PyTorch keys weight_ih, weight_hh, bias_ih, bias_hh;
+ * batched [B, I] or unbatched [I] input; a missing state means zeros.
+ */
+abstract class RecurrentCell extends Module {
+  readonly inputSize: number;
+  readonly hiddenSize: number;
+  readonly bias: boolean;
+  protected readonly w: RecurrentWeights;
+
+  constructor(name: string, mode: CellMode, opts: CellOptions, extra: string[] = []) {
+    super();
+    checkOptions(opts, name, ['inputSize', 'hiddenSize', 'bias', ...extra]);
+    this.inputSize = assertInt(opts?.inputSize, `${name}({ inputSize })`);
+    this.hiddenSize = assertInt(opts.hiddenSize, `${name}({ hiddenSize })`);
+    this.bias = assertBool(opts.bias ?? true, `${name}({ bias })`);
+    this.w = createRecurrentWeights(
+      (n, v) => this.registerParameter(n, v),
+      '',
+      mode,
+      this.inputSize,
+      this.hiddenSize,
+      this.bias,
+    );
+  }
+
+  /** Checks x ([B, I] or [I]) and a state tensor ([B, H] or [H], or absent); returns B or null if unbatched. */
+  protected checkInput(
+    x: tf.Tensor,
+    states: Array<[string, tf.Tensor | undefined]>,
+  ): number | null {
+    const name = this.constructor.name;
+    assertRank(x, `${name}.forward(x)`, [1, 2], '[B, I] or unbatched [I]');
+    assertFloat(x, `${name}.forward(x)`);
+    if (x.shape[x.rank - 1] !== this.inputSize) {
+      throw new ShapeError(
+        `${name}.forward(x): expected last dim inputSize = ${this.inputSize}, got shape ${fmtShape(x.shape)}`,
+      );
+    }
+    const batch = x.rank === 2 ? x.shape[0] : null;
+    for (const [arg, s] of states) {
+      if (s === undefined) continue;
+      assertShape(
+        s,
+        `${name}.forward(${arg})`,
+        batch === null ? [this.hiddenSize] : [batch, this.hiddenSize],
+      );
+    }
+    assertFinite([[`${name}.forward(x)`, x], ...this.namedParameters()]);
+    return batch;
+  }
+
+  /** Runs one step on [B, I] (unbatched input is lifted to B = 1 and squeezed back). */
+  protected step(x: tf.Tensor, state: Partial<State>, batch: number | null): State {
+    return tf.tidy((): State => {
+      const lift = (t: tf.Tensor) => (batch === null ? tf.expandDims(t, 0) : t);
+      const B = batch ?? 1;
+      const zeros = () => tf.zeros([B, this.hiddenSize]);
+      const x2 = lift(x);
+      let xp: tf.Tensor = tf.matMul(x2 as tf.Tensor2D, this.w.wih as tf.Tensor2D, false, true);
+      if (this.w.bih) xp = tf.add(xp, this.w.bih);
+      const init: State = { h: state.h ? lift(state.h) : zeros() };
+      if (this.w.mode === 'lstm') init.c = state.c ? lift(state.c) : zeros();
+      const out = cellStep(this.w, xp, init);
+      const drop = (t: tf.Tensor) => (batch === null ? tf.squeeze(t, [0]) : t);
+      return { h: drop(out.h), ...(out.c ? { c: drop(out.c) } : {}) };
+    });
+  }
+}
+
+/** torch.nn.RNNCell: h' = tanh|relu(x W_ih^T + b_ih + h W_hh^T + b_hh). */
+export class RNNCell extends RecurrentCell {
+  readonly nonlinearity: 'tanh' | 'relu';
+
+  constructor(opts: RNNCellOptions) {
+    const nl = assertOneOf(opts?.nonlinearity ?? 'tanh', 'RNNCell({ nonlinearity })', [
+      'tanh',
+      'relu',
+    ] as const);
+    super('RNNCell', nl === 'tanh' ? 'rnn_tanh' : 'rnn_relu', opts, ['nonlinearity']);
+    this.nonlinearity = nl;
+  }
+
+  /** x: [B, I] | [I], h: [B, H] | [H] (zeros if absent) -> h' of h's shape */
+  forward(x: tf.Tensor, h?: tf.Tensor): tf.Tensor {
+    this.assertAlive();
+    const batch = this.checkInput(x, [['h', h]]);
+    return this.step(x, { h }, batch).h;
+  }
+}
+
+/** torch.nn.LSTMCell, gates i, f, g, o. */
+export class LSTMCell extends RecurrentCell {
+  constructor(opts: CellOptions) {
+    super('LSTMCell', 'lstm', opts);
+  }
+
+  /** x: [B, I] | [I], state [h, c] each [B, H] | [H] (zeros if absent) -> [h', c'] */
+  forward(x: tf.Tensor, state?: [tf.Tensor, tf.Tensor]): [tf.Tensor, tf.Tensor] {
+    this.assertAlive();
+    if (state !== undefined && (!Array.isArray(state) || state.length !== 2)) {
+      throw new TypeError(
+        `LSTMCell.forward(state): expected [h, c], got ${Array.isArray(state) ? `an array of length ${state.length}` : typeof state}`,
+      );
+    }
+    const batch = this.checkInput(x, [
+      ['state[0]', state?.[0]],
+      ['state[1]', state?.[1]],
+    ]);
+    const out = this.step(x, { h: state?.[0], c: state?.[1] }, batch);
+    return [out.h, out.c!];
+  }
+}
+
+/** torch.nn.GRUCell, gates r, z, n. */
+export class GRUCell extends RecurrentCell {
+  constructor(opts: CellOptions) {
+    super('GRUCell', 'gru', opts);
+  }
+
+  /** x: [B, I] | [I], h: [B, H] | [H] (zeros if absent) -> h' */
+  forward(x: tf.Tensor, h?: tf.Tensor): tf.Tensor {
+    this.assertAlive();
+    const batch = this.checkInput(x, [['h', h]]);
+    return this.step(x, { h }, batch).h;
+  }
+}

@@ -1,0 +1,157 @@
+import {
+  assertFinite,
+  assertFloat,
+  assertInt,
+  assertOneOf,
+  assertRank,
+  assertShape,
+  checkOptions,
+  fmtShape,
+  Linear,
+  linear,
+  Module,
+  ShapeError,
+  uniform,
+} from '@rnnkit/ops';
+import * as tf from '@tensorflow/tfjs-core';
+import { runSequence } from './sequence.js';
+import type { RecurrentWeights } from './weights.js';
+
+export type Activation = 'relu' | 'tanh';
+
+export interface ConcatRNNCellOptions {
+  inputSize: number;
+  hiddenSize: number;
+  activation?: Activation;
+}
+
+/**
+ * The tutorial's recurrence: h' = act(Linear(cat([x, h]))). Keys weight [H, I+H], bias [H]:
+ * exactly a torch.nn.Linear(I + H, H), so inside ElmanRNN they load as `linear1.*`.
+ */
+export class ConcatRNNCell extends Module {
+  readonly inputSize: number;
+  readonly hiddenSize: number;
+  readonly activation: Activation;
+  readonly weight: tf.Variable;
+  readonly bias: tf.Variable;
+
+  constructor(opts: ConcatRNNCellOptions) {
+    super();
+    checkOptions(opts, 'ConcatRNNCell', ['inputSize', 'hiddenSize', 'activation']);
+    this.inputSize = assertInt(opts?.inputSize, 'ConcatRNNCell({ inputSize })');
+    this.hiddenSize = assertInt(opts.hiddenSize, 'ConcatRNNCell({ hiddenSize })');
+    this.activation = assertOneOf(opts.activation ?? 'relu', 'ConcatRNNCell({ activation })', [
+      'relu',
+      'tanh',
+    ] as const);
+    const bound = 1 / Math.sqrt(this.inputSize + this.hiddenSize);
+    this.weight = this.registerParameter(
+      'weight',
+      uniform([this.hiddenSize, this.inputSize + this.hiddenSize], -bound, bound),
+    );
+    this.bias = this.registerParameter('bias', uniform([this.hiddenSize], -bound, bound));
+  }
+
+  /** x: [B, I], h: [B, H] (zeros if absent) -> [B, H] */
+  forward(x: tf.Tensor, h?: tf.Tensor): tf.Tensor {
+    this.assertAlive();
+    assertRank(x, 'ConcatRNNCell.forward(x)', [2], '[B, I]');
+    assertShape(x, 'ConcatRNNCell.forward(x)', [null, this.inputSize]);
+    assertFloat(x, 'ConcatRNNCell.forward(x)');
+    if (h !== undefined) assertShape(h, 'ConcatRNNCell.forward(h)', [x.shape[0], this.hiddenSize]);
+    assertFinite([['ConcatRNNCell.forward(x)', x], ...this.namedParameters()]);
+    return tf.tidy(() => {
+      const hh = h ?? tf.zeros([x.shape[0], this.hiddenSize]);
+      const pre = linear(tf.concat([x, hh], 1), this.weight, this.bias);
+      return this.activation === 'relu' ? tf.relu(pre) : tf.tanh(pre);
+    });
+  }
+
+  /** The same recurrence split as weight = [W_x | W_h], so a sequence's inputs are projected in one matMul. */
+  recurrentWeights(): RecurrentWeights {
+    const [wx, wh] = tf.split(this.weight, [this.inputSize, this.hiddenSize], 1);
+    return {
+      mode: this.activation === 'relu' ? 'rnn_relu' : 'rnn_tanh',
+      hiddenSize: this.hiddenSize,
+      wih: wx,
+      whh: wh,
+      bih: this.bias,
+      bhh: null,
+      whr: null,
+    };
+  }
+}
+
+export interface ElmanRNNOptions {
+  inputDim: number;
+  hiddenSize: number;
+  outputDim: number;
+  activation?: Activation;
+}
+
+export interface ElmanRNNOutput {
+  /** [B, T, H] */
+  hiddenStates: tf.Tensor;
+  /** [B, H], the last hidden state */
+  h: tf.Tensor;
+  /** [B, T, outputDim] */
+  predictions: tf.Tensor;
+}
+
+/**
+ * The tutorial's MyRNN: linear1 = Linear(E + H, H) on cat([x_t, h]) then ReLU, over every step,
+ * and linear2 = Linear(H, outputDim) on every hidden state. Keys linear1.*, linear2.*: the
+ * tutorial's state_dict loads as is.
+ */
+export class ElmanRNN extends Module {
+  readonly linear1: ConcatRNNCell;
+  readonly linear2: Linear;
+
+  constructor(opts: ElmanRNNOptions) {
+    super();
+    checkOptions(opts, 'ElmanRNN', ['inputDim', 'hiddenSize', 'outputDim', 'activation']);
+    const inputDim = assertInt(opts?.inputDim, 'ElmanRNN({ inputDim })');
+    const hiddenSize = assertInt(opts.hiddenSize, 'ElmanRNN({ hiddenSize })');
+    const outputDim = assertInt(opts.outputDim, 'ElmanRNN({ outputDim })');
+    this.linear1 = this.registerModule(
+      'linear1',
+      new ConcatRNNCell({ inputSize: inputDim, hiddenSize, activation: opts.activation ?? 'relu' }),
+    );
+    this.linear2 = this.registerModule('linear2', new Linear(hiddenSize, outputDim));
+  }
+
+  /** xt: [B, T, E], h0: [B, H] (zeros if absent) -> { hiddenStates [B,T,H], h [B,H], predictions [B,T,out] } */
+  forward(xt: tf.Tensor, h0?: tf.Tensor): ElmanRNNOutput {
+    this.assertAlive();
+    const { inputSize, hiddenSize } = this.linear1;
+    assertRank(xt, 'ElmanRNN.forward(xt)', [3], '[B, T, E]');
+    assertFloat(xt, 'ElmanRNN.forward(xt)');
+    const [B, T, E] = xt.shape;
+    if (E !== inputSize) {
+      throw new ShapeError(
+        `ElmanRNN.forward(xt): expected [B, T, ${inputSize}] (inputDim = ${inputSize}), got ${fmtShape(xt.shape)}`,
+      );
+    }
+    if (T === 0)
+      throw new ShapeError(
+        `ElmanRNN.forward(xt): expected at least one time step, got ${fmtShape(xt.shape)}`,
+      );
+    if (h0 !== undefined) assertShape(h0, 'ElmanRNN.forward(h0)', [B, hiddenSize]);
+    assertFinite([
+      ['ElmanRNN.forward(xt)', xt],
+      ...(h0 ? [['ElmanRNN.forward(h0)', h0] as [string, tf.Tensor]] : []),
+      ...this.namedParameters(),
+    ]);
+    return tf.tidy(() => {
+      const init = { h: h0 ?? tf.zeros([B, hiddenSize]) };
+      const { output, state } = runSequence(
+        this.linear1.recurrentWeights(),
+        tf.transpose(xt, [1, 0, 2]) as tf.Tensor3D,
+        init,
+      );
+      const hiddenStates = tf.transpose(output, [1, 0, 2]);
+      return { hiddenStates, h: state.h, predictions: this.linear2.forward(hiddenStates) };
+    });
+  }
+}

@@ -1,0 +1,18 @@
+export { type CellOptions, GRUCell, LSTMCell, RNNCell, type RNNCellOptions } from './cells.js';
+export {
+  type Activation,
+  ConcatRNNCell,
+  type ConcatRNNCellOptions,
+  ElmanRNN,
+  type ElmanRNNOptions,
+  type ElmanRNNOutput,
+} from './elman.js';
+export { projectInput, runSequence } from './sequence.js';
+export { cellStep, type State } from './step.js';
+export {
+  type CellMode,
+  createRecurrentWeights,
+  GATES,
+  type RecurrentWeights,
+  type Register,
+} from './weights.js';

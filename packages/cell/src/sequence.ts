@@ -1,0 +1,55 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { cellStep, type State } from './step.js';
+import type { RecurrentWeights } from './weights.js';
+
+/**
+ * Runs one direction of one recurrent layer over a whole sequence: one matMul projects every
+ * step's input (x [T, B, I] time-major -> [T, B, G*H]), then one small matMul per step.
+ * `mask` (optional, [T, B, 1] bool, true while t < length) gives pack_padded_sequence semantics:
+ * padded steps output zeros and keep the state, so the final state is the one at each sequence's
+ * last valid step and the reverse direction starts there.
+ * Returns outputs [T, B, H or P] and the final state; the caller owns them.
+ */
+export function runSequence(
+  w: RecurrentWeights,
+  x: tf.Tensor3D,
+  init: State,
+  opts: { reverse?: boolean; mask?: tf.Tensor3D | null } = {},
+): { output: tf.Tensor3D; state: State } {
+  const [T, B] = x.shape;
+  const xProj = projectInput(w, x);
+  const outputs: tf.Tensor[] = new Array(T);
+  let state: State = init;
+  for (let s = 0; s < T; s++) {
+    const t = opts.reverse ? T - 1 - s : s;
+    const next = tf.tidy((): { state: State; out: tf.Tensor } => {
+      const xp = tf.reshape(tf.slice(xProj, [t, 0, 0], [1, B, xProj.shape[2]]), [B, -1]);
+      const stepped = cellStep(w, xp, state);
+      if (!opts.mask) return { state: stepped, out: stepped.h };
+      const m = tf.reshape(tf.slice(opts.mask, [t, 0, 0], [1, B, 1]), [B, 1]);
+      const kept: State = { h: tf.where(m, stepped.h, state.h) };
+      if (stepped.c) kept.c = tf.where(m, stepped.c, state.c!);
+      return { state: kept, out: tf.mul(stepped.h, tf.cast(m, 'float32')) };
+    });
+    if (state !== init) {
+      // Unmasked, the previous h is also an output: keep it until the stack below.
+      if (opts.mask) state.h.dispose();
+      state.c?.dispose();
+    }
+    state = next.state;
+    outputs[t] = next.out;
+  }
+  const output = tf.stack(outputs) as tf.Tensor3D;
+  tf.dispose([xProj, ...outputs.filter((o) => o !== state.h)]);
+  return { output, state };
+}
+
+/** x [T, B, I] -> x W_ih^T + b_ih as [T, B, G*H], in one matMul. */
+export function projectInput(w: RecurrentWeights, x: tf.Tensor3D): tf.Tensor3D {
+  return tf.tidy(() => {
+    const [T, B, I] = x.shape;
+    let p: tf.Tensor2D = tf.matMul(tf.reshape(x, [T * B, I]), w.wih as tf.Tensor2D, false, true);
+    if (w.bih) p = tf.add(p, w.bih);
+    return tf.reshape(p, [T, B, -1]);
+  });
+}

@@ -1,0 +1,48 @@
+import { uniform } from '@rnnkit/ops';
+import type * as tf from '@tensorflow/tfjs-core';
+
+/** Which recurrence a weight set drives: PyTorch's RNN_TANH, RNN_RELU, LSTM and GRU. */
+export type CellMode = 'rnn_tanh' | 'rnn_relu' | 'lstm' | 'gru';
+
+/** Gate blocks stacked in weight_ih/weight_hh: LSTM i,f,g,o; GRU r,z,n. */
+export const GATES: Record<CellMode, number> = { rnn_tanh: 1, rnn_relu: 1, lstm: 4, gru: 3 };
+
+/** One direction of one layer: weight_ih [G*H, I], weight_hh [G*H, P|H], biases [G*H], weight_hr [P, H]. */
+export interface RecurrentWeights {
+  mode: CellMode;
+  hiddenSize: number;
+  wih: tf.Tensor;
+  whh: tf.Tensor;
+  bih: tf.Tensor | null;
+  bhh: tf.Tensor | null;
+  whr: tf.Tensor | null;
+}
+
+/** Registers one parameter on a module and returns it (Module.registerParameter, passed in). */
+export type Register = (name: string, value: tf.Tensor) => tf.Variable;
+
+/**
+ * Creates and registers PyTorch's parameters for one direction of one layer, named
+ * weight_ih{suffix}, weight_hh{suffix}, bias_ih{suffix}, bias_hh{suffix}, weight_hr{suffix},
+ * initialised U(-1/sqrt(H), 1/sqrt(H)) as PyTorch does.
+ */
+export function createRecurrentWeights(
+  register: Register,
+  suffix: string,
+  mode: CellMode,
+  inputSize: number,
+  hiddenSize: number,
+  bias: boolean,
+  projSize = 0,
+): RecurrentWeights {
+  const g = GATES[mode] * hiddenSize;
+  const k = 1 / Math.sqrt(hiddenSize);
+  const stateSize = projSize > 0 ? projSize : hiddenSize;
+  const u = (shape: number[]) => uniform(shape, -k, k);
+  const wih = register(`weight_ih${suffix}`, u([g, inputSize]));
+  const whh = register(`weight_hh${suffix}`, u([g, stateSize]));
+  const bih = bias ? register(`bias_ih${suffix}`, u([g])) : null;
+  const bhh = bias ? register(`bias_hh${suffix}`, u([g])) : null;
+  const whr = projSize > 0 ? register(`weight_hr${suffix}`, u([projSize, hiddenSize])) : null;
+  return { mode, hiddenSize, wih, whh, bih, bhh, whr };
+}

@@ -1,0 +1,15 @@
+import type * as tf from '@tensorflow/tfjs-core';
+import { type ForwardOptions, RecurrentLayer, type RecurrentOptions } from './recurrent.js';
+
+/** torch.nn.GRU, gates r, z, n. */
+export class GRU extends RecurrentLayer {
+  constructor(opts: RecurrentOptions) {
+    super('GRU', 'gru', opts, []);
+  }
+
+  /** input: [T,B,I] | [B,T,I] | [T,I], h0: [L*D,B,H] | [L*D,H] -> [output [..,T,D*H], hN [L*D,B,H]] */
+  forward(input: tf.Tensor, h0?: tf.Tensor, opts?: ForwardOptions): [tf.Tensor, tf.Tensor] {
+    const { output, finals } = this.run(input, [['h0', h0, this.hiddenSize]], opts);
+    return [output, finals[0]];
+  }
+}

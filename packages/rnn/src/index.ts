@@ -1,0 +1,4 @@
+export { GRU } from './gru.js';
+export { LSTM, type LSTMOptions } from './lstm.js';
+export { type ForwardOptions, RecurrentLayer, type RecurrentOptions } from './recurrent.js';
+export { RNN, type RNNOptions } from './rnn.js';

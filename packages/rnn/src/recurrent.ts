@@ -1,0 +1,250 @@
+import {
+  type CellMode,
+  createRecurrentWeights,
+  type RecurrentWeights,
+  runSequence,
+  type State,
+} from '@rnnkit/cell';
+import {
+  assertBool,
+  assertFinite,
+  assertFloat,
+  assertInt,
+  assertProbability,
+  assertRank,
+  assertShape,
+  checkOptions,
+  describeValue,
+  dropout,
+  fmtShape,
+  Module,
+  ShapeError,
+} from '@rnnkit/ops';
+import * as tf from '@tensorflow/tfjs-core';
+
+export interface RecurrentOptions {
+  inputSize: number;
+  hiddenSize: number;
+  numLayers?: number;
+  bias?: boolean;
+  batchFirst?: boolean;
+  /** Dropout on each layer's output except the last, in training mode only. */
+  dropout?: number;
+  bidirectional?: boolean;
+}
+
+export interface ForwardOptions {
+  /** Valid length of each sequence in the batch (pack_padded_sequence semantics); each in [1, T]. */
+  lengths?: ArrayLike<number>;
+}
+
+const COMMON = [
+  'inputSize',
+  'hiddenSize',
+  'numLayers',
+  'bias',
+  'batchFirst',
+  'dropout',
+  'bidirectional',
+];
+
+/**
+ * What RNN, LSTM and GRU share: PyTorch's options and parameter keys (weight_ih_l{k}[_reverse] ...),
+ * input checks, layers x directions, lengths masking, dropout between layers.
+ */
+export abstract class RecurrentLayer extends Module {
+  readonly inputSize: number;
+  readonly hiddenSize: number;
+  readonly numLayers: number;
+  readonly bias: boolean;
+  readonly batchFirst: boolean;
+  readonly dropout: number;
+  readonly bidirectional: boolean;
+  readonly projSize: number;
+  /** [layer][direction] */
+  protected readonly weights: RecurrentWeights[][] = [];
+
+  constructor(
+    name: string,
+    mode: CellMode,
+    opts: RecurrentOptions & { projSize?: number },
+    extra: string[],
+  ) {
+    super();
+    checkOptions(opts, name, [...COMMON, ...extra]);
+    if (opts === undefined)
+      throw new TypeError(
+        `${name}: expected an options object { inputSize, hiddenSize, ... }, got undefined`,
+      );
+    this.inputSize = assertInt(opts.inputSize, `${name}({ inputSize })`);
+    this.hiddenSize = assertInt(opts.hiddenSize, `${name}({ hiddenSize })`);
+    this.numLayers = assertInt(opts.numLayers ?? 1, `${name}({ numLayers })`);
+    this.bias = assertBool(opts.bias ?? true, `${name}({ bias })`);
+    this.batchFirst = assertBool(opts.batchFirst ?? false, `${name}({ batchFirst })`);
+    this.dropout = assertProbability(opts.dropout ?? 0, `${name}({ dropout })`);
+    this.bidirectional = assertBool(opts.bidirectional ?? false, `${name}({ bidirectional })`);
+    this.projSize = assertInt(opts.projSize ?? 0, `${name}({ projSize })`, 0);
+    if (this.projSize >= this.hiddenSize) {
+      throw new RangeError(
+        `${name}({ projSize }): expected projSize < hiddenSize (${this.hiddenSize}), got ${this.projSize}`,
+      );
+    }
+    const dirs = this.bidirectional ? 2 : 1;
+    for (let layer = 0; layer < this.numLayers; layer++) {
+      const inSize = layer === 0 ? this.inputSize : this.outputSize * dirs;
+      const perDir: RecurrentWeights[] = [];
+      for (let d = 0; d < dirs; d++) {
+        const suffix = `_l${layer}${d === 1 ? '_reverse' : ''}`;
+        perDir.push(
+          createRecurrentWeights(
+            (n, v) => this.registerParameter(n, v),
+            suffix,
+            mode,
+            inSize,
+            this.hiddenSize,
+            this.bias,
+            this.projSize,
+          ),
+        );
+      }
+      this.weights.push(perDir);
+    }
+  }
+
+  /** Size of h (projSize when projecting, else hiddenSize). */
+  get outputSize(): number {
+    return this.projSize > 0 ? this.projSize : this.hiddenSize;
+  }
+
+  get numDirections(): number {
+    return this.bidirectional ? 2 : 1;
+  }
+
+  /**
+   * Checks the call and runs every layer and direction. `states` holds [h0] or [h0, c0] (or nothing).
+   * Returns output ([B,T,D*P] | [T,B,D*P] | [T,D*P]) and final states ([L*D,B,*] | [L*D,*]).
+   */
+  protected run(
+    input: tf.Tensor,
+    states: Array<[string, tf.Tensor | undefined, number]>,
+    opts: ForwardOptions | undefined,
+  ): { output: tf.Tensor; finals: tf.Tensor[] } {
+    this.assertAlive();
+    const name = this.constructor.name;
+    checkOptions(opts, `${name}.forward`, ['lengths']);
+    const layout = this.batchFirst
+      ? '[B, T, I] (batchFirst) or unbatched [T, I]'
+      : '[T, B, I] or unbatched [T, I]';
+    assertRank(input, `${name}.forward(input)`, [2, 3], layout);
+    assertFloat(input, `${name}.forward(input)`);
+    const batched = input.rank === 3;
+    const shape = input.shape as number[];
+    if (shape[input.rank - 1] !== this.inputSize) {
+      throw new ShapeError(
+        `${name}.forward(input): expected last dim inputSize = ${this.inputSize}, got shape ${fmtShape(input.shape)}`,
+      );
+    }
+    const T = batched && this.batchFirst ? shape[1] : shape[0];
+    const B = batched ? (this.batchFirst ? shape[0] : shape[1]) : 1;
+    if (T === 0)
+      throw new ShapeError(
+        `${name}.forward(input): expected at least one time step, got shape ${fmtShape(input.shape)}`,
+      );
+    if (B === 0)
+      throw new ShapeError(
+        `${name}.forward(input): expected a batch of at least one sequence, got shape ${fmtShape(input.shape)}`,
+      );
+    const LD = this.numLayers * this.numDirections;
+    for (const [arg, s, size] of states) {
+      if (s !== undefined)
+        assertShape(s, `${name}.forward(${arg})`, batched ? [LD, B, size] : [LD, size]);
+    }
+    const lengths = checkLengths(opts?.lengths, `${name}.forward(opts.lengths)`, batched, B, T);
+    assertFinite([
+      [`${name}.forward(input)`, input],
+      ...states
+        .filter((s): s is [string, tf.Tensor, number] => s[1] !== undefined)
+        .map(([a, s]) => [`${name}.forward(${a})`, s] as [string, tf.Tensor]),
+      ...this.namedParameters(),
+    ]);
+
+    return tf.tidy(() => {
+      let x = (
+        batched
+          ? this.batchFirst
+            ? tf.transpose(input, [1, 0, 2])
+            : input
+          : tf.expandDims(input, 1)
+      ) as tf.Tensor3D;
+      const mask = lengths ? lengthMask(lengths, T) : null;
+      const init = states.map(([, s, size]) =>
+        s === undefined ? tf.zeros([LD, B, size]) : batched ? s : tf.expandDims(s, 1),
+      );
+      const finals: tf.Tensor[][] = init.map(() => []);
+      for (let layer = 0; layer < this.numLayers; layer++) {
+        if (layer > 0 && this.training && this.dropout > 0)
+          x = dropout(x, this.dropout, true) as tf.Tensor3D;
+        const outs: tf.Tensor[] = [];
+        for (let d = 0; d < this.numDirections; d++) {
+          const k = layer * this.numDirections + d;
+          const pick = (s: tf.Tensor) =>
+            tf.reshape(tf.slice(s, [k, 0, 0], [1, B, s.shape[2] as number]), [B, -1]);
+          const state0: State = { h: pick(init[0]) };
+          if (init.length > 1) state0.c = pick(init[1]);
+          const { output, state } = runSequence(this.weights[layer][d], x, state0, {
+            reverse: d === 1,
+            mask,
+          });
+          outs.push(output);
+          finals[0].push(state.h);
+          if (state.c) finals[1].push(state.c);
+        }
+        x = (outs.length === 1 ? outs[0] : tf.concat(outs, 2)) as tf.Tensor3D;
+      }
+      const output = batched
+        ? this.batchFirst
+          ? tf.transpose(x, [1, 0, 2])
+          : x
+        : tf.squeeze(x, [1]);
+      return {
+        output,
+        finals: finals.map((f) => (batched ? tf.stack(f) : tf.squeeze(tf.stack(f), [1]))),
+      };
+    });
+  }
+}
+
+/** Checks `lengths` (one integer in [1, T] per sequence); null when absent or all equal T. */
+function checkLengths(
+  lengths: unknown,
+  arg: string,
+  batched: boolean,
+  B: number,
+  T: number,
+): number[] | null {
+  if (lengths === undefined) return null;
+  if (!batched) throw new TypeError(`${arg}: lengths need batched input; got unbatched input`);
+  const arr = lengths instanceof tf.Tensor ? Array.from(lengths.dataSync()) : lengths;
+  if (!Array.isArray(arr) && !ArrayBuffer.isView(arr)) {
+    throw new TypeError(`${arg}: expected an array of ${B} lengths, got ${describeValue(lengths)}`);
+  }
+  const list = Array.from(arr as ArrayLike<number>);
+  if (list.length !== B)
+    throw new ShapeError(`${arg}: expected ${B} lengths (one per sequence), got ${list.length}`);
+  list.forEach((n, i) => {
+    if (!Number.isInteger(n) || n < 1 || n > T) {
+      throw new RangeError(
+        `${arg}: expected integers in [1, ${T}] (the sequence length), got ${describeValue(n)} at index ${i}`,
+      );
+    }
+  });
+  return list.every((n) => n === T) ? null : list;
+}
+
+/** lengths -> bool [T, B, 1], true where t < length. */
+function lengthMask(lengths: number[], T: number): tf.Tensor3D {
+  const B = lengths.length;
+  const data = new Uint8Array(T * B);
+  for (let t = 0; t < T; t++) for (let b = 0; b < B; b++) data[t * B + b] = t < lengths[b] ? 1 : 0;
+  return tf.tensor3d(data, [T, B, 1], 'bool');
+}

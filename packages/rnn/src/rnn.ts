@@ -1,0 +1,30 @@
+import { assertOneOf } from '@rnnkit/ops';
+import type * as tf from '@tensorflow/tfjs-core';
+import { type ForwardOptions, RecurrentLayer, type RecurrentOptions } from './recurrent.js';
+
+export interface RNNOptions extends RecurrentOptions {
+  nonlinearity?: 'tanh' | 'relu';
+}
+
+/** torch.nn.RNN (Elman): h_t = tanh|relu(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh), stacked and optionally bidirectional. */
+export class RNN extends RecurrentLayer {
+  readonly nonlinearity: 'tanh' | 'relu';
+
+  constructor(opts: RNNOptions) {
+    const nl = assertOneOf(opts?.nonlinearity ?? 'tanh', 'RNN({ nonlinearity })', [
+      'tanh',
+      'relu',
+    ] as const);
+    super('RNN', nl === 'tanh' ? 'rnn_tanh' : 'rnn_relu', opts, ['nonlinearity']);
+    this.nonlinearity = nl;
+  }
+
+  /**
+   * input: [T,B,I] | [B,T,I] (batchFirst) | [T,I], h0: [L*D,B,H] | [L*D,H] (zeros if absent)
+   * -> [output [..,T,D*H], hN [L*D,B,H] | [L*D,H]]
+   */
+  forward(input: tf.Tensor, h0?: tf.Tensor, opts?: ForwardOptions): [tf.Tensor, tf.Tensor] {
+    const { output, finals } = this.run(input, [['h0', h0, this.hiddenSize]], opts);
+    return [output, finals[0]];
+  }
+}

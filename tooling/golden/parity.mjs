@@ -1,0 +1,147 @@
+// Runs a PyTorch fixture through rnnkit's public API and measures the worst forward and gradient
+// error. Module classes are passed in (tooling depends on no package), so unit tests and the
+// harness share this one runner.
+import * as tf from '@tensorflow/tfjs-core';
+import { compare } from './index.mjs';
+
+const pick = (t, prefix) =>
+  Object.fromEntries(
+    Object.entries(t)
+      .filter(([k]) => k.startsWith(prefix))
+      .map(([k, v]) => [k.slice(prefix.length), v]),
+  );
+
+/** What each fixture kind builds and how it is called; `classes` holds the rnnkit classes by name. */
+export function adapters(classes) {
+  const recurrentOpts = (c) => ({
+    inputSize: c.inputSize,
+    hiddenSize: c.hiddenSize,
+    numLayers: c.numLayers,
+    bias: c.bias,
+    batchFirst: c.batchFirst,
+    bidirectional: c.bidirectional,
+  });
+  const lengthsOpt = (c) => (c.lengths ? { lengths: c.lengths } : undefined);
+  return {
+    Linear: {
+      build: (c) => new classes.Linear(c.inFeatures, c.outFeatures, { bias: c.bias }),
+      run: (m, i) => ({ y: m.forward(i.x) }),
+    },
+    Embedding: {
+      build: (c) =>
+        new classes.Embedding(
+          c.numEmbeddings,
+          c.embeddingDim,
+          c.paddingIdx === null ? {} : { paddingIdx: c.paddingIdx },
+        ),
+      run: (m, i) => ({ y: m.forward(i.ids) }),
+    },
+    RNNCell: {
+      build: (c) =>
+        new classes.RNNCell({
+          inputSize: c.inputSize,
+          hiddenSize: c.hiddenSize,
+          bias: c.bias,
+          nonlinearity: c.nonlinearity,
+        }),
+      run: (m, i) => ({ h: m.forward(i.x, i.h0) }),
+    },
+    GRUCell: {
+      build: (c) =>
+        new classes.GRUCell({ inputSize: c.inputSize, hiddenSize: c.hiddenSize, bias: c.bias }),
+      run: (m, i) => ({ h: m.forward(i.x, i.h0) }),
+    },
+    LSTMCell: {
+      build: (c) =>
+        new classes.LSTMCell({ inputSize: c.inputSize, hiddenSize: c.hiddenSize, bias: c.bias }),
+      run: (m, i) => {
+        const [h, c] = m.forward(i.x, i.h0 ? [i.h0, i.c0] : undefined);
+        return { h, c };
+      },
+    },
+    ElmanRNN: {
+      build: (c) =>
+        new classes.ElmanRNN({
+          inputDim: c.inputDim,
+          hiddenSize: c.hiddenSize,
+          outputDim: c.outputDim,
+          activation: c.activation,
+        }),
+      run: (m, i) => {
+        const { hiddenStates, h, predictions } = m.forward(i.xt, i.h0);
+        return { hidden_states: hiddenStates, h, predictions };
+      },
+    },
+    RNN: {
+      build: (c) => new classes.RNN({ ...recurrentOpts(c), nonlinearity: c.nonlinearity }),
+      run: (m, i, c) => {
+        const [output, h_n] = m.forward(i.x, i.h0, lengthsOpt(c));
+        return { output, h_n };
+      },
+    },
+    GRU: {
+      build: (c) => new classes.GRU(recurrentOpts(c)),
+      run: (m, i, c) => {
+        const [output, h_n] = m.forward(i.x, i.h0, lengthsOpt(c));
+        return { output, h_n };
+      },
+    },
+    LSTM: {
+      build: (c) => new classes.LSTM({ ...recurrentOpts(c), projSize: c.projSize }),
+      run: (m, i, c) => {
+        const [output, [h_n, c_n]] = m.forward(i.x, i.h0 ? [i.h0, i.c0] : undefined, lengthsOpt(c));
+        return { output, h_n, c_n };
+      },
+    },
+  };
+}
+
+/**
+ * Loads the fixture's params into a fresh module, runs it, and differentiates
+ * sum(output * lossweight) w.r.t. every parameter and float input. Returns the worst absolute
+ * forward error and the worst gradient error relative to each gradient's scale (max |g|, at least 1),
+ * with the names where they occurred. Disposes everything it made.
+ */
+export function runFixture(tensors, config, adapter) {
+  const module = adapter.build(config);
+  try {
+    module.loadStateDict(pick(tensors, 'param.'));
+    const inputs = pick(tensors, 'input.');
+    const expected = pick(tensors, 'output.');
+    const weights = pick(tensors, 'lossweight.');
+    const result = { forward: 0, forwardAt: '', grad: 0, gradAt: '', outputs: {} };
+    const outs = adapter.run(module, inputs, config);
+    for (const [k, v] of Object.entries(outs)) {
+      result.outputs[k] = v.shape;
+      const { abs } = compare(v, expected[k]);
+      if (!(abs <= result.forward)) [result.forward, result.forwardAt] = [abs, k];
+    }
+    tf.dispose(Object.values(outs));
+    const floatInputs = Object.entries(inputs).filter(
+      ([k, v]) => v.dtype === 'float32' && `grad.input.${k}` in tensors,
+    );
+    const params = module.namedParameters();
+    const loss = (...xs) =>
+      tf.tidy(() => {
+        const given = { ...inputs, ...Object.fromEntries(floatInputs.map(([k], j) => [k, xs[j]])) };
+        const o = adapter.run(module, given, config);
+        return tf.addN(Object.entries(weights).map(([k, w]) => tf.sum(tf.mul(o[k], w))));
+      });
+    const { grads: inputGrads, value } = tf.valueAndGrads(loss)(floatInputs.map(([, v]) => v));
+    const { grads: paramGrads, value: v2 } = tf.variableGrads(
+      () => loss(...floatInputs.map(([, v]) => v)),
+      params.map(([, p]) => p),
+    );
+    const check = (name, got, want) => {
+      const { rel } = compare(got, want);
+      if (!(rel <= result.grad)) [result.grad, result.gradAt] = [rel, name];
+    };
+    floatInputs.forEach(([k], j) => check(`input.${k}`, inputGrads[j], tensors[`grad.input.${k}`]));
+    for (const [k, p] of params)
+      check(`param.${k}`, paramGrads[p.name], tensors[`grad.param.${k}`]);
+    tf.dispose([value, v2, ...inputGrads, ...Object.values(paramGrads)]);
+    return result;
+  } finally {
+    module.dispose();
+  }
+}
