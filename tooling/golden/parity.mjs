@@ -136,7 +136,9 @@ export function runFixture(tensors, config, adapter) {
       const { rel } = compare(got, want);
       if (!(rel <= result.grad)) [result.grad, result.gradAt] = [rel, name];
     };
-    floatInputs.forEach(([k], j) => check(`input.${k}`, inputGrads[j], tensors[`grad.input.${k}`]));
+    floatInputs.forEach(([k], j) => {
+      check(`input.${k}`, inputGrads[j], tensors[`grad.input.${k}`]);
+    });
     for (const [k, p] of params)
       check(`param.${k}`, paramGrads[p.name], tensors[`grad.param.${k}`]);
     tf.dispose([value, v2, ...inputGrads, ...Object.values(paramGrads)]);
