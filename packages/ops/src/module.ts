@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { DisposedError, StateDictError } from './errors.js';
 import { ensureGradients } from './gradients.js';
-import { checkOptions, describeValue, fmtShape } from './guards.js';
+import { assertBool, checkOptions, describeValue, fmtShape } from './guards.js';
 
 export type StateDict = Record<string, tf.Tensor>;
 
@@ -82,7 +82,7 @@ export abstract class Module {
   loadStateDict(sd: StateDict, opts: LoadStateDictOptions = {}): LoadStateDictResult {
     const where = `${this.constructor.name}.loadStateDict`;
     checkOptions(opts, where, ['strict']);
-    const strict = opts.strict ?? true;
+    const strict = assertBool(opts.strict ?? true, `${where}({ strict })`);
     if (sd === null || typeof sd !== 'object') {
       throw new TypeError(`${where}(sd): expected an object of tensors, got ${describeValue(sd)}`);
     }
@@ -141,7 +141,7 @@ export abstract class Module {
 
   /** Training mode (dropout active) for this module and its children. */
   train(mode = true): this {
-    this.#training = mode;
+    this.#training = assertBool(mode, `${this.constructor.name}.train(mode)`);
     for (const child of this.#children.values()) child.train(mode);
     return this;
   }
