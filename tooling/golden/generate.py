@@ -1,25 +1,28 @@
 #!/usr/bin/python3
 """Writes rnnkit's PyTorch golden fixtures (run with Debian's python3-torch: /usr/bin/python3).
 
-  /usr/bin/python3 tooling/golden/generate.py            regenerate every fixture
-  /usr/bin/python3 tooling/golden/generate.py --check F  load an rnnkit safetensors file F into the
-                                                          torch module named in its metadata, and
-                                                          compare outputs (see README)
+  /usr/bin/python3 tooling/golden/generate.py              regenerate every fixture
+  /usr/bin/python3 tooling/golden/generate.py --only rnn   regenerate one group (ops, cell, rnn)
+  /usr/bin/python3 tooling/golden/generate.py --check F    load an rnnkit safetensors file F into the
+                                                            torch module named in its metadata, and
+                                                            compare outputs (see check.py, README.md)
 
 Each fixture is one safetensors file: tensors named `param.<key>` (the module's state dict),
-`input.<name>`, `output.<name>`, `grad.param.<key>`, `grad.input.<name>`, and `__metadata__`
-holding `config` (JSON). The scalar loss is sum(output * input.loss_weight) over every output, so
-gradients depend on every element.
+`input.<name>`, `output.<name>`, `lossweight.<name>`, `grad.param.<key>`, `grad.input.<name>`, and
+`__metadata__` holding `config` (JSON). The scalar loss is sum(output.<name> * lossweight.<name>)
+over every output, so gradients depend on every element.
 """
 import argparse
 import json
 import os
 import sys
+import zlib
 
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import safetensors_io  # noqa: E402
+from modules import build_module, run_module  # noqa: E402
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures")
 torch.set_default_dtype(torch.float32)
@@ -97,7 +100,151 @@ def gen_ops():
               None, {}, {}, extra=extra)
 
 
-GROUPS = {"ops": gen_ops}
+# ---------------------------------------------------------------- shared helpers for cell / rnn
+def seed_for(group, name):
+    """Every cell/rnn fixture gets its own fixed seed, so adding a case never changes the others."""
+    return zlib.crc32(f"{group}/{name}".encode()) & 0x7FFFFFFF
+
+
+def tutorial_setup():
+    """The seed's session: xt, h0, MyRNN(emb, hidden, 1), then nn.RNN(emb, hidden, 1, batch_first=True).
+
+    Both tutorial fixtures (cell/tutorial_myrnn, rnn/tutorial_rnn) replay it from the same seed, so they
+    share the same xt (as in the tutorial, where one xt feeds both models)."""
+    torch.manual_seed(TUTORIAL_SEED)
+    bs, seq_len, emb_size = 2, 10, 300
+    xt = torch.rand((bs, seq_len, emb_size))
+    hidden_dim = 256
+    h0 = torch.rand((bs, hidden_dim))
+    myrnn_config = {"kind": "ElmanRNN", "inputDim": emb_size, "hiddenSize": hidden_dim, "outputDim": 1,
+                    "activation": "relu"}
+    myrnn = build_module(myrnn_config)
+    rnn_config = {"kind": "RNN", "inputSize": emb_size, "hiddenSize": hidden_dim, "numLayers": 1,
+                  "nonlinearity": "tanh", "bias": True, "batchFirst": True, "bidirectional": False,
+                  "batched": True, "withState": False, "lengths": None}
+    rnn = build_module(rnn_config)
+    return xt, h0, (myrnn_config, myrnn), (rnn_config, rnn)
+
+
+TUTORIAL_SEED = 0
+
+
+def fixture(group, name, config, make_inputs):
+    """Seeds, builds the module from config, creates inputs, runs, writes. Returns the file name."""
+    torch.manual_seed(seed_for(group, name))
+    m = build_module(config)
+    inputs = make_inputs()
+    write(group, name, config, m, inputs, run_module(config, m, inputs))
+
+
+# ---------------------------------------------------------------- cell
+CELL_I, CELL_H, CELL_B = 3, 4, 2
+
+
+def gen_cell():
+    I, H, B = CELL_I, CELL_H, CELL_B
+    variants = [("RNNCell", "tanh"), ("RNNCell", "relu"), ("LSTMCell", None), ("GRUCell", None)]
+    for kind, nonlin in variants:
+        for bias in (True, False):
+            for batched in (True, False):
+                for with_state in (False, True):
+                    config = {"kind": kind, "inputSize": I, "hiddenSize": H, "bias": bias,
+                              "batched": batched, "withState": with_state}
+                    if nonlin:
+                        config["nonlinearity"] = nonlin
+                    lead = (B,) if batched else ()
+                    name = "_".join([kind.lower()] + ([nonlin] if nonlin else []) + [
+                        "bias" if bias else "nobias", "batched" if batched else "unbatched",
+                        "h0" if with_state else "noh0"])
+
+                    def make_inputs(lead=lead, with_state=with_state, kind=kind):
+                        inputs = {"x": leaf(*lead, I)}
+                        if with_state:
+                            inputs["h0"] = leaf(*lead, H)
+                            if kind == "LSTMCell":
+                                inputs["c0"] = leaf(*lead, H)
+                        return inputs
+
+                    fixture("cell", name, config, make_inputs)
+    # The seed's MyRNN: a small relu one, a tanh variant, and the tutorial's exact sizes and data.
+    for name, act in (("elman_relu", "relu"), ("elman_tanh", "tanh")):
+        config = {"kind": "ElmanRNN", "inputDim": 3, "hiddenSize": 4, "outputDim": 2, "activation": act}
+        fixture("cell", name, config, lambda: {"xt": leaf(2, 5, 3), "h0": leaf(2, 4)})
+    xt, h0, (config, myrnn), _ = tutorial_setup()
+    inputs = {"xt": xt.requires_grad_(True), "h0": h0.requires_grad_(True)}
+    write("cell", "tutorial_myrnn", config, myrnn, inputs, run_module(config, myrnn, inputs))
+
+
+# ---------------------------------------------------------------- rnn
+RNN_I, RNN_H, RNN_T, RNN_B, RNN_LENGTHS = 3, 4, 5, 3, [5, 2, 4]
+# input layouts: (token, batched, batchFirst, ragged)
+LAYOUTS = [("bf", True, True, False), ("tf", True, False, False), ("bf_ragged", True, True, True),
+           ("tf_ragged", True, False, True), ("unbatched", False, False, False)]
+
+
+def rnn_fixture(kind, layers, bidir, bias, with_state, layout, nonlinearity="tanh", proj=0):
+    token, batched, batch_first, ragged = layout
+    I, H, T, B = RNN_I, RNN_H, RNN_T, RNN_B
+    D = 2 if bidir else 1
+    lengths = list(RNN_LENGTHS) if ragged else None
+    config = {"kind": kind, "inputSize": I, "hiddenSize": H, "numLayers": layers, "bias": bias,
+              "batchFirst": batch_first, "bidirectional": bidir, "batched": batched,
+              "withState": with_state, "lengths": lengths}
+    head = [kind.lower()]
+    if kind == "RNN":
+        config["nonlinearity"] = nonlinearity
+        head.append(nonlinearity)
+    if kind == "LSTM":
+        config["projSize"] = proj
+        if proj:
+            head.append(f"proj{proj}")
+    name = "_".join(head + [f"l{layers}", "bi" if bidir else "uni", "bias" if bias else "nobias",
+                            "h0" if with_state else "noh0", token])
+
+    def make_inputs():
+        x_shape = ((B, T) if batch_first else (T, B)) if batched else (T,)
+        inputs = {"x": leaf(*x_shape, I)}
+        if with_state:
+            lead = (layers * D, B) if batched else (layers * D,)
+            inputs["h0"] = leaf(*lead, proj or H)
+            if kind == "LSTM":
+                inputs["c0"] = leaf(*lead, H)
+        if ragged:
+            inputs["lengths"] = torch.tensor(lengths, dtype=torch.int32)
+        return inputs
+
+    fixture("rnn", name, config, make_inputs)
+
+
+def gen_rnn():
+    # Main grid: every kind x direction x bias x withState x layout (120 fixtures); the layer count
+    # (1, 2 or 3) cycles so that every 3-way combination of the six factors occurs (the full 360-file
+    # cartesian product would be ~5.6 MB on disk).
+    for ki, kind in enumerate(("RNN", "LSTM", "GRU")):
+        for di, bidir in enumerate((False, True)):
+            for bi, bias in enumerate((True, False)):
+                for si, with_state in enumerate((True, False)):
+                    for ui, layout in enumerate(LAYOUTS):
+                        layers = 1 + (ui + di + bi + si + ki) % 3
+                        rnn_fixture(kind, layers, bidir, bias, with_state, layout)
+    # relu RNNs
+    for layers, bidir, bias, with_state, ui in ((1, False, True, True, 0), (2, True, False, False, 3),
+                                                (1, True, True, True, 4), (3, False, True, False, 2),
+                                                (2, False, False, True, 1)):
+        rnn_fixture("RNN", layers, bidir, bias, with_state, LAYOUTS[ui], nonlinearity="relu")
+    # LSTM projections
+    for layers in (1, 2):
+        for bidir in (False, True):
+            for ui in (0, 3):
+                rnn_fixture("LSTM", layers, bidir, (layers + ui) % 2 == 1, bidir == (ui == 0), LAYOUTS[ui], proj=2)
+    rnn_fixture("LSTM", 1, False, True, True, LAYOUTS[4], proj=2)
+    # The tutorial's nn.RNN(300, 256, 1, batch_first=True) on its xt, without h0.
+    xt, _, _, (config, rnn) = tutorial_setup()
+    inputs = {"x": xt.requires_grad_(True)}
+    write("rnn", "tutorial_rnn", config, rnn, inputs, run_module(config, rnn, inputs))
+
+
+GROUPS = {"ops": gen_ops, "cell": gen_cell, "rnn": gen_rnn}
 
 
 def main():
