@@ -127,7 +127,9 @@ export function runFixture(tensors, config, adapter) {
         const o = adapter.run(module, given, config);
         return tf.addN(Object.entries(weights).map(([k, w]) => tf.sum(tf.mul(o[k], w))));
       });
-    const { grads: inputGrads, value } = tf.valueAndGrads(loss)(floatInputs.map(([, v]) => v));
+    const { grads: inputGrads, value } = floatInputs.length
+      ? tf.valueAndGrads(loss)(floatInputs.map(([, v]) => v))
+      : { grads: [], value: loss() };
     const { grads: paramGrads, value: v2 } = tf.variableGrads(
       () => loss(...floatInputs.map(([, v]) => v)),
       params.map(([, p]) => p),

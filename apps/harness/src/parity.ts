@@ -1,0 +1,97 @@
+import { ElmanRNN, GRUCell, LSTMCell, RNNCell } from '@rnnkit/cell';
+import { adapters, listFixtures, readFixture, runFixture } from '@rnnkit/golden';
+import { AttentionPooling, SequenceEncoder } from '@rnnkit/heads';
+import {
+  type BackendName,
+  Embedding,
+  Linear,
+  loadSafetensors,
+  safetensorsMetadata,
+  setBackend,
+} from '@rnnkit/ops';
+import { GRU, LSTM, RNN } from '@rnnkit/rnn';
+import * as tf from '@tensorflow/tfjs-core';
+import type { CaseResult } from './runner.js';
+
+const KINDS = adapters({
+  Linear,
+  Embedding,
+  RNNCell,
+  LSTMCell,
+  GRUCell,
+  ElmanRNN,
+  RNN,
+  LSTM,
+  GRU,
+  AttentionPooling,
+  SequenceEncoder,
+});
+const GROUPS = ['ops', 'cell', 'rnn', 'heads'];
+export const FORWARD_TOL = 1e-5;
+export const GRAD_TOL = 1e-4;
+
+/** Every committed fixture whose kind is a module, grouped by kind: { RNN: [["rnn", name], ...] }. */
+export function parityKinds(): Map<string, Array<[string, string]>> {
+  const byKind = new Map<string, Array<[string, string]>>();
+  for (const group of GROUPS) {
+    let names: string[] = [];
+    try {
+      names = listFixtures(group);
+    } catch {
+      continue; // group not generated
+    }
+    for (const name of names) {
+      const kind = JSON.parse(safetensorsMetadata(readFixture(group, name)).config).kind as string;
+      if (!(kind in KINDS)) continue; // functional fixtures (losses, clipping) are unit-tested in @rnnkit/ops
+      if (!byKind.has(kind)) byKind.set(kind, []);
+      byKind.get(kind)!.push([group, name]);
+    }
+  }
+  return byKind;
+}
+
+/** One result per module kind: worst forward (abs) and gradient (relative) error over its fixtures. */
+export async function runParity(
+  backend: BackendName,
+  filters: (name: string) => boolean,
+): Promise<CaseResult[]> {
+  await setBackend(backend);
+  const results: CaseResult[] = [];
+  for (const [kind, fixtures] of parityKinds()) {
+    const name = `parity.${kind}`;
+    if (!filters(name)) continue;
+    const start = performance.now();
+    let fwd = 0;
+    let grad = 0;
+    let worst = '';
+    let error = '';
+    for (const [group, fixture] of fixtures) {
+      const bytes = readFixture(group, fixture);
+      const tensors = loadSafetensors(bytes);
+      try {
+        const r = runFixture(tensors, JSON.parse(safetensorsMetadata(bytes).config), KINDS[kind]);
+        if (r.forward > fwd || r.grad > grad) worst = `${fixture} (${r.forwardAt} / ${r.gradAt})`;
+        fwd = Math.max(fwd, r.forward);
+        grad = Math.max(grad, r.grad);
+      } catch (e) {
+        error ||= `${fixture}: ${(e as Error).message}`;
+      } finally {
+        tf.dispose(Object.values(tensors));
+      }
+    }
+    const ok = !error && fwd <= FORWARD_TOL && grad <= GRAD_TOL;
+    results.push({
+      name,
+      backend,
+      expected: `fwd<=${FORWARD_TOL} grad<=${GRAD_TOL}`,
+      got: error
+        ? 'error'
+        : `fwd ${fwd.toExponential(1)} grad ${grad.toExponential(1)} (${fixtures.length})`,
+      maxError: Math.max(fwd, grad),
+      ms: performance.now() - start,
+      ok,
+      detail: ok ? '' : error || `worst: ${worst}`,
+    });
+  }
+  return results;
+}
