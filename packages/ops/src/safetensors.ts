@@ -27,6 +27,18 @@ interface Parsed {
   dataStart: number;
 }
 
+/** A header value as JSON for messages: at most 80 characters, and safe for hostile nesting. */
+function show(v: unknown): string {
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(v);
+  } catch {
+    // nested too deeply for JSON.stringify's recursion
+  }
+  if (text === undefined) return describeValue(v);
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
 function fail(msg: string): never {
   throw new SafetensorsError(`loadSafetensors: ${msg}`);
 }
@@ -63,7 +75,7 @@ function parse(bytes: Uint8Array): Parsed {
       `header must be a JSON object, got ${Array.isArray(header) ? 'an array' : describeValue(header)}`,
     );
   }
-  const dup = duplicateTopLevelKey(text);
+  const dup = duplicateKey(text);
   if (dup !== null) fail(`header has the key "${dup}" twice`);
 
   const dataStart = 8 + headerLen;
@@ -111,18 +123,17 @@ function parseEntry(name: string, info: unknown, dataLen: number): Entry {
     );
   }
   const { dtype, shape, data_offsets: offsets } = info as Record<string, unknown>;
-  if (typeof dtype !== 'string' || !(dtype in DTYPE_BYTES)) {
+  if (typeof dtype !== 'string' || !Object.hasOwn(DTYPE_BYTES, dtype)) {
     fail(
       `tensor "${name}": unsupported dtype ${describeValue(dtype)}; expected one of ${Object.keys(DTYPE_BYTES).join(', ')}`,
     );
   }
   if (!Array.isArray(shape) || shape.some((d) => !Number.isSafeInteger(d) || d < 0)) {
-    fail(
-      `tensor "${name}": shape must be an array of non-negative integers, got ${JSON.stringify(shape)}`,
-    );
+    fail(`tensor "${name}": shape must be an array of non-negative integers, got ${show(shape)}`);
   }
-  let numel = 1;
-  for (const d of shape as number[]) {
+  // a zero dimension makes the tensor empty whatever the other dimensions are
+  let numel = (shape as number[]).includes(0) ? 0 : 1;
+  for (const d of numel === 0 ? [] : (shape as number[])) {
     numel *= d;
     if (numel > dataLen) {
       // also catches products that overflow: no tensor can hold more elements than the file has bytes
@@ -138,7 +149,7 @@ function parseEntry(name: string, info: unknown, dataLen: number): Entry {
     offsets[0] > offsets[1]
   ) {
     fail(
-      `tensor "${name}": data_offsets must be [begin, end] with 0 <= begin <= end, got ${JSON.stringify(offsets)}`,
+      `tensor "${name}": data_offsets must be [begin, end] with 0 <= begin <= end, got ${show(offsets)}`,
     );
   }
   const [begin, end] = offsets as number[];
@@ -153,16 +164,20 @@ function parseEntry(name: string, info: unknown, dataLen: number): Entry {
   return { name, dtype: dtype as Dtype, shape: shape as number[], begin, end };
 }
 
-/** The first key that appears twice at the top level of a JSON object text (JSON.parse keeps only the last). */
-function duplicateTopLevelKey(text: string): string | null {
-  const seen = new Set<string>();
-  let depth = 0;
+/**
+ * The first key that appears twice in one JSON object of the header text, at any depth (JSON.parse
+ * silently keeps the last one, so two readers could see different files). `text` is valid JSON.
+ */
+function duplicateKey(text: string): string | null {
+  // one entry per open bracket: the keys seen so far in an object, null for an array
+  const stack: Array<Set<string> | null> = [];
   for (let i = 0; i < text.length; i++) {
     const c = text[i];
     if (c === '"') {
       let j = i + 1;
       while (text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
-      if (depth === 1) {
+      const seen = stack[stack.length - 1];
+      if (seen) {
         let k = j + 1;
         while (k < text.length && /\s/.test(text[k])) k++;
         if (text[k] === ':') {
@@ -172,8 +187,9 @@ function duplicateTopLevelKey(text: string): string | null {
         }
       }
       i = j;
-    } else if (c === '{' || c === '[') depth++;
-    else if (c === '}' || c === ']') depth--;
+    } else if (c === '{') stack.push(new Set());
+    else if (c === '[') stack.push(null);
+    else if (c === '}' || c === ']') stack.pop();
   }
   return null;
 }
