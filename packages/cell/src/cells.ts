@@ -7,6 +7,7 @@ import {
   assertRank,
   assertShape,
   checkOptions,
+  describeValue,
   fmtShape,
   Module,
   ShapeError,
@@ -125,9 +126,12 @@ export class LSTMCell extends RecurrentCell {
   /** x: [B, I] | [I], state [h, c] each [B, H] | [H] (zeros if absent) -> [h', c'] */
   forward(x: tf.Tensor, state?: [tf.Tensor, tf.Tensor]): [tf.Tensor, tf.Tensor] {
     this.assertAlive();
-    if (state !== undefined && (!Array.isArray(state) || state.length !== 2)) {
+    if (
+      state !== undefined &&
+      (!Array.isArray(state) || state.length !== 2 || !state[0] || !state[1])
+    ) {
       throw new TypeError(
-        `LSTMCell.forward(state): expected [h, c], got ${Array.isArray(state) ? `an array of length ${state.length}` : typeof state}`,
+        `LSTMCell.forward(state): expected [h, c] (two tensors), got ${Array.isArray(state) ? `[${state.map(describeValue).join(', ')}]` : describeValue(state)}`,
       );
     }
     const batch = this.checkInput(x, [
