@@ -2,7 +2,7 @@
 """Writes rnnkit's PyTorch golden fixtures (run with Debian's python3-torch: /usr/bin/python3).
 
   /usr/bin/python3 tooling/golden/generate.py              regenerate every fixture
-  /usr/bin/python3 tooling/golden/generate.py --only rnn   regenerate one group (ops, cell, rnn)
+  /usr/bin/python3 tooling/golden/generate.py --only rnn   regenerate one group (ops, cell, rnn, heads)
   /usr/bin/python3 tooling/golden/generate.py --check F    load an rnnkit safetensors file F into the
                                                             torch module named in its metadata, and
                                                             compare outputs (see check.py, README.md)
@@ -244,7 +244,70 @@ def gen_rnn():
     write("rnn", "tutorial_rnn", config, rnn, inputs, run_module(config, rnn, inputs))
 
 
-GROUPS = {"ops": gen_ops, "cell": gen_cell, "rnn": gen_rnn}
+# ---------------------------------------------------------------- heads
+HEADS_B, HEADS_T, HEADS_F, HEADS_LENGTHS = 3, 5, 4, [5, 2, 4]
+POOL_MODES = ("mean", "max", "sum", "first", "last", "flatten", "none")
+ENCODER_KEYS = ("vocabSize", "embeddingDim", "paddingIdx", "inputSize", "cell", "hiddenSize", "numLayers",
+                "bidirectional", "pooling", "outputSize")
+
+
+def encoder_config(lengths, **opts):
+    """A SequenceEncoder config: every SequenceEncoderOptions key (null when not given) plus lengths."""
+    unknown = set(opts) - set(ENCODER_KEYS)
+    if unknown:
+        raise ValueError(f"not SequenceEncoderOptions: {sorted(unknown)}")
+    config = {k: opts.get(k) for k in ENCODER_KEYS}
+    config.update(kind="SequenceEncoder", lengths=lengths)
+    return config
+
+
+def ragged_inputs(inputs, lengths):
+    if lengths is not None:
+        inputs["lengths"] = torch.tensor(lengths, dtype=torch.int32)
+    return inputs
+
+
+def gen_heads():
+    B, T, F = HEADS_B, HEADS_T, HEADS_F
+    for ragged in (True, False):
+        lengths = list(HEADS_LENGTHS) if ragged else None
+        suffix = "ragged" if ragged else "full"
+        for mode in POOL_MODES:
+            fixture("heads", f"pool_{mode}_{suffix}", {"kind": "pool", "mode": mode, "lengths": lengths},
+                    lambda lengths=lengths: ragged_inputs({"x": leaf(B, T, F)}, lengths))
+        fixture("heads", f"attention_pooling_{suffix}", {"kind": "AttentionPooling", "inputSize": F, "lengths": lengths},
+                lambda lengths=lengths: ragged_inputs({"x": leaf(B, T, F)}, lengths))
+
+    lengths = list(HEADS_LENGTHS)
+
+    def token_ids():
+        ids = torch.randint(1, 13, (B, T), dtype=torch.int32)
+        for b, n in enumerate(lengths):
+            ids[b, n:] = 0  # padding_idx past each length
+        return ragged_inputs({"ids": ids}, lengths)
+
+    # (a) token ids -> Embedding(13, 5, padding_idx 0) -> bidirectional LSTM(4) -> masked mean -> Linear(8, 3)
+    fixture("heads", "encoder_ids_lstm_bi_mean_proj",
+            encoder_config(lengths, vocabSize=13, embeddingDim=5, paddingIdx=0, cell="lstm", hiddenSize=4,
+                           numLayers=1, bidirectional=True, pooling="mean", outputSize=3), token_ids)
+    # (b) features [B, T, 6] -> 2-layer GRU(4) -> attention pooling -> Linear(4, 2)
+    fixture("heads", "encoder_x_gru_l2_attention_proj",
+            encoder_config(lengths, inputSize=6, cell="gru", hiddenSize=4, numLayers=2, bidirectional=False,
+                           pooling="attention", outputSize=2),
+            lambda: ragged_inputs({"x": leaf(B, T, 6)}, lengths))
+    # (c) pooling 'none' + per-step Linear: ragged bidirectional LSTM, and the tutorial's
+    #     f([bs, seq, emb]) -> [bs, seq, emb] (outputSize = emb) with an Elman RNN and no lengths
+    fixture("heads", "encoder_x_lstm_bi_none_proj",
+            encoder_config(lengths, inputSize=6, cell="lstm", hiddenSize=4, numLayers=1, bidirectional=True,
+                           pooling="none", outputSize=3),
+            lambda: ragged_inputs({"x": leaf(B, T, 6)}, lengths))
+    fixture("heads", "encoder_x_rnn_none_proj_full",
+            encoder_config(None, inputSize=6, cell="rnn", hiddenSize=4, numLayers=1, bidirectional=False,
+                           pooling="none", outputSize=6),
+            lambda: {"x": leaf(B, T, 6)})
+
+
+GROUPS = {"ops": gen_ops, "cell": gen_cell, "rnn": gen_rnn, "heads": gen_heads}
 
 
 def main():
