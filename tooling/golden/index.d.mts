@@ -6,9 +6,11 @@ export declare function readFixture(group: string, name: string): Uint8Array;
 export declare function compare(actual: Tensor, expected: Tensor): { abs: number; rel: number };
 
 export interface Adapter {
+  /** The module for a fixture config, or null for a kind without parameters (`pool`). */
   build(config: any): any;
   run(module: any, inputs: Record<string, Tensor>, config: any): Record<string, Tensor>;
 }
+/** Adapters for the kinds whose class (or function, for `pool`) is in `classes`. */
 export declare function adapters(classes: Record<string, any>): Record<string, Adapter>;
 export interface FixtureResult {
   forward: number;

@@ -11,8 +11,17 @@ const pick = (t, prefix) =>
       .map(([k, v]) => [k.slice(prefix.length), v]),
   );
 
-/** What each fixture kind builds and how it is called; `classes` holds the rnnkit classes by name. */
+/**
+ * What each fixture kind builds and how it is called; `classes` holds the rnnkit classes (and the
+ * `pool` function) by name. Only kinds whose class or function is given are returned, so a caller
+ * can test `kind in adapters(...)`. A kind without a module (`pool`) builds `null`.
+ */
 export function adapters(classes) {
+  const all = allAdapters(classes);
+  return Object.fromEntries(Object.entries(all).filter(([kind]) => classes[kind] !== undefined));
+}
+
+function allAdapters(classes) {
   const recurrentOpts = (c) => ({
     inputSize: c.inputSize,
     hiddenSize: c.hiddenSize,
@@ -93,6 +102,22 @@ export function adapters(classes) {
         return { output, h_n, c_n };
       },
     },
+    pool: {
+      build: () => null,
+      run: (_, i, c) => ({ y: classes.pool(i.x, c.mode, lengthsOpt(c)) }),
+    },
+    AttentionPooling: {
+      build: (c) => new classes.AttentionPooling({ inputSize: c.inputSize }),
+      run: (m, i, c) => ({ y: m.forward(i.x, lengthsOpt(c)) }),
+    },
+    SequenceEncoder: {
+      // config = the SequenceEncoderOptions (null when not given) + kind + lengths
+      build: ({ kind, lengths, ...opts }) =>
+        new classes.SequenceEncoder(
+          Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== null)),
+        ),
+      run: (m, i, c) => ({ y: m.forward(i.ids ?? i.x, lengthsOpt(c)) }),
+    },
   };
 }
 
@@ -100,12 +125,16 @@ export function adapters(classes) {
  * Loads the fixture's params into a fresh module, runs it, and differentiates
  * sum(output * lossweight) w.r.t. every parameter and float input. Returns the worst absolute
  * forward error and the worst gradient error relative to each gradient's scale (max |g|, at least 1),
- * with the names where they occurred. Disposes everything it made.
+ * with the names where they occurred. Disposes everything it made. When `adapter.build` returns
+ * null (a function such as `pool`), the fixture must have no parameters.
  */
 export function runFixture(tensors, config, adapter) {
   const module = adapter.build(config);
   try {
-    module.loadStateDict(pick(tensors, 'param.'));
+    const stateDict = pick(tensors, 'param.');
+    if (module) module.loadStateDict(stateDict);
+    else if (Object.keys(stateDict).length)
+      throw new Error(`kind ${config.kind} has no module but the fixture has param.* tensors`);
     const inputs = pick(tensors, 'input.');
     const expected = pick(tensors, 'output.');
     const weights = pick(tensors, 'lossweight.');
@@ -120,7 +149,7 @@ export function runFixture(tensors, config, adapter) {
     const floatInputs = Object.entries(inputs).filter(
       ([k, v]) => v.dtype === 'float32' && `grad.input.${k}` in tensors,
     );
-    const params = module.namedParameters();
+    const params = module ? module.namedParameters() : [];
     const loss = (...xs) =>
       tf.tidy(() => {
         const given = { ...inputs, ...Object.fromEntries(floatInputs.map(([k], j) => [k, xs[j]])) };
@@ -130,10 +159,12 @@ export function runFixture(tensors, config, adapter) {
     const { grads: inputGrads, value } = floatInputs.length
       ? tf.valueAndGrads(loss)(floatInputs.map(([, v]) => v))
       : { grads: [], value: loss() };
-    const { grads: paramGrads, value: v2 } = tf.variableGrads(
-      () => loss(...floatInputs.map(([, v]) => v)),
-      params.map(([, p]) => p),
-    );
+    const { grads: paramGrads, value: v2 } = params.length
+      ? tf.variableGrads(
+          () => loss(...floatInputs.map(([, v]) => v)),
+          params.map(([, p]) => p),
+        )
+      : { grads: {}, value: null };
     const check = (name, got, want) => {
       const { rel } = compare(got, want);
       if (!(rel <= result.grad)) [result.grad, result.gradAt] = [rel, name];
@@ -146,6 +177,6 @@ export function runFixture(tensors, config, adapter) {
     tf.dispose([value, v2, ...inputGrads, ...Object.values(paramGrads)]);
     return result;
   } finally {
-    module.dispose();
+    module?.dispose();
   }
 }
