@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { BackendError } from './errors.js';
 import { ensureGradients } from './gradients.js';
 import { assertOneOf, checkOptions } from './guards.js';
+import { registerMissingKernels } from './kernels.js';
 
 export type BackendName = 'cpu' | 'wasm';
 export const BACKENDS: readonly BackendName[] = ['cpu', 'wasm'];
@@ -68,6 +69,7 @@ export async function setBackend(name: BackendName, opts: BackendOptions = {}): 
   checkOptions(opts, 'setBackend', ['wasmPaths']);
   ensureGradients();
   const wasm = await importBackend(name);
+  registerMissingKernels(name);
   if (wasm && !wasmConfigured) {
     const paths = opts.wasmPaths ?? (isNode ? await nodeWasmDir() : undefined);
     if (paths !== undefined) wasm.setWasmPaths(paths as string);

@@ -43,4 +43,4 @@ export {
 } from './module.js';
 export { dropoutMask, manualSeed, normal, uniform } from './rng.js';
 export { loadSafetensors, safetensorsMetadata, saveSafetensors } from './safetensors.js';
-export { type TrainStepOptions, trainStep } from './train.js';
+export { type CarriedState, type TrainStepOptions, trainChunk, trainStep } from './train.js';

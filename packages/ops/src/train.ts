@@ -30,15 +30,23 @@ export function trainStep(
       `trainStep(optimizer): expected a tf.train optimizer, got ${describeValue(optimizer)}`,
     );
   }
+  if (model === null || typeof model !== 'object' || typeof model.parameters !== 'function') {
+    throw new TypeError(`trainStep(model): expected a Module, got ${describeValue(model)}`);
+  }
   ensureGradients();
   const vars = model.parameters();
-  const { value, grads } = tf.variableGrads(loss, vars);
-  try {
-    if (value.rank !== 0) {
+  // checked inside, before tf.variableGrads' own (less helpful) assertion; the tape's tidy frees the rest
+  const scalarLoss = () => {
+    const v = loss();
+    if (!(v instanceof tf.Tensor) || v.rank !== 0) {
       throw new TypeError(
-        `trainStep(loss): expected loss() to return a scalar, got shape [${value.shape.join(',')}]`,
+        `trainStep(loss): expected loss() to return a scalar tensor, got ${v instanceof tf.Tensor ? `shape [${v.shape.join(',')}]` : describeValue(v)}`,
       );
     }
+    return v;
+  };
+  const { value, grads } = tf.variableGrads(scalarLoss, vars);
+  try {
     let gradNorm: number;
     if (opts.clipNorm !== undefined) {
       const clipped = clipGradNorm(grads, opts.clipNorm);
@@ -53,4 +61,48 @@ export function trainStep(
   } finally {
     tf.dispose([value, ...Object.values(grads)]);
   }
+}
+
+/** A recurrent state carried between chunks: one tensor or several (e.g. LSTM [h, c]). */
+export type CarriedState = tf.Tensor | tf.Tensor[];
+
+/**
+ * One step of truncated BPTT over a long stream: `chunk(state)` runs the next k steps from the
+ * carried state and returns their loss and the new state. Gradients flow through this chunk only
+ * (the incoming state is a constant: "detached"). Takes ownership of `state` (disposed here) and
+ * returns the new state, which the caller passes to the next chunk.
+ */
+export function trainChunk<S extends CarriedState>(
+  model: Module,
+  state: S,
+  chunk: (state: S) => { loss: tf.Scalar; state: S },
+  optimizer: tf.Optimizer,
+  opts: TrainStepOptions = {},
+): { loss: number; gradNorm: number; state: S } {
+  if (typeof chunk !== 'function') {
+    throw new TypeError(
+      `trainChunk(chunk): expected a function (state) => { loss, state }, got ${describeValue(chunk)}`,
+    );
+  }
+  let next: S | null = null;
+  const result = trainStep(
+    model,
+    () => {
+      const out = chunk(state);
+      if (out === null || typeof out !== 'object' || !(out.loss instanceof tf.Tensor)) {
+        throw new TypeError(
+          `trainChunk(chunk): expected chunk to return { loss, state }, got ${describeValue(out)}`,
+        );
+      }
+      next = out.state;
+      // Leave the gradient tape's tidy alive: the new state is the next chunk's (constant) input.
+      for (const t of ([] as tf.Tensor[]).concat(out.state)) tf.keep(t);
+      return out.loss;
+    },
+    optimizer,
+    opts,
+  );
+  if (next === null) throw new TypeError('trainChunk(chunk): chunk returned no state');
+  tf.dispose(state);
+  return { ...result, state: next };
 }

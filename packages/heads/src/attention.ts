@@ -1,0 +1,56 @@
+import { assertFloat, assertInt, assertShape, checkOptions, Module, uniform } from '@rnnkit/ops';
+import * as tf from '@tensorflow/tfjs-core';
+import { checkPoolLengths, stepMask } from './pool.js';
+
+/**
+ * Attention pooling: scores s_t = x_t . w + b (a learned Linear(F, 1): keys weight [1, F], bias [1]),
+ * softmax over valid steps, result sum_t a_t x_t.
+ */
+export class AttentionPooling extends Module {
+  readonly inputSize: number;
+  readonly weight: tf.Variable;
+  readonly bias: tf.Variable;
+
+  constructor(opts: { inputSize: number }) {
+    super();
+    checkOptions(opts, 'AttentionPooling', ['inputSize']);
+    this.inputSize = assertInt(opts?.inputSize, 'AttentionPooling({ inputSize })');
+    const k = 1 / Math.sqrt(this.inputSize);
+    this.weight = this.registerParameter('weight', uniform([1, this.inputSize], -k, k));
+    this.bias = this.registerParameter('bias', uniform([1], -k, k));
+  }
+
+  /** x: [B, T, F] -> attention weights [B, T] (zero on padded steps) */
+  weights(x: tf.Tensor, opts: { lengths?: ArrayLike<number> } = {}): tf.Tensor {
+    this.assertAlive();
+    assertShape(x, 'AttentionPooling.forward(x)', [null, null, this.inputSize]);
+    assertFloat(x, 'AttentionPooling.forward(x)');
+    checkOptions(opts, 'AttentionPooling.forward', ['lengths']);
+    const [B, T] = x.shape as number[];
+    const lengths = checkPoolLengths(opts.lengths, B, T, 'AttentionPooling.forward(opts.lengths)');
+    return tf.tidy(() => {
+      let scores = tf.reshape(
+        tf.add(
+          tf.matMul(tf.reshape(x, [B * T, this.inputSize]), this.weight, false, true),
+          this.bias,
+        ),
+        [B, T],
+      );
+      if (lengths) {
+        const valid = tf.reshape(stepMask(lengths, T), [B, T]);
+        scores = tf.add(scores, tf.mul(tf.sub(1, valid), -1e9));
+      }
+      return tf.softmax(scores, 1);
+    });
+  }
+
+  /** x: [B, T, F] -> [B, F] */
+  forward(x: tf.Tensor, opts: { lengths?: ArrayLike<number> } = {}): tf.Tensor {
+    const a = this.weights(x, opts);
+    return tf.tidy(() => {
+      const out = tf.sum(tf.mul(x, tf.expandDims(a, 2)), 1);
+      a.dispose();
+      return out;
+    });
+  }
+}

@@ -1,0 +1,197 @@
+import {
+  assertBool,
+  assertFloat,
+  assertInt,
+  assertOneOf,
+  assertProbability,
+  assertRank,
+  checkIds,
+  checkOptions,
+  Embedding,
+  fmtShape,
+  Linear,
+  Module,
+  ShapeError,
+} from '@rnnkit/ops';
+import { GRU, LSTM, RNN } from '@rnnkit/rnn';
+import * as tf from '@tensorflow/tfjs-core';
+import { AttentionPooling } from './attention.js';
+import { POOLINGS, type Pooling, pool } from './pool.js';
+
+export type CellType = 'rnn' | 'lstm' | 'gru';
+
+export interface SequenceEncoderOptions {
+  /** With vocabSize and embeddingDim, input is int32 token ids [B, T] looked up in `embedding`. */
+  vocabSize?: number;
+  embeddingDim?: number;
+  paddingIdx?: number;
+  /** Without an embedding: input is float features [B, T, inputSize]. */
+  inputSize?: number;
+  cell: CellType;
+  hiddenSize: number;
+  numLayers?: number;
+  bidirectional?: boolean;
+  dropout?: number;
+  pooling: Pooling;
+  /** A Linear from the pooled features (D*H, per step for 'none') to this size. */
+  outputSize?: number;
+}
+
+const KEYS = [
+  'vocabSize',
+  'embeddingDim',
+  'paddingIdx',
+  'inputSize',
+  'cell',
+  'hiddenSize',
+  'numLayers',
+  'bidirectional',
+  'dropout',
+  'pooling',
+  'outputSize',
+];
+
+/**
+ * [Embedding] -> RNN | LSTM | GRU (batch first) -> pooling -> [Linear].
+ * Keys: embedding.weight, rnn.weight_ih_l0 ..., attention.weight/bias, proj.weight/bias.
+ * forward: ids int32 [B, T] | features [B, T, E] -> [B, outputSize | D*H] (pooled),
+ * [B, T, outputSize | D*H] ('none') or [B, T*D*H] ('flatten').
+ */
+export class SequenceEncoder extends Module {
+  readonly embedding: Embedding | null;
+  readonly rnn: RNN | LSTM | GRU;
+  readonly attention: AttentionPooling | null;
+  readonly proj: Linear | null;
+  readonly pooling: Pooling;
+  readonly cell: CellType;
+  readonly inputSize: number;
+
+  constructor(opts: SequenceEncoderOptions, name = 'SequenceEncoder', extra: string[] = []) {
+    super();
+    checkOptions(opts, name, [...KEYS, ...extra]);
+    if (opts === undefined)
+      throw new TypeError(
+        `${name}: expected an options object { cell, hiddenSize, pooling, ... }, got undefined`,
+      );
+    this.cell = assertOneOf(opts.cell, `${name}({ cell })`, ['rnn', 'lstm', 'gru'] as const);
+    this.pooling = assertOneOf(opts.pooling, `${name}({ pooling })`, POOLINGS);
+    const hiddenSize = assertInt(opts.hiddenSize, `${name}({ hiddenSize })`);
+    const bidirectional = assertBool(opts.bidirectional ?? false, `${name}({ bidirectional })`);
+    const numLayers = assertInt(opts.numLayers ?? 1, `${name}({ numLayers })`);
+    const dropout = assertProbability(opts.dropout ?? 0, `${name}({ dropout })`);
+    if (opts.vocabSize !== undefined || opts.embeddingDim !== undefined) {
+      if (opts.inputSize !== undefined) {
+        throw new TypeError(
+          `${name}: give either { vocabSize, embeddingDim } (token ids) or { inputSize } (features), not both`,
+        );
+      }
+      const vocab = assertInt(opts.vocabSize, `${name}({ vocabSize })`);
+      const dim = assertInt(opts.embeddingDim, `${name}({ embeddingDim })`);
+      this.embedding = this.registerModule(
+        'embedding',
+        new Embedding(
+          vocab,
+          dim,
+          opts.paddingIdx === undefined ? {} : { paddingIdx: opts.paddingIdx },
+        ),
+      );
+      this.inputSize = dim;
+    } else {
+      if (opts.paddingIdx !== undefined)
+        throw new TypeError(`${name}({ paddingIdx }): needs { vocabSize, embeddingDim }`);
+      this.embedding = null;
+      this.inputSize = assertInt(opts.inputSize, `${name}({ inputSize })`);
+    }
+    const rnnOpts = {
+      inputSize: this.inputSize,
+      hiddenSize,
+      numLayers,
+      bidirectional,
+      dropout,
+      batchFirst: true,
+    };
+    const Ctor = { rnn: RNN, lstm: LSTM, gru: GRU }[this.cell];
+    this.rnn = this.registerModule('rnn', new Ctor(rnnOpts));
+    const features = hiddenSize * (bidirectional ? 2 : 1);
+    this.attention =
+      this.pooling === 'attention'
+        ? this.registerModule('attention', new AttentionPooling({ inputSize: features }))
+        : null;
+    if (opts.outputSize !== undefined) {
+      if (this.pooling === 'flatten') {
+        throw new TypeError(
+          `${name}({ outputSize }): not available with pooling 'flatten' (its size depends on T); pool first or project yourself`,
+        );
+      }
+      this.proj = this.registerModule(
+        'proj',
+        new Linear(features, assertInt(opts.outputSize, `${name}({ outputSize })`)),
+      );
+    } else {
+      this.proj = null;
+    }
+  }
+
+  /** Runs embedding and the recurrent layers: -> [B, T, D*H] (zero past each length). */
+  encode(input: tf.Tensor, opts: { lengths?: ArrayLike<number> } = {}): tf.Tensor {
+    this.assertAlive();
+    const name = this.constructor.name;
+    checkOptions(opts, `${name}.forward`, ['lengths']);
+    let ids: tf.Tensor | null = null;
+    if (this.embedding) {
+      ids = checkIds(input, this.embedding.numEmbeddings, `${name}.forward(input)`);
+      if (ids.rank !== 2) {
+        if (ids !== input) ids.dispose();
+        throw new ShapeError(
+          `${name}.forward(input): expected token ids [B, T], got shape ${fmtShape((input as tf.Tensor).shape ?? [])}`,
+        );
+      }
+    } else {
+      assertRank(input, `${name}.forward(input)`, [3], `[B, T, ${this.inputSize}]`);
+      assertFloat(input, `${name}.forward(input)`);
+    }
+    try {
+      return tf.tidy(() => {
+        const x = ids ? this.embedding!.forward(ids) : input;
+        const out = this.rnn.forward(x, undefined, opts.lengths ? { lengths: opts.lengths } : {});
+        return out[0];
+      });
+    } finally {
+      if (ids && ids !== input) ids.dispose();
+    }
+  }
+
+  /** See the class doc for shapes. */
+  forward(input: tf.Tensor, opts: { lengths?: ArrayLike<number> } = {}): tf.Tensor {
+    const h = this.encode(input, opts);
+    return tf.tidy(() => {
+      const pooled = pool(h, this.pooling, {
+        lengths: opts.lengths,
+        ...(this.attention ? { attention: this.attention } : {}),
+      });
+      h.dispose();
+      return this.proj ? this.proj.forward(pooled) : pooled;
+    });
+  }
+}
+
+export interface SequenceTaggerOptions
+  extends Omit<SequenceEncoderOptions, 'pooling' | 'outputSize'> {
+  numClasses: number;
+}
+
+/** A per-step classifier: SequenceEncoder with pooling 'none' and outputSize = numClasses. [B, T(, E)] -> [B, T, numClasses] */
+export class SequenceTagger extends SequenceEncoder {
+  readonly numClasses: number;
+
+  constructor(opts: SequenceTaggerOptions) {
+    const { numClasses, ...rest } = opts ?? ({} as SequenceTaggerOptions);
+    const n = assertInt(numClasses, 'SequenceTagger({ numClasses })');
+    super(
+      { ...rest, pooling: 'none', outputSize: n } as SequenceEncoderOptions,
+      'SequenceTagger',
+      [],
+    );
+    this.numClasses = n;
+  }
+}

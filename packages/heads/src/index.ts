@@ -1,0 +1,9 @@
+export { AttentionPooling } from './attention.js';
+export {
+  type CellType,
+  SequenceEncoder,
+  type SequenceEncoderOptions,
+  SequenceTagger,
+  type SequenceTaggerOptions,
+} from './encoder.js';
+export { POOLINGS, type Pooling, type PoolOptions, pool } from './pool.js';

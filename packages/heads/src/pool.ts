@@ -1,0 +1,120 @@
+import {
+  assertFloat,
+  assertOneOf,
+  assertRank,
+  checkOptions,
+  describeValue,
+  fmtShape,
+  ShapeError,
+} from '@rnnkit/ops';
+import * as tf from '@tensorflow/tfjs-core';
+import type { AttentionPooling } from './attention.js';
+
+export type Pooling = 'mean' | 'max' | 'sum' | 'first' | 'last' | 'attention' | 'flatten' | 'none';
+export const POOLINGS: readonly Pooling[] = [
+  'mean',
+  'max',
+  'sum',
+  'first',
+  'last',
+  'attention',
+  'flatten',
+  'none',
+];
+
+export interface PoolOptions {
+  /** Valid steps per sequence, each in [1, T]; padding never reaches the result. */
+  lengths?: ArrayLike<number>;
+  /** The learned scorer, required by mode 'attention'. */
+  attention?: AttentionPooling;
+}
+
+/**
+ * Pools a sequence of features over time, mask-aware.
+ * x: [B, T, F] -> [B, F] (mean, max, sum, first, last, attention) | [B, T*F] (flatten) | [B, T, F] (none);
+ * with `lengths`, padded steps are excluded (mean, max, sum, last, attention) or zeroed (flatten, none).
+ */
+export function pool(x: tf.Tensor, mode: Pooling, opts: PoolOptions = {}): tf.Tensor {
+  assertRank(x, 'pool(x)', [3], '[B, T, F]');
+  assertFloat(x, 'pool(x)');
+  assertOneOf(mode, 'pool(mode)', POOLINGS);
+  checkOptions(opts, 'pool', ['lengths', 'attention']);
+  const [B, T, F] = x.shape as [number, number, number];
+  if (T === 0)
+    throw new ShapeError(
+      `pool(x): expected at least one time step, got shape ${fmtShape(x.shape)}`,
+    );
+  const lengths = checkPoolLengths(opts.lengths, B, T);
+  if (mode === 'attention') {
+    if (!opts.attention) {
+      throw new TypeError(
+        "pool(x, 'attention'): expected opts.attention, an AttentionPooling module (it holds the learned scores), got undefined",
+      );
+    }
+    return opts.attention.forward(x, { lengths: lengths ?? undefined });
+  }
+  return tf.tidy(() => {
+    const mask = lengths ? stepMask(lengths, T) : null; // [B, T, 1] float
+    const masked = mask ? tf.mul(x, mask) : x;
+    switch (mode) {
+      case 'sum':
+        return tf.sum(masked, 1);
+      case 'mean': {
+        const counts = lengths ? tf.tensor2d(lengths, [B, 1]) : tf.scalar(T);
+        return tf.div(tf.sum(masked, 1), counts);
+      }
+      case 'max': {
+        if (!mask) return tf.max(x, 1);
+        const neg = tf.mul(tf.sub(1, mask), -3.4e38);
+        return tf.max(tf.add(masked, neg), 1);
+      }
+      case 'first':
+        return tf.reshape(tf.slice(x, [0, 0, 0], [B, 1, F]), [B, F]);
+      case 'last': {
+        // select-and-sum rather than gather: gather's gradient (UnsortedSegmentSum) has no wasm kernel
+        const pick = new Uint8Array(B * T * F);
+        for (let b = 0; b < B; b++) {
+          const t = (lengths ? lengths[b] : T) - 1;
+          pick.fill(1, (b * T + t) * F, (b * T + t + 1) * F);
+        }
+        return tf.sum(tf.where(tf.tensor3d(pick, [B, T, F], 'bool'), x, tf.zerosLike(x)), 1);
+      }
+      case 'flatten':
+        return tf.reshape(masked, [B, T * F]);
+      default:
+        return mask ? masked : tf.clone(x);
+    }
+  });
+}
+
+/** Checks pool lengths (one integer in [1, T] per sequence); null when absent. */
+export function checkPoolLengths(
+  lengths: unknown,
+  B: number,
+  T: number,
+  arg = 'pool(opts.lengths)',
+): number[] | null {
+  if (lengths === undefined) return null;
+  if (!Array.isArray(lengths) && !ArrayBuffer.isView(lengths)) {
+    throw new TypeError(`${arg}: expected an array of ${B} lengths, got ${describeValue(lengths)}`);
+  }
+  const list = Array.from(lengths as ArrayLike<number>);
+  if (list.length !== B)
+    throw new ShapeError(`${arg}: expected ${B} lengths (one per sequence), got ${list.length}`);
+  list.forEach((n, i) => {
+    if (!Number.isInteger(n) || n < 1 || n > T) {
+      throw new RangeError(
+        `${arg}: expected integers in [1, ${T}] (the sequence length), got ${describeValue(n)} at index ${i}`,
+      );
+    }
+  });
+  return list;
+}
+
+/** lengths -> float [B, T, 1]: 1 where t < length, else 0. */
+export function stepMask(lengths: number[], T: number): tf.Tensor3D {
+  const B = lengths.length;
+  const data = new Float32Array(B * T);
+  for (let b = 0; b < B; b++) data.fill(1, b * T, b * T + lengths[b]);
+  return tf.tensor3d(data, [B, T, 1]);
+}
