@@ -114,9 +114,13 @@ export class ElmanRNN extends Module {
     const inputDim = assertInt(opts?.inputDim, 'ElmanRNN({ inputDim })');
     const hiddenSize = assertInt(opts.hiddenSize, 'ElmanRNN({ hiddenSize })');
     const outputDim = assertInt(opts.outputDim, 'ElmanRNN({ outputDim })');
+    const activation = assertOneOf(opts.activation ?? 'relu', 'ElmanRNN({ activation })', [
+      'relu',
+      'tanh',
+    ] as const);
     this.linear1 = this.registerModule(
       'linear1',
-      new ConcatRNNCell({ inputSize: inputDim, hiddenSize, activation: opts.activation ?? 'relu' }),
+      new ConcatRNNCell({ inputSize: inputDim, hiddenSize, activation }),
     );
     this.linear2 = this.registerModule('linear2', new Linear(hiddenSize, outputDim));
   }

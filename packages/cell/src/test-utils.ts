@@ -8,6 +8,13 @@ export function values(t: tf.Tensor): number[] {
   return Array.from(t.dataSync());
 }
 
+/** Largest absolute value of a tensor (no spread: safe for large tensors). */
+export function maxAbs(t: tf.Tensor): number {
+  let m = 0;
+  for (const v of t.dataSync()) m = Math.max(m, Math.abs(v));
+  return m;
+}
+
 /** A seeded standard-normal float32 tensor. */
 export function randn(shape: number[], seed = 1): tf.Tensor {
   return tf.randomNormal(shape, 0, 1, 'float32', seed);
