@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { assertProbability, assertTensor } from './guards.js';
+import { assertBool, assertProbability, assertTensor } from './guards.js';
 import { Module } from './module.js';
 import { dropoutMask } from './rng.js';
 
@@ -22,6 +22,9 @@ export class Dropout extends Module {
 
 /** Functional dropout with rnnkit's seeded generator. */
 export function dropout(x: tf.Tensor, p: number, training: boolean): tf.Tensor {
+  assertTensor(x, 'dropout(x)');
+  assertProbability(p, 'dropout(p)');
+  assertBool(training, 'dropout(training)');
   if (!training || p === 0) return tf.clone(x);
   return tf.tidy(() => tf.mul(x, dropoutMask(x.shape, p)));
 }

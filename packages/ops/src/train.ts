@@ -35,18 +35,20 @@ export function trainStep(
   }
   ensureGradients();
   const vars = model.parameters();
-  // checked inside, before tf.variableGrads' own (less helpful) assertion; the tape's tidy frees the rest
-  const scalarLoss = () => {
+  // A non-scalar loss is reported after the backward pass: throwing inside tf.variableGrads would
+  // leak the tensors tfjs saved for backprop, and its own assertion does not say what went wrong.
+  let bad: string | null = null;
+  const scalarLoss = (): tf.Scalar => {
     const v = loss();
-    if (!(v instanceof tf.Tensor) || v.rank !== 0) {
-      throw new TypeError(
-        `trainStep(loss): expected loss() to return a scalar tensor, got ${v instanceof tf.Tensor ? `shape [${v.shape.join(',')}]` : describeValue(v)}`,
-      );
-    }
-    return v;
+    if (v instanceof tf.Tensor && v.rank === 0) return v;
+    bad = v instanceof tf.Tensor ? `shape [${v.shape.join(',')}]` : describeValue(v);
+    return tf.mul(tf.addN(vars.map((p) => tf.sum(p))), 0) as tf.Scalar;
   };
   const { value, grads } = tf.variableGrads(scalarLoss, vars);
   try {
+    if (bad !== null) {
+      throw new TypeError(`trainStep(loss): expected loss() to return a scalar tensor, got ${bad}`);
+    }
     let gradNorm: number;
     if (opts.clipNorm !== undefined) {
       const clipped = clipGradNorm(grads, opts.clipNorm);
