@@ -1,7 +1,8 @@
-import { BACKENDS, type BackendName } from '@rnnkit/ops';
+import { BACKENDS, type BackendName, setBackend } from '@rnnkit/ops';
 import Table from 'cli-table3';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { CASES, type Got } from './cases.js';
+import { exportForPyTorch } from './export.js';
 import { runParity } from './parity.js';
 import { type CaseResult, runShapeCases, selected } from './runner.js';
 
@@ -50,6 +51,10 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     .option('--no-parity', 'skip the PyTorch fixture comparison')
     .option('--json', 'print machine-readable results (one JSON object)')
     .option('--list', 'list the cases and exit')
+    .option(
+      '--export <dir>',
+      'write rnnkit-made models for `generate.py --check` (PyTorch loads them) and exit',
+    )
     .exitOverride()
     .configureOutput({ writeOut: io.out, writeErr: io.err });
   try {
@@ -65,11 +70,20 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     parity: boolean;
     json?: boolean;
     list?: boolean;
+    export?: string;
   }>();
   const filters = opts.filter ?? [];
   if (opts.list) {
     for (const c of CASES)
       io.out(`${c.name.padEnd(34)} ${JSON.stringify(c.expected).padEnd(14)} ${c.source}\n`);
+    return 0;
+  }
+  if (opts.export) {
+    await setBackend(opts.backend === 'all' ? 'cpu' : opts.backend);
+    for (const path of exportForPyTorch(opts.export)) io.out(`wrote ${path}\n`);
+    io.out(
+      `check them in PyTorch: for f in ${opts.export}/*.safetensors; do /usr/bin/python3 tooling/golden/generate.py --check "$f"; done\n`,
+    );
     return 0;
   }
   const cases = CASES.filter((c) => selected(c.name, filters));
