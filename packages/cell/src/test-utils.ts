@@ -35,10 +35,10 @@ export function expectClose(a: tf.Tensor, b: tf.Tensor, tol = 1e-6): void {
   expect(maxAbsDiff(a, b)).toBeLessThanOrEqual(tol);
 }
 
-/** Asserts same shape and exactly the same values. */
+/** Asserts same shape and exactly the same values (-0 equals 0). */
 export function expectEqual(a: tf.Tensor, b: tf.Tensor): void {
   expect(a.shape).toEqual(b.shape);
-  expect(values(a)).toEqual(values(b));
+  expect(values(a).map((v) => v + 0)).toEqual(values(b).map((v) => v + 0));
 }
 
 /** Runs fn and asserts the live tensor count afterwards equals the count before plus `kept`. */

@@ -1,3 +1,4 @@
+import { describeValue } from '@rnnkit/ops';
 import type * as tf from '@tensorflow/tfjs-core';
 import { type ForwardOptions, RecurrentLayer, type RecurrentOptions } from './recurrent.js';
 
@@ -21,9 +22,13 @@ export class LSTM extends RecurrentLayer {
     state?: [tf.Tensor, tf.Tensor],
     opts?: ForwardOptions,
   ): [tf.Tensor, [tf.Tensor, tf.Tensor]] {
-    if (state !== undefined && (!Array.isArray(state) || state.length !== 2)) {
+    this.assertAlive();
+    if (
+      state !== undefined &&
+      (!Array.isArray(state) || state.length !== 2 || !state[0] || !state[1])
+    ) {
       throw new TypeError(
-        `LSTM.forward(state): expected [h0, c0], got ${Array.isArray(state) ? `an array of length ${state.length}` : typeof state}`,
+        `LSTM.forward(state): expected [h0, c0] (two tensors), got ${Array.isArray(state) ? `[${state.map(describeValue).join(', ')}]` : describeValue(state)}`,
       );
     }
     const { output, finals } = this.run(
