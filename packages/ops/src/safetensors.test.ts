@@ -337,7 +337,7 @@ describe('saveSafetensors / loadSafetensors', () => {
     expect(loadError(bytes)).toBe(
       'loadSafetensors: header length 100000001 exceeds the limit of 100000000 bytes',
     );
-    expect(performance.now() - t0).toBeLessThan(100);
+    expect(performance.now() - t0).toBeLessThan(500);
   });
 });
 
@@ -415,7 +415,7 @@ describe('loadSafetensors on hostile files (test-corpus/safetensors)', () => {
       const want = HOSTILE[name];
       if (typeof want === 'string') expect(msg).toBe(`loadSafetensors: ${want}`);
       else expect(msg.replace(/^loadSafetensors: /, '')).toMatch(want);
-      expect(elapsed).toBeLessThan(200);
+      expect(elapsed).toBeLessThan(1000);
       expect(tf.memory().numTensors).toBe(before);
       // safetensorsMetadata checks the file the same way (except decoding values)
       if (name !== 'i64-out-of-int32-range') {
@@ -643,7 +643,7 @@ describe('safetensors properties (fast-check)', () => {
       ),
       { numRuns: 500 },
     );
-    expect(slowest).toBeLessThan(250);
+    expect(slowest).toBeLessThan(1000);
     // the property was not vacuous: some mutants loaded, and many different checks fired
     expect(seen.loaded).toBeGreaterThan(5);
     expect(seen.rejected.size).toBeGreaterThanOrEqual(6);
