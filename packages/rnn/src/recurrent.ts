@@ -13,6 +13,7 @@ import {
   assertProbability,
   assertRank,
   assertShape,
+  assertTensor,
   checkOptions,
   describeValue,
   dropout,
@@ -159,7 +160,13 @@ export abstract class RecurrentLayer extends Module {
       if (s !== undefined)
         assertShape(s, `${name}.forward(${arg})`, batched ? [LD, B, size] : [LD, size]);
     }
-    const lengths = checkLengths(opts?.lengths, `${name}.forward(opts.lengths)`, batched, B, T);
+    const lengths = checkLengths(
+      opts?.lengths,
+      `${name}.forward(opts.lengths)`,
+      batched ? null : input.shape,
+      B,
+      T,
+    );
     assertFinite([
       [`${name}.forward(input)`, input],
       ...states
@@ -214,16 +221,24 @@ export abstract class RecurrentLayer extends Module {
   }
 }
 
-/** Checks `lengths` (one integer in [1, T] per sequence); null when absent or all equal T. */
+/**
+ * Checks `lengths` (one integer in [1, T] per sequence); null when absent or all equal T.
+ * `unbatched` is the input's shape when the input has no batch dimension.
+ */
 function checkLengths(
   lengths: unknown,
   arg: string,
-  batched: boolean,
+  unbatched: readonly number[] | null,
   B: number,
   T: number,
 ): number[] | null {
   if (lengths === undefined) return null;
-  if (!batched) throw new TypeError(`${arg}: lengths need batched input; got unbatched input`);
+  if (unbatched) {
+    throw new TypeError(
+      `${arg}: expected batched input when lengths are given, got unbatched input of shape ${fmtShape(unbatched)}`,
+    );
+  }
+  if (lengths instanceof tf.Tensor) assertTensor(lengths, arg);
   const arr = lengths instanceof tf.Tensor ? Array.from(lengths.dataSync()) : lengths;
   if (!Array.isArray(arr) && !ArrayBuffer.isView(arr)) {
     throw new TypeError(`${arg}: expected an array of ${B} lengths, got ${describeValue(lengths)}`);

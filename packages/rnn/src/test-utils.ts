@@ -61,6 +61,7 @@ export function expectThrows(
   fn: () => unknown,
   cls: new (...args: any[]) => Error,
   parts: string[],
+  label = '',
 ): Error {
   const before = tf.memory().numTensors;
   let caught: unknown;
@@ -69,10 +70,10 @@ export function expectThrows(
   } catch (e) {
     caught = e;
   }
-  expect(caught, `expected a ${cls.name}`).toBeInstanceOf(cls);
+  expect(caught, `${label} expected a ${cls.name}`).toBeInstanceOf(cls);
   const err = caught as Error;
   expect(err.name).toBe(cls.name);
-  for (const p of parts) expect(err.message).toContain(p);
+  for (const p of parts) expect(err.message, label).toContain(p);
   expect(tf.memory().numTensors, 'a failed call left tensors behind').toBe(before);
   return err;
 }
