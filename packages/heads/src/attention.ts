@@ -1,6 +1,6 @@
 import { assertFloat, assertInt, assertShape, checkOptions, Module, uniform } from '@rnnkit/ops';
 import * as tf from '@tensorflow/tfjs-core';
-import { checkPoolLengths, stepMask } from './pool.js';
+import { checkPoolLengths, stepMask, zeroPadding } from './pool.js';
 
 /**
  * Attention pooling: scores s_t = x_t . w + b (a learned Linear(F, 1): keys weight [1, F], bias [1]),
@@ -22,35 +22,42 @@ export class AttentionPooling extends Module {
 
   /** x: [B, T, F] -> attention weights [B, T] (zero on padded steps) */
   weights(x: tf.Tensor, opts: { lengths?: ArrayLike<number> } = {}): tf.Tensor {
+    const lengths = this.check(x, opts);
+    return tf.tidy(() => this.softmax(lengths ? zeroPadding(x, lengths) : x, lengths));
+  }
+
+  /** x: [B, T, F] -> [B, F]; padded steps (even NaN or Infinity there) never reach the result. */
+  forward(x: tf.Tensor, opts: { lengths?: ArrayLike<number> } = {}): tf.Tensor {
+    const lengths = this.check(x, opts);
+    return tf.tidy(() => {
+      const xm = lengths ? zeroPadding(x, lengths) : x;
+      return tf.sum(tf.mul(xm, tf.expandDims(this.softmax(xm, lengths), 2)), 1);
+    });
+  }
+
+  private check(x: tf.Tensor, opts: { lengths?: ArrayLike<number> }): number[] | null {
     this.assertAlive();
     assertShape(x, 'AttentionPooling.forward(x)', [null, null, this.inputSize]);
     assertFloat(x, 'AttentionPooling.forward(x)');
     checkOptions(opts, 'AttentionPooling.forward', ['lengths']);
     const [B, T] = x.shape as number[];
-    const lengths = checkPoolLengths(opts.lengths, B, T, 'AttentionPooling.forward(opts.lengths)');
-    return tf.tidy(() => {
-      let scores = tf.reshape(
-        tf.add(
-          tf.matMul(tf.reshape(x, [B * T, this.inputSize]), this.weight, false, true),
-          this.bias,
-        ),
-        [B, T],
-      );
-      if (lengths) {
-        const valid = tf.reshape(stepMask(lengths, T), [B, T]);
-        scores = tf.add(scores, tf.mul(tf.sub(1, valid), -1e9));
-      }
-      return tf.softmax(scores, 1);
-    });
+    return checkPoolLengths(opts.lengths, B, T, 'AttentionPooling.forward(opts.lengths)');
   }
 
-  /** x: [B, T, F] -> [B, F] */
-  forward(x: tf.Tensor, opts: { lengths?: ArrayLike<number> } = {}): tf.Tensor {
-    const a = this.weights(x, opts);
-    return tf.tidy(() => {
-      const out = tf.sum(tf.mul(x, tf.expandDims(a, 2)), 1);
-      a.dispose();
-      return out;
-    });
+  /** softmax over T of x_t . w + b, with -1e9 added on padded steps */
+  private softmax(x: tf.Tensor, lengths: number[] | null): tf.Tensor {
+    const [B, T] = x.shape as number[];
+    let scores = tf.reshape(
+      tf.add(
+        tf.matMul(tf.reshape(x, [B * T, this.inputSize]), this.weight, false, true),
+        this.bias,
+      ),
+      [B, T],
+    );
+    if (lengths) {
+      const valid = tf.reshape(stepMask(lengths, T), [B, T]);
+      scores = tf.add(scores, tf.mul(tf.sub(1, valid), -1e9));
+    }
+    return tf.softmax(scores, 1);
   }
 }

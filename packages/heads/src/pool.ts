@@ -55,7 +55,7 @@ export function pool(x: tf.Tensor, mode: Pooling, opts: PoolOptions = {}): tf.Te
   }
   return tf.tidy(() => {
     const mask = lengths ? stepMask(lengths, T) : null; // [B, T, 1] float
-    const masked = mask ? tf.mul(x, mask) : x;
+    const masked = lengths ? zeroPadding(x, lengths) : x;
     switch (mode) {
       case 'sum':
         return tf.sum(masked, 1);
@@ -109,6 +109,17 @@ export function checkPoolLengths(
     }
   });
   return list;
+}
+
+/**
+ * x [B, T, F] with every step t >= lengths[b] set to 0 by selection (not by multiplying with a
+ * mask, which would let NaN or Infinity in the padding through as NaN). Gradient 0 there.
+ */
+export function zeroPadding(x: tf.Tensor, lengths: number[]): tf.Tensor {
+  const [B, T, F] = x.shape as [number, number, number];
+  const keep = new Uint8Array(B * T * F);
+  for (let b = 0; b < B; b++) keep.fill(1, b * T * F, (b * T + lengths[b]) * F);
+  return tf.tidy(() => tf.where(tf.tensor3d(keep, [B, T, F], 'bool'), x, tf.zerosLike(x)));
 }
 
 /** lengths -> float [B, T, 1]: 1 where t < length, else 0. */
