@@ -5,6 +5,7 @@ import {
   assertOneOf,
   assertProbability,
   assertRank,
+  assertShape,
   checkIds,
   checkOptions,
   Embedding,
@@ -16,7 +17,7 @@ import {
 import { GRU, LSTM, RNN } from '@rnnkit/rnn';
 import * as tf from '@tensorflow/tfjs-core';
 import { AttentionPooling } from './attention.js';
-import { POOLINGS, type Pooling, pool } from './pool.js';
+import { checkPoolLengths, POOLINGS, type Pooling, pool } from './pool.js';
 
 export type CellType = 'rnn' | 'lstm' | 'gru';
 
@@ -79,56 +80,61 @@ export class SequenceEncoder extends Module {
     const bidirectional = assertBool(opts.bidirectional ?? false, `${name}({ bidirectional })`);
     const numLayers = assertInt(opts.numLayers ?? 1, `${name}({ numLayers })`);
     const dropout = assertProbability(opts.dropout ?? 0, `${name}({ dropout })`);
+    // Validate every option before creating any module, so a bad option leaves no variables behind.
+    let vocab = 0;
     if (opts.vocabSize !== undefined || opts.embeddingDim !== undefined) {
       if (opts.inputSize !== undefined) {
         throw new TypeError(
           `${name}: give either { vocabSize, embeddingDim } (token ids) or { inputSize } (features), not both`,
         );
       }
-      const vocab = assertInt(opts.vocabSize, `${name}({ vocabSize })`);
-      const dim = assertInt(opts.embeddingDim, `${name}({ embeddingDim })`);
-      this.embedding = this.registerModule(
-        'embedding',
-        new Embedding(
-          vocab,
-          dim,
-          opts.paddingIdx === undefined ? {} : { paddingIdx: opts.paddingIdx },
-        ),
-      );
-      this.inputSize = dim;
+      vocab = assertInt(opts.vocabSize, `${name}({ vocabSize })`);
+      this.inputSize = assertInt(opts.embeddingDim, `${name}({ embeddingDim })`);
     } else {
       if (opts.paddingIdx !== undefined)
         throw new TypeError(`${name}({ paddingIdx }): needs { vocabSize, embeddingDim }`);
-      this.embedding = null;
       this.inputSize = assertInt(opts.inputSize, `${name}({ inputSize })`);
     }
-    const rnnOpts = {
-      inputSize: this.inputSize,
-      hiddenSize,
-      numLayers,
-      bidirectional,
-      dropout,
-      batchFirst: true,
-    };
-    const Ctor = { rnn: RNN, lstm: LSTM, gru: GRU }[this.cell];
-    this.rnn = this.registerModule('rnn', new Ctor(rnnOpts));
-    const features = hiddenSize * (bidirectional ? 2 : 1);
-    this.attention =
-      this.pooling === 'attention'
-        ? this.registerModule('attention', new AttentionPooling({ inputSize: features }))
-        : null;
+    let outputSize: number | null = null;
     if (opts.outputSize !== undefined) {
       if (this.pooling === 'flatten') {
         throw new TypeError(
           `${name}({ outputSize }): not available with pooling 'flatten' (its size depends on T); pool first or project yourself`,
         );
       }
-      this.proj = this.registerModule(
-        'proj',
-        new Linear(features, assertInt(opts.outputSize, `${name}({ outputSize })`)),
-      );
-    } else {
-      this.proj = null;
+      outputSize = assertInt(opts.outputSize, `${name}({ outputSize })`);
+    }
+    const features = hiddenSize * (bidirectional ? 2 : 1);
+    try {
+      this.embedding = vocab
+        ? this.registerModule(
+            'embedding',
+            new Embedding(
+              vocab,
+              this.inputSize,
+              opts.paddingIdx === undefined ? {} : { paddingIdx: opts.paddingIdx },
+            ),
+          )
+        : null;
+      const rnnOpts = {
+        inputSize: this.inputSize,
+        hiddenSize,
+        numLayers,
+        bidirectional,
+        dropout,
+        batchFirst: true,
+      };
+      const Ctor = { rnn: RNN, lstm: LSTM, gru: GRU }[this.cell];
+      this.rnn = this.registerModule('rnn', new Ctor(rnnOpts));
+      this.attention =
+        this.pooling === 'attention'
+          ? this.registerModule('attention', new AttentionPooling({ inputSize: features }))
+          : null;
+      this.proj =
+        outputSize === null ? null : this.registerModule('proj', new Linear(features, outputSize));
+    } catch (e) {
+      this.dispose(); // e.g. Embedding rejected paddingIdx: free what was already made
+      throw e;
     }
   }
 
@@ -148,9 +154,12 @@ export class SequenceEncoder extends Module {
       }
     } else {
       assertRank(input, `${name}.forward(input)`, [3], `[B, T, ${this.inputSize}]`);
+      assertShape(input, `${name}.forward(input)`, [null, null, this.inputSize]);
       assertFloat(input, `${name}.forward(input)`);
     }
     try {
+      const [B, T] = (ids ?? input).shape;
+      checkPoolLengths(opts.lengths, B, T, `${name}.forward(opts.lengths)`);
       return tf.tidy(() => {
         const x = ids ? this.embedding!.forward(ids) : input;
         const out = this.rnn.forward(x, undefined, opts.lengths ? { lengths: opts.lengths } : {});
@@ -185,6 +194,11 @@ export class SequenceTagger extends SequenceEncoder {
   readonly numClasses: number;
 
   constructor(opts: SequenceTaggerOptions) {
+    // pooling and outputSize are fixed ('none', numClasses): reject them rather than ignore them
+    checkOptions(opts, 'SequenceTagger', [
+      ...KEYS.filter((k) => k !== 'pooling' && k !== 'outputSize'),
+      'numClasses',
+    ]);
     const { numClasses, ...rest } = opts ?? ({} as SequenceTaggerOptions);
     const n = assertInt(numClasses, 'SequenceTagger({ numClasses })');
     super(
