@@ -1,0 +1,41 @@
+import { adapters, listFixtures, readFixture, runFixture } from '@rnnkit/golden';
+import { loadSafetensors, safetensorsMetadata } from '@rnnkit/ops';
+import * as tf from '@tensorflow/tfjs-core';
+import { describe, expect, it } from 'vitest';
+import { AttentionPooling } from './attention.js';
+import { SequenceEncoder } from './encoder.js';
+import { pool } from './pool.js';
+
+const kinds = adapters({ pool, AttentionPooling, SequenceEncoder });
+const names = listFixtures('heads');
+
+describe('PyTorch parity: pool(), AttentionPooling, SequenceEncoder fixtures (forward and gradients)', () => {
+  it('covers every pooling mode (with and without lengths), attention and the three encoder paths', () => {
+    const modes = ['mean', 'max', 'sum', 'first', 'last', 'flatten', 'none'];
+    for (const m of modes) {
+      expect(names).toContain(`pool_${m}_ragged`);
+      expect(names).toContain(`pool_${m}_full`);
+    }
+    expect(names).toContain('attention_pooling_ragged');
+    expect(names).toContain('attention_pooling_full');
+    expect(names.filter((n) => n.startsWith('encoder_')).length).toBeGreaterThanOrEqual(3);
+  });
+
+  for (const name of names) {
+    it(name, () => {
+      const bytes = readFixture('heads', name);
+      const config = JSON.parse(safetensorsMetadata(bytes).config);
+      const tensors = loadSafetensors(bytes);
+      try {
+        expect(kinds[config.kind], `adapter for ${config.kind}`).toBeDefined();
+        const before = tf.memory().numTensors;
+        const r = runFixture(tensors, config, kinds[config.kind]);
+        expect(tf.memory().numTensors, 'tensors leaked').toBe(before);
+        expect(r.forward, `forward error at ${r.forwardAt}`).toBeLessThanOrEqual(1e-5);
+        expect(r.grad, `gradient error at ${r.gradAt}`).toBeLessThanOrEqual(1e-4);
+      } finally {
+        tf.dispose(Object.values(tensors));
+      }
+    });
+  }
+});
