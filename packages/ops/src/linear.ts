@@ -28,12 +28,14 @@ export class Linear extends Module {
     checkOptions(opts, 'Linear', ['bias']);
     this.inFeatures = assertInt(inFeatures, 'Linear(inFeatures)');
     this.outFeatures = assertInt(outFeatures, 'Linear(outFeatures)');
+    // checked before the weight is made, so a bad option leaves no variable behind
+    const hasBias = assertBool(opts.bias ?? true, 'Linear({ bias })');
     const bound = 1 / Math.sqrt(inFeatures);
     this.weight = this.registerParameter(
       'weight',
       uniform([outFeatures, inFeatures], -bound, bound),
     );
-    this.bias = assertBool(opts.bias ?? true, 'Linear({ bias })')
+    this.bias = hasBias
       ? this.registerParameter('bias', uniform([outFeatures], -bound, bound))
       : null;
   }

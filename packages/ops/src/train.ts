@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { clipGradNorm, globalNorm } from './clip.js';
 import { ensureGradients } from './gradients.js';
-import { checkOptions, describeValue } from './guards.js';
+import { assertTensor, checkOptions, describeValue } from './guards.js';
 import type { Module } from './module.js';
 
 export interface TrainStepOptions {
@@ -33,25 +33,58 @@ export function trainStep(
   if (model === null || typeof model !== 'object' || typeof model.parameters !== 'function') {
     throw new TypeError(`trainStep(model): expected a Module, got ${describeValue(model)}`);
   }
+  const clipNorm = opts.clipNorm;
+  if (
+    clipNorm !== undefined &&
+    (typeof clipNorm !== 'number' || !(clipNorm > 0) || !Number.isFinite(clipNorm))
+  ) {
+    throw new RangeError(
+      `trainStep({ clipNorm }): expected a positive finite number, got ${describeValue(clipNorm)}`,
+    );
+  }
   ensureGradients();
   const vars = model.parameters();
-  // A non-scalar loss is reported after the backward pass: throwing inside tf.variableGrads would
-  // leak the tensors tfjs saved for backprop, and its own assertion does not say what went wrong.
-  let bad: string | null = null;
+  // A non-scalar loss, or an error thrown by loss(), is reported after the backward pass: throwing
+  // inside tf.variableGrads would leak the tensors tfjs saved for backprop, and its own assertion
+  // does not say what went wrong.
+  const failure: { threw: boolean; error?: unknown; bad?: string } = { threw: false };
   const scalarLoss = (): tf.Scalar => {
-    const v = loss();
-    if (v instanceof tf.Tensor && v.rank === 0) return v;
-    bad = v instanceof tf.Tensor ? `shape [${v.shape.join(',')}]` : describeValue(v);
+    let v: unknown;
+    try {
+      v = loss();
+    } catch (e) {
+      failure.threw = true;
+      failure.error = e;
+    }
+    if (!failure.threw) {
+      if (v instanceof tf.Tensor && v.rank === 0) return v as tf.Scalar;
+      failure.bad = v instanceof tf.Tensor ? `shape [${v.shape.join(',')}]` : describeValue(v);
+    }
     return tf.mul(tf.addN(vars.map((p) => tf.sum(p))), 0) as tf.Scalar;
   };
-  const { value, grads } = tf.variableGrads(scalarLoss, vars);
+  let result: { value: tf.Scalar; grads: tf.NamedTensorMap };
   try {
-    if (bad !== null) {
-      throw new TypeError(`trainStep(loss): expected loss() to return a scalar tensor, got ${bad}`);
+    // in a tidy, so the loss value is freed when tfjs rejects it
+    result = tf.tidy(() => tf.variableGrads(scalarLoss, vars));
+  } catch (e) {
+    if (e instanceof Error && /Cannot find a connection between any variable/.test(e.message)) {
+      throw new TypeError(
+        `trainStep(loss): expected loss() to depend on the model's parameters, got a loss with no path to any of its ${vars.length} parameters (use the model inside loss())`,
+      );
+    }
+    throw e;
+  }
+  const { value, grads } = result;
+  try {
+    if (failure.threw) throw failure.error;
+    if (failure.bad !== undefined) {
+      throw new TypeError(
+        `trainStep(loss): expected loss() to return a scalar tensor, got ${failure.bad}`,
+      );
     }
     let gradNorm: number;
-    if (opts.clipNorm !== undefined) {
-      const clipped = clipGradNorm(grads, opts.clipNorm);
+    if (clipNorm !== undefined) {
+      const clipped = clipGradNorm(grads, clipNorm);
       gradNorm = clipped.totalNorm;
       optimizer.applyGradients(clipped.grads);
       tf.dispose(clipped.grads);
@@ -81,30 +114,54 @@ export function trainChunk<S extends CarriedState>(
   optimizer: tf.Optimizer,
   opts: TrainStepOptions = {},
 ): { loss: number; gradNorm: number; state: S } {
+  checkOptions(opts, 'trainChunk', ['clipNorm']);
   if (typeof chunk !== 'function') {
     throw new TypeError(
       `trainChunk(chunk): expected a function (state) => { loss, state }, got ${describeValue(chunk)}`,
     );
   }
+  checkState(state, (i) => `trainChunk(state${i})`);
   let next: S | null = null;
-  const result = trainStep(
-    model,
-    () => {
-      const out = chunk(state);
-      if (out === null || typeof out !== 'object' || !(out.loss instanceof tf.Tensor)) {
-        throw new TypeError(
-          `trainChunk(chunk): expected chunk to return { loss, state }, got ${describeValue(out)}`,
-        );
-      }
-      next = out.state;
-      // Leave the gradient tape's tidy alive: the new state is the next chunk's (constant) input.
-      for (const t of ([] as tf.Tensor[]).concat(out.state)) tf.keep(t);
-      return out.loss;
-    },
-    optimizer,
-    opts,
-  );
-  if (next === null) throw new TypeError('trainChunk(chunk): chunk returned no state');
+  let result: { loss: number; gradNorm: number };
+  try {
+    result = trainStep(
+      model,
+      () => {
+        const out = chunk(state);
+        if (out === null || typeof out !== 'object' || !(out.loss instanceof tf.Tensor)) {
+          throw new TypeError(
+            `trainChunk(chunk): expected chunk to return { loss, state }, got ${describeValue(out)}`,
+          );
+        }
+        checkState(out.state, (i) => `trainChunk(chunk): the returned state${i}`);
+        next = out.state;
+        // Leave the gradient tape's tidy alive: the new state is the next chunk's (constant) input.
+        for (const t of ([] as tf.Tensor[]).concat(out.state)) tf.keep(t);
+        return out.loss;
+      },
+      optimizer,
+      opts,
+    );
+  } catch (e) {
+    // the caller still owns `state`; a new state made before the failure is freed
+    if (next !== null) tf.dispose(next as CarriedState);
+    throw e;
+  }
   tf.dispose(state);
-  return { ...result, state: next };
+  return { ...result, state: next! };
+}
+
+/** Throws unless `state` is a live tensor or an array of live tensors; `arg('[i]')` names one. */
+function checkState(state: unknown, arg: (index: string) => string): void {
+  if (Array.isArray(state)) {
+    state.forEach((t, i) => {
+      assertTensor(t, arg(`[${i}]`));
+    });
+  } else if (state instanceof tf.Tensor) {
+    assertTensor(state, arg(''));
+  } else {
+    throw new TypeError(
+      `${arg('')}: expected a tf.Tensor or an array of tensors, got ${describeValue(state)}`,
+    );
+  }
 }
