@@ -1,4 +1,13 @@
-import { assertFloat, assertInt, assertShape, checkOptions, Module, uniform } from '@rnnkit/ops';
+import {
+  assertFloat,
+  assertInt,
+  assertShape,
+  checkOptions,
+  fmtShape,
+  Module,
+  ShapeError,
+  uniform,
+} from '@rnnkit/ops';
 import * as tf from '@tensorflow/tfjs-core';
 import { checkPoolLengths, stepMask, zeroPadding } from './pool.js';
 
@@ -23,12 +32,14 @@ export class AttentionPooling extends Module {
   /** x: [B, T, F] -> attention weights [B, T] (zero on padded steps) */
   weights(x: tf.Tensor, opts: { lengths?: ArrayLike<number> } = {}): tf.Tensor {
     const lengths = this.check(x, opts);
+    if (x.shape[0] === 0) return tf.zeros([0, x.shape[1] as number]); // empty batch (wasm traps on it)
     return tf.tidy(() => this.softmax(lengths ? zeroPadding(x, lengths) : x, lengths));
   }
 
   /** x: [B, T, F] -> [B, F]; padded steps (even NaN or Infinity there) never reach the result. */
   forward(x: tf.Tensor, opts: { lengths?: ArrayLike<number> } = {}): tf.Tensor {
     const lengths = this.check(x, opts);
+    if (x.shape[0] === 0) return tf.zeros([0, this.inputSize]); // empty batch (wasm traps on it)
     return tf.tidy(() => {
       const xm = lengths ? zeroPadding(x, lengths) : x;
       return tf.sum(tf.mul(xm, tf.expandDims(this.softmax(xm, lengths), 2)), 1);
@@ -41,6 +52,11 @@ export class AttentionPooling extends Module {
     assertFloat(x, 'AttentionPooling.forward(x)');
     checkOptions(opts, 'AttentionPooling.forward', ['lengths']);
     const [B, T] = x.shape as number[];
+    if (T === 0) {
+      throw new ShapeError(
+        `AttentionPooling.forward(x): expected at least one time step, got shape ${fmtShape(x.shape)}`,
+      );
+    }
     return checkPoolLengths(opts.lengths, B, T, 'AttentionPooling.forward(opts.lengths)');
   }
 

@@ -159,6 +159,12 @@ export class SequenceEncoder extends Module {
     }
     try {
       const [B, T] = (ids ?? input).shape;
+      // named here: the recurrent layer would report the embedded shape under its own name
+      if (T === 0 || B === 0) {
+        throw new ShapeError(
+          `${name}.forward(input): expected ${T === 0 ? 'at least one time step' : 'a batch of at least one sequence'}, got shape ${fmtShape((ids ?? input).shape)}`,
+        );
+      }
       checkPoolLengths(opts.lengths, B, T, `${name}.forward(opts.lengths)`);
       return tf.tidy(() => {
         const x = ids ? this.embedding!.forward(ids) : input;

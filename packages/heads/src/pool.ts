@@ -53,6 +53,9 @@ export function pool(x: tf.Tensor, mode: Pooling, opts: PoolOptions = {}): tf.Te
     }
     return opts.attention.forward(x, { lengths: lengths ?? undefined });
   }
+  // an empty batch has an empty result, as in PyTorch (wasm reductions trap on zero-size input)
+  if (B === 0)
+    return tf.zeros(mode === 'flatten' ? [0, T * F] : mode === 'none' ? [0, T, F] : [0, F]);
   return tf.tidy(() => {
     const mask = lengths ? stepMask(lengths, T) : null; // [B, T, 1] float
     const masked = lengths ? zeroPadding(x, lengths) : x;
