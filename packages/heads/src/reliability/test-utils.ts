@@ -1,0 +1,84 @@
+// Helpers shared by the reliability suite (issue 8); not built into dist.
+import * as tf from '@tensorflow/tfjs-core';
+import { expect } from 'vitest';
+
+/** Input tensors created by a bad-input case; the harness disposes them after the call. */
+const tracked: tf.Tensor[] = [];
+
+function track<T extends tf.Tensor>(t: T): T {
+  tracked.push(t);
+  return t;
+}
+
+/** Disposes every tensor the helpers below created since the last call. */
+export function releaseTracked(): void {
+  tf.dispose(tracked.splice(0));
+}
+
+/** Deterministic float32 values (sin of the flat index), not tracked. */
+export function det(shape: number[], phase = 0): tf.Tensor {
+  const n = shape.reduce((a, b) => a * b, 1);
+  const data = new Float32Array(n);
+  for (let i = 0; i < n; i++) data[i] = Math.sin(i * 0.7 + phase + 1) * 0.9;
+  return tf.tensor(data, shape, 'float32');
+}
+
+/** A tracked float32 input of this shape (deterministic values). */
+export function x(...shape: number[]): tf.Tensor {
+  return track(det(shape));
+}
+
+/** A tracked float32 tensor with one value replaced (NaN, Infinity ...) at flat index `at`. */
+export function withValue(shape: number[], value: number, at = 0): tf.Tensor {
+  const t = det(shape);
+  const data = t.dataSync().slice();
+  t.dispose();
+  data[at] = value;
+  return track(tf.tensor(data, shape, 'float32'));
+}
+
+/** A tracked int32 tensor. */
+export function ints(values: number[] | number[][], shape?: number[]): tf.Tensor {
+  return track(tf.tensor(values as number[], shape, 'int32'));
+}
+
+/** A tracked tensor of any dtype. */
+export function typed(shape: number[], dtype: 'int32' | 'bool' | 'float32'): tf.Tensor {
+  return track(tf.zeros(shape, dtype));
+}
+
+/** A float32 tensor that was already disposed. */
+export function gone(...shape: number[]): tf.Tensor {
+  const t = det(shape);
+  t.dispose();
+  return t;
+}
+
+/** Runs fn and asserts the live tensor count afterwards equals the count before plus `kept`. */
+export function expectNoLeak<T>(fn: () => T, kept = 0): T {
+  const before = tf.memory().numTensors;
+  const out = fn();
+  expect(tf.memory().numTensors).toBe(before + kept);
+  return out;
+}
+
+/** Every tensor in a nested result (tensor, array, object). */
+export function tensorsIn(value: unknown): tf.Tensor[] {
+  if (value instanceof tf.Tensor) return [value];
+  if (Array.isArray(value)) return value.flatMap(tensorsIn);
+  if (value && typeof value === 'object') return Object.values(value).flatMap(tensorsIn);
+  return [];
+}
+
+/** Largest absolute difference between two tensors of the same shape. */
+export function maxAbsDiff(a: tf.Tensor, b: tf.Tensor): number {
+  expect(a.shape).toEqual(b.shape);
+  const p = a.dataSync();
+  const q = b.dataSync();
+  let m = 0;
+  for (let i = 0; i < p.length; i++) m = Math.max(m, Math.abs(p[i] - q[i]));
+  return m;
+}
+
+/** The project's backend for this test file ("cpu" or "wasm"). */
+export const PROJECT_BACKEND = (process.env.RNNKIT_BACKEND ?? 'cpu') as 'cpu' | 'wasm';
