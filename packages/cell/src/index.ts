@@ -7,7 +7,9 @@ export {
   type ElmanRNNOptions,
   type ElmanRNNOutput,
 } from './elman.js';
-export { projectInput, runSequence } from './sequence.js';
+export { runSequenceInference } from './inference.js';
+export { projectInput } from './project.js';
+export { runSequence } from './sequence.js';
 export { cellStep, type State } from './step.js';
 export {
   type CellMode,

@@ -1,6 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { runSequenceInference } from './inference.js';
+import { projectInput } from './project.js';
 import { cellStep, type State } from './step.js';
 import type { RecurrentWeights } from './weights.js';
+
+/** True while tfjs records operations for a gradient (inside tf.grad, variableGrads, ...). */
+function tapeOn(): boolean {
+  return (tf.engine() as unknown as { isTapeOn(): boolean }).isTapeOn();
+}
 
 /**
  * Runs one direction of one recurrent layer over a whole sequence: one matMul projects every
@@ -8,6 +15,8 @@ import type { RecurrentWeights } from './weights.js';
  * `mask` (optional, [T, B, 1] bool, true while t < length) gives pack_padded_sequence semantics:
  * padded steps output zeros and keep the state, so the final state is the one at each sequence's
  * last valid step and the reverse direction starts there.
+ * Outside a gradient scope this is runSequenceInference (same numbers, far fewer kernel launches);
+ * under a gradient tape it is built from differentiable tfjs ops.
  * Returns outputs [T, B, H or P] and the final state; the caller owns them.
  */
 export function runSequence(
@@ -16,6 +25,7 @@ export function runSequence(
   init: State,
   opts: { reverse?: boolean; mask?: tf.Tensor3D | null } = {},
 ): { output: tf.Tensor3D; state: State } {
+  if (!tapeOn()) return runSequenceInference(w, x, init, opts.reverse ?? false, opts.mask ?? null);
   const [T, B] = x.shape;
   const xProj = projectInput(w, x);
   const outputs: tf.Tensor[] = new Array(T);
@@ -42,14 +52,4 @@ export function runSequence(
   const output = tf.stack(outputs) as tf.Tensor3D;
   tf.dispose([xProj, ...outputs.filter((o) => o !== state.h)]);
   return { output, state };
-}
-
-/** x [T, B, I] -> x W_ih^T + b_ih as [T, B, G*H], in one matMul. */
-export function projectInput(w: RecurrentWeights, x: tf.Tensor3D): tf.Tensor3D {
-  return tf.tidy(() => {
-    const [T, B, I] = x.shape;
-    let p: tf.Tensor2D = tf.matMul(tf.reshape(x, [T * B, I]), w.wih as tf.Tensor2D, false, true);
-    if (w.bih) p = tf.add(p, w.bih);
-    return tf.reshape(p, [T, B, -1]);
-  });
 }
