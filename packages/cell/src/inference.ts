@@ -55,7 +55,7 @@ export function runSequenceInference(
         case 'rnn_relu':
           for (let j = 0; j < H; j++) {
             const v = X[xo + j] + hp[ho + j] + bhh[j];
-            h[so + j] = w.mode === 'rnn_tanh' ? Math.tanh(v) : v > 0 ? v : 0;
+            h[so + j] = w.mode === 'rnn_tanh' ? Math.tanh(v) : Math.max(v, 0);
           }
           break;
         case 'lstm': {
