@@ -1,5 +1,6 @@
 import {
   assertBool,
+  assertFinite,
   assertFloat,
   assertInt,
   assertOneOf,
@@ -12,6 +13,7 @@ import {
   fmtShape,
   Linear,
   Module,
+  numericsChecked,
   ShapeError,
 } from '@rnnkit/ops';
 import { GRU, LSTM, RNN } from '@rnnkit/rnn';
@@ -166,6 +168,14 @@ export class SequenceEncoder extends Module {
         );
       }
       checkPoolLengths(opts.lengths, B, T, `${name}.forward(opts.lengths)`);
+      // check-numerics mode: name the input or the parameter by its full key ("rnn.weight_hh_l0")
+      // before the inner layers would report their own inputs
+      if (numericsChecked()) {
+        assertFinite([
+          ...(ids ? [] : [[`${name}.forward(input)`, input] as [string, tf.Tensor]]),
+          ...this.namedParameters(),
+        ]);
+      }
       return tf.tidy(() => {
         const x = ids ? this.embedding!.forward(ids) : input;
         const out = this.rnn.forward(x, undefined, opts.lengths ? { lengths: opts.lengths } : {});
