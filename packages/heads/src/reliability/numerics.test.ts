@@ -115,7 +115,7 @@ function expectNumericsError(fn: () => unknown, message: RegExp): void {
   expect((error as Error).message).toMatch(message);
 }
 
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const reEscape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 describe(`check-numerics mode (${PROJECT_BACKEND})`, () => {
   const initial = numericsChecked();
@@ -187,7 +187,7 @@ describe(`check-numerics mode (${PROJECT_BACKEND})`, () => {
         expectNumericsError(
           () => s.run(m, x),
           new RegExp(
-            `^${escape(s.inputArg)}: expected finite values, got NaN at flat index 4 of a tensor of shape ${escape(`[${s.shape.join(',')}]`)}`,
+            `^${reEscape(s.inputArg)}: expected finite values, got NaN at flat index 4 of a tensor of shape ${reEscape(`[${s.shape.join(',')}]`)}`,
           ),
         );
         expect(values(s, m, good)).toEqual(expected);
@@ -209,7 +209,7 @@ describe(`check-numerics mode (${PROJECT_BACKEND})`, () => {
         expectNumericsError(
           () => s.run(m, good),
           new RegExp(
-            `^${escape(s.paramName)}: expected finite values, got Infinity at flat index 1 of a tensor of shape ${escape(`[${weight.shape.join(',')}]`)}`,
+            `^${reEscape(s.paramName)}: expected finite values, got Infinity at flat index 1 of a tensor of shape ${reEscape(`[${weight.shape.join(',')}]`)}`,
           ),
         );
         // -Infinity too
@@ -234,7 +234,7 @@ describe(`check-numerics mode (${PROJECT_BACKEND})`, () => {
       setCheckNumerics(true);
       try {
         const x = withValue(s.shape, Number.NaN, 2);
-        expectNumericsError(() => s.run(m, x), new RegExp(`^${escape(s.inputArg)}: `));
+        expectNumericsError(() => s.run(m, x), new RegExp(`^${reEscape(s.inputArg)}: `));
       } finally {
         setCheckNumerics(false);
         weight.assign(saved);
