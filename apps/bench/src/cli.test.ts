@@ -1,0 +1,121 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { main } from './cli.js';
+import type { BenchReport } from './report.js';
+
+const backend = process.env.RNNKIT_BACKEND ?? 'cpu';
+
+function capture() {
+  let out = '';
+  let err = '';
+  return {
+    io: {
+      out: (t: string) => {
+        out += t;
+      },
+      err: (t: string) => {
+        err += t;
+      },
+    },
+    get: () => ({ out, err }),
+  };
+}
+
+describe('rnnkit-bench CLI', () => {
+  it('--quick --json prints one JSON object with every tutorial case, checked and timed', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bench-'));
+    try {
+      const c = capture();
+      const md = join(dir, 'out.md');
+      const code = await main(
+        ['--quick', '--json', '--backend', backend, '--budget', '0.05', '--out', md],
+        c.io,
+      );
+      expect(code, c.get().err).toBe(0);
+      const report = JSON.parse(c.get().out) as BenchReport;
+      expect(report.tool).toBe('rnnkit-bench');
+      expect(report.options).toMatchObject({ quick: true, backends: [backend], tolerance: 1e-4 });
+      expect(report.environment.tfjsCore).toBe('4.22.0');
+      expect(report.results.map((r) => `${r.id} ${r.backend}`)).toEqual(
+        ['rnn', 'lstm', 'gru'].map((cell) => `${cell}.tutorial ${backend}`),
+      );
+      for (const r of report.results) {
+        expect(r.shape).toEqual({ B: 2, T: 10, I: 300, H: 256 });
+        const ours = r.impls.rnnkit!;
+        expect(ours.status).toBe('ok');
+        expect(ours.summary!.reps).toBeGreaterThanOrEqual(2);
+        expect(ours.summary!.minMs).toBeLessThanOrEqual(ours.summary!.medianMs);
+        expect(ours.leakedTensors).toBe(0);
+        for (const name of ['tfjs-layers', 'naive'] as const) {
+          const v = r.impls[name]!;
+          expect(v.status, `${r.id} ${name}: ${v.reason}`).toBe('ok');
+          expect(v.maxAbsDiff).toBeLessThanOrEqual(1e-4);
+          expect(v.speedup).toBeGreaterThan(0);
+        }
+        const ort = r.impls.ort!;
+        if (report.onnx.available) {
+          expect(ort.status, ort.reason).toBe('ok');
+          expect(ort.maxAbsDiff).toBeLessThanOrEqual(1e-4);
+        } else {
+          expect(ort).toMatchObject({
+            status: 'skipped',
+            reason: `skipped: ${report.onnx.reason}`,
+          });
+        }
+      }
+      expect(report.results[2].impls['tfjs-layers-stock-gru']?.status).toBe('different');
+      // Only the targets of the cases that ran are judged: the tutorial ones are on wasm.
+      expect(report.targets.map((t) => t.target)).toEqual(
+        backend === 'wasm'
+          ? [
+              'goal: RNN 2,10,300,256 on wasm, ×ORT ≥ 1',
+              'goal: LSTM 2,10,300,256 on wasm, ×ORT ≥ 1',
+              'goal: GRU 2,10,300,256 on wasm, ×ORT ≥ 1',
+              'floor: RNN 2,10,300,256 on wasm, ×layers ≥ 4',
+            ]
+          : [],
+      );
+      expect(readFileSync(md, 'utf8')).toMatch(/^\| case \| B,T,I,H \| backend \| rnnkit \|/m);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('says "skipped: no torch" in the ONNX column without a Python that has torch', async () => {
+    const c = capture();
+    const code = await main(
+      ['-q', '-b', backend, '-f', 'rnn', '--budget', '0.02', '--python', '/nonexistent/python3'],
+      c.io,
+    );
+    expect(code, c.get().err).toBe(0);
+    expect(c.get().out).toMatch(/^\| RNN the tutorial \|.*\| skipped: no torch \| +\|$/m);
+  });
+
+  it('exits with 2 on bad usage, saying what was wrong', async () => {
+    for (const argv of [
+      ['--backend', 'tpu'],
+      ['--frobnicate'],
+      ['--filter', 'zzz-no-case'],
+      ['--quick', '--filter', 'train'],
+      ['--budget', '0'],
+      ['--budget', 'soon'],
+      ['stray-argument'],
+    ]) {
+      const c = capture();
+      expect(await main(argv, c.io), argv.join(' ')).toBe(2);
+      expect(c.get().err.length, argv.join(' ')).toBeGreaterThan(0);
+    }
+  });
+
+  it('the built command exits with 2 on a bad backend (as a user runs it)', () => {
+    const bin = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
+    expect(existsSync(bin), 'build the bench first').toBe(true);
+    const r = spawnSync(process.execPath, [bin, '--backend', 'gpu'], { encoding: 'utf8' });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('expected cpu, wasm or cpu,wasm, got "gpu"');
+  });
+});

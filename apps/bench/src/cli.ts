@@ -1,0 +1,317 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import { cpus, platform, release } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs-core';
+import { version_layers } from '@tensorflow/tfjs-layers';
+import { SingleBar } from 'cli-progress';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { BACKENDS, type BackendName, type BenchCase, CELLS, selectCases } from './cases.js';
+import type { MemoryResult } from './memprobe.js';
+import {
+  APP_DIR,
+  DEFAULT_MODELS_DIR,
+  DEFAULT_PYTHON,
+  ensureOnnxModels,
+  type OnnxModels,
+  ORT_VERSION,
+  releaseOrtSessions,
+} from './onnx.js';
+import { type ProfileResult, profileCase, profileMarkdown } from './profile.js';
+import { type BenchReport, evaluateTargets, fmtMs, markdown } from './report.js';
+import { addSpeedups, type CaseResult, runCase, TOLERANCE } from './run.js';
+
+export interface IO {
+  out: (text: string) => void;
+  err: (text: string) => void;
+  /** Show the progress bar (on stderr, when it is a terminal). */
+  progress?: boolean;
+}
+
+const defaultIO: IO = {
+  out: (t) => void process.stdout.write(t),
+  err: (t) => void process.stderr.write(t),
+  progress: true,
+};
+
+export const RESULTS_FILE = join(APP_DIR, 'RESULTS.md');
+const MEMORY_T = [1000, 10_000];
+
+function parseBackends(value: string): BackendName[] {
+  const list = value === 'both' || value === 'all' ? [...BACKENDS] : value.split(',');
+  for (const b of list) {
+    if (!(BACKENDS as readonly string[]).includes(b)) {
+      throw new InvalidArgumentError(`expected cpu, wasm or cpu,wasm, got "${b}".`);
+    }
+  }
+  return BACKENDS.filter((b) => list.includes(b));
+}
+
+function parsePositive(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0)
+    throw new InvalidArgumentError(`expected a positive number, got "${value}".`);
+  return n;
+}
+
+function program(io: IO): Command {
+  return new Command()
+    .name('rnnkit-bench')
+    .description(
+      'Times rnnkit (RNN, LSTM, GRU) against tfjs-layers, ONNX Runtime Web and a naive tfjs loop, ' +
+        'with the same weights, checked equal, in one run.',
+    )
+    .option('-b, --backend <list>', 'tfjs backends: cpu, wasm or cpu,wasm', parseBackends, [
+      ...BACKENDS,
+    ])
+    .option(
+      '-f, --filter <patterns...>',
+      'cases whose id contains a pattern (ids: {rnn,lstm,gru}.{tutorial,large,long,train}), or a shape B,T,I,H',
+    )
+    .option('-q, --quick', 'tutorial shape only, few repetitions (CI smoke)', false)
+    .option('--json', 'print the whole run as one JSON object instead of Markdown', false)
+    .option(
+      '--budget <seconds>',
+      'time budget for the timed calls of one implementation in one case (default 3, quick 0.3)',
+      parsePositive,
+    )
+    .option(
+      '-o, --out <file>',
+      `write the Markdown there (a full run writes ${RESULTS_FILE} unless --no-write)`,
+    )
+    .option('--no-write', 'write no file')
+    .option('--no-onnx', 'leave ONNX Runtime Web out')
+    .option('--no-memory', 'skip the long-sequence memory probes')
+    .option('--no-progress', 'no progress bar')
+    .option('--python <path>', 'Python with torch, to export the ONNX models', DEFAULT_PYTHON)
+    .option('--models <dir>', 'where the exported models go', DEFAULT_MODELS_DIR)
+    .addOption(
+      new Option(
+        '--profile',
+        'instead of comparing: where rnnkit spends its time (tf.profile)',
+      ).default(false),
+    )
+    .exitOverride()
+    .configureOutput({ writeOut: io.out, writeErr: io.err })
+    .showHelpAfterError('(run with --help for usage)')
+    .allowExcessArguments(false);
+}
+
+interface Options {
+  backend: BackendName[];
+  filter?: string[];
+  quick: boolean;
+  json: boolean;
+  budget?: number;
+  out?: string;
+  write: boolean;
+  onnx: boolean;
+  memory: boolean;
+  progress: boolean;
+  python: string;
+  models: string;
+  profile: boolean;
+}
+
+/** Runs the CLI; resolves to the exit code: 0 ok, 1 a check failed (mismatch/error), 2 bad usage. */
+export async function main(argv: string[], io: IO = defaultIO): Promise<number> {
+  const cmd = program(io);
+  try {
+    cmd.parse(argv, { from: 'user' });
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      return e.code === 'commander.helpDisplayed' || e.code === 'commander.version' ? 0 : 2;
+    }
+    throw e;
+  }
+  const o = cmd.opts<Options>();
+  const filter = o.filter ?? [];
+  const cases = selectCases(filter, o.quick);
+  if (cases.length === 0) {
+    io.err(
+      `rnnkit-bench: --filter ${filter.join(' ')} matches no case${o.quick ? ' (--quick runs the tutorial shape only)' : ''}\n`,
+    );
+    return 2;
+  }
+  const backends = o.backend;
+  if (o.profile) return profileMode(cases, backends, o, io);
+
+  const policy = o.quick
+    ? { budgetMs: (o.budget ?? 0.3) * 1000, minReps: 2, maxReps: 5 }
+    : { budgetMs: (o.budget ?? 3) * 1000, minReps: 3, maxReps: 30 };
+  const slowLimitMs = o.quick ? 10_000 : 60_000;
+  const fullRun = !o.quick && filter.length === 0 && backends.length === BACKENDS.length;
+
+  const needsOrt = o.onnx && cases.some((c) => c.mode === 'forward');
+  const onnx: OnnxModels | null = needsOrt ? ensureOnnxModels(o.python, o.models) : null;
+  const ortBackend: BackendName = backends.includes('wasm') ? 'wasm' : backends[0];
+  const memoryRuns =
+    o.memory && !o.quick && cases.some((c) => c.group === 'long')
+      ? backends.flatMap((backend) =>
+          CELLS.flatMap((cell) => MEMORY_T.map((T) => ({ backend, cell, T }))),
+        )
+      : [];
+
+  const showBar = o.progress && io.progress === true && process.stderr.isTTY === true;
+  const bar = showBar
+    ? new SingleBar({
+        format: 'bench [{bar}] {value}/{total} | {duration_formatted} | {task}',
+        stream: process.stderr,
+        hideCursor: true,
+        clearOnComplete: true,
+      })
+    : null;
+  bar?.start(cases.length * backends.length + memoryRuns.length, 0, { task: 'starting' });
+
+  const results: CaseResult[] = [];
+  try {
+    for (const c of cases) {
+      const passes: CaseResult[] = [];
+      for (const backend of backends) {
+        const r = await runCase(c, backend, {
+          policy,
+          onnx: o.onnx ? onnx : null,
+          withOrt: backend === ortBackend,
+          slowLimitMs,
+          progress: (task) => bar?.update({ task }),
+        });
+        passes.push(r);
+        bar?.increment();
+      }
+      const ortPass = passes.find((p) => p.backend === ortBackend);
+      for (const p of passes) addSpeedups(p, ortPass);
+      results.push(...passes);
+    }
+  } finally {
+    await releaseOrtSessions();
+  }
+
+  const memory: MemoryResult[] = [];
+  const probe = fileURLToPath(new URL('./memprobe.js', import.meta.url));
+  for (const m of memoryRuns) {
+    bar?.update({ task: `memory ${m.cell} ${m.backend} T=${m.T}` });
+    if (!existsSync(probe)) break; // running from sources (tests): no built probe
+    const r = spawnSync(process.execPath, ['--expose-gc', probe, m.backend, m.cell, String(m.T)], {
+      encoding: 'utf8',
+    });
+    if (r.status === 0) memory.push(JSON.parse(r.stdout.trim().split('\n').pop()!));
+    else
+      io.err(
+        `memory probe ${m.cell} ${m.backend} T=${m.T} failed: ${r.stderr.trim().split('\n').pop()}\n`,
+      );
+    bar?.increment();
+  }
+  bar?.stop();
+
+  const report: BenchReport = {
+    tool: 'rnnkit-bench',
+    environment: environment(argv, onnx),
+    options: {
+      quick: o.quick,
+      backends,
+      filter,
+      budgetMs: policy.budgetMs,
+      minReps: policy.minReps,
+      maxReps: policy.maxReps,
+      slowLimitMs,
+      tolerance: TOLERANCE,
+    },
+    onnx:
+      onnx === null
+        ? { available: false, reason: o.onnx ? 'not needed' : '--no-onnx' }
+        : onnx.available
+          ? { available: true }
+          : { available: false, reason: onnx.reason },
+    results,
+    targets: evaluateTargets(results, memory),
+    memory,
+    profiles: [],
+    notes: notes(results, ortBackend, backends),
+  };
+  const md = markdown(report);
+  const file = o.write ? (o.out ?? (fullRun ? RESULTS_FILE : undefined)) : undefined;
+  if (file) writeFileSync(file, md);
+  io.out(o.json ? `${JSON.stringify(report)}\n` : md);
+  if (file && !o.json) io.err(`wrote ${file}\n`);
+  const failed = results.some((r) =>
+    Object.values(r.impls).some((v) => v && (v.status === 'mismatch' || v.status === 'error')),
+  );
+  return failed ? 1 : 0;
+}
+
+async function profileMode(
+  cases: BenchCase[],
+  backends: BackendName[],
+  o: Options,
+  io: IO,
+): Promise<number> {
+  const profiles: ProfileResult[] = [];
+  for (const c of cases.filter((k) => k.mode === 'forward')) {
+    for (const backend of backends) profiles.push(await profileCase(c, backend));
+  }
+  if (o.json) io.out(`${JSON.stringify({ tool: 'rnnkit-bench', profiles })}\n`);
+  else io.out(profiles.map((p) => profileMarkdown(p)).join('\n'));
+  if (o.out && o.write) writeFileSync(o.out, profiles.map((p) => profileMarkdown(p)).join('\n'));
+  return 0;
+}
+
+function environment(argv: string[], onnx: OnnxModels | null): BenchReport['environment'] {
+  const cpu = cpus();
+  return {
+    date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+    node: process.version,
+    platform: `${platform()} ${release()}`,
+    cpu: cpu[0]?.model?.trim() ?? 'unknown cpu',
+    cores: cpu.length,
+    tfjsCore: tf.version_core,
+    tfjsLayers: version_layers,
+    onnxruntimeWeb: ORT_VERSION,
+    torch: onnx?.available ? onnx.torch : null,
+    command:
+      process.env.npm_lifecycle_event === 'bench'
+        ? 'pnpm bench'
+        : ['rnnkit-bench', ...argv].join(' '),
+  };
+}
+
+function notes(results: CaseResult[], ortBackend: BackendName, backends: BackendName[]): string[] {
+  const n: string[] = [
+    'rnnkit: `RNN`/`LSTM`/`GRU` from @rnnkit/rnn with `batchFirst: true`, `forward(x)[0]`, output read back with `dataSync()` (every column reads its output back).',
+    'tfjs-layers: one `simpleRNN`/`lstm` layer (returnSequences, sigmoid gates: tfjs-layers defaults to hardSigmoid) called eagerly with `layer.apply(x)` (lighter than `model.predict`), weights converted from PyTorch: kernel = weight_ih^T, recurrentKernel = weight_hh^T, bias = bias_ih + bias_hh. ' +
+      "tfjs-layers 4.22 refuses `resetAfter: true`, which PyTorch's GRU is, so its GRU column runs a Keras reset_after=True GRU cell (`ResetAfterGRUCell`, gates r,z,n reordered to z,r,h, biases kept apart) inside tfjs-layers' own `tf.layers.rnn` loop.",
+    'naive loop: plain tfjs-core ops, per step `tf.slice` of x_t and two matMuls (x_t and h), no hoisted input projection, `tf.stack` at the end.',
+    `ONNX Runtime Web: \`torch.onnx.export\` (opset 14, dynamic batch and time) of the PyTorch module whose weights rnnkit loads (export_onnx.py), run with the wasm execution provider, 1 thread, in Node. It does not depend on the tfjs backend: it is timed once per case, interleaved with the ${ortBackend} pass${backends.length > 1 ? ", and the other backend's row repeats that time" : ''}.`,
+    "training step: forward + MSE loss + backward + Adam(1e-3); rnnkit `trainStep`, tfjs-layers `model.trainOnBatch` (compiled with Adam and meanSquaredError), naive loop `tf.variableGrads` + `applyGradients`. Checked: the first step's loss is equal.",
+    "tfjs-core's Node build registers no chained tensor methods, which tfjs-layers needs; the bench registers tfjs-core's own (as @tensorflow/tfjs does). rnnkit does not use them.",
+  ];
+  const stock = results.filter((r) => r.impls['tfjs-layers-stock-gru']?.summary);
+  if (stock.length > 0) {
+    n.push(
+      "Stock `tf.layers.gru` (reset_after=False: a different function, output differs from PyTorch's by up to " +
+        `${Math.max(...stock.map((r) => r.impls['tfjs-layers-stock-gru']!.maxAbsDiff ?? 0)).toExponential(1)}), timed for reference: ` +
+        stock
+          .map((r) => {
+            const s = r.impls['tfjs-layers-stock-gru']!;
+            return `${r.group} ${r.backend} ${fmtMs(s.summary!.medianMs)} (×${s.speedup?.toFixed(2)} vs rnnkit)`;
+          })
+          .join(', ') +
+        '.',
+    );
+  }
+  const cold = results.flatMap((r) =>
+    Object.entries(r.impls)
+      .filter(([, v]) => v?.summary?.reps === 1 && v.reason)
+      .map(([k, v]) => `${k} on ${r.id} ${r.backend} (${fmtMs(v!.summary!.medianMs)})`),
+  );
+  if (cold.length > 0) {
+    n.push(`Too slow to repeat, one cold run only: ${cold.join(', ')}.`);
+  }
+  const leaks = results.flatMap((r) =>
+    Object.entries(r.impls)
+      .filter(([, v]) => (v?.leakedTensors ?? 0) !== 0)
+      .map(([k, v]) => `${k} on ${r.id} ${r.backend}: ${v!.leakedTensors}`),
+  );
+  if (leaks.length > 0) n.push(`Tensors left behind over the timed calls: ${leaks.join(', ')}.`);
+  return n;
+}

@@ -1,0 +1,111 @@
+/**
+ * Where rnnkit's forward time goes: tf.profile's per-kernel wall times (each kernel timed as it
+ * runs), grouped by kernel and input shapes, against the un-instrumented wall time of the call.
+ * What is left over is JavaScript: tfjs's engine bookkeeping, tidy scopes and rnnkit's own code.
+ */
+import { setBackend } from '@rnnkit/ops';
+import { GRU, LSTM, RNN } from '@rnnkit/rnn';
+import * as tf from '@tensorflow/tfjs-core';
+import type { BackendName, BenchCase } from './cases.js';
+import { randomArray, summarize } from './stats.js';
+
+export interface KernelShare {
+  /** Kernel name and its input shapes, e.g. "BatchMatMul [64,256] [256,256]". */
+  kernel: string;
+  calls: number;
+  totalMs: number;
+}
+
+export interface ProfileResult {
+  id: string;
+  backend: BackendName;
+  shape: BenchCase['shape'];
+  /** Median wall time of the plain call (ms), outside tf.profile. */
+  wallMs: number;
+  /** Wall time of the instrumented call, and the sum of its kernel times. */
+  profiledWallMs: number;
+  kernelMs: number;
+  kernels: KernelShare[];
+}
+
+export async function profileCase(
+  c: BenchCase,
+  backend: BackendName,
+  reps = 3,
+): Promise<ProfileResult> {
+  await setBackend(backend);
+  const { B, T, I, H } = c.shape;
+  const opts = { inputSize: I, hiddenSize: H, batchFirst: true };
+  const model =
+    c.cell === 'rnn' ? new RNN(opts) : c.cell === 'lstm' ? new LSTM(opts) : new GRU(opts);
+  model.eval();
+  const x = tf.tensor3d(randomArray(B * T * I, 3), [B, T, I]);
+  const call = () => {
+    const out = tf.tidy(() => model.forward(x)[0]);
+    out.dataSync();
+    out.dispose();
+  };
+  try {
+    call();
+    const walls: number[] = [];
+    for (let i = 0; i < reps; i++) {
+      const t0 = performance.now();
+      call();
+      walls.push(performance.now() - t0);
+    }
+    const check = tf.env().getBool('CHECK_COMPUTATION_FOR_ERRORS');
+    tf.env().set('CHECK_COMPUTATION_FOR_ERRORS', false);
+    const t0 = performance.now();
+    const info = await tf.profile(() => call());
+    const profiledWallMs = performance.now() - t0;
+    tf.env().set('CHECK_COMPUTATION_FOR_ERRORS', check);
+    const groups = new Map<string, KernelShare>();
+    let kernelMs = 0;
+    for (const k of info.kernels) {
+      const key = `${k.name} ${k.inputShapes.map((s) => `[${s?.join(',') ?? ''}]`).join(' ')}`;
+      const ms = Number(k.kernelTimeMs) || 0;
+      kernelMs += ms;
+      const g = groups.get(key) ?? { kernel: key, calls: 0, totalMs: 0 };
+      g.calls++;
+      g.totalMs += ms;
+      groups.set(key, g);
+    }
+    return {
+      id: c.id,
+      backend,
+      shape: c.shape,
+      wallMs: summarize(walls).medianMs,
+      profiledWallMs,
+      kernelMs,
+      kernels: [...groups.values()].sort((a, b) => b.totalMs - a.totalMs),
+    };
+  } finally {
+    model.dispose();
+    x.dispose();
+  }
+}
+
+export function profileMarkdown(p: ProfileResult, top = 12): string {
+  const { B, T, I, H } = p.shape;
+  const pct = (ms: number) => `${((100 * ms) / p.profiledWallMs).toFixed(1)}%`;
+  const lines = [
+    `### rnnkit ${p.id} (${B},${T},${I},${H}) on ${p.backend}: where the time goes`,
+    '',
+    `Plain call ${p.wallMs.toFixed(1)} ms (median); instrumented call ${p.profiledWallMs.toFixed(1)} ms, ` +
+      `of which kernels ${p.kernelMs.toFixed(1)} ms (${pct(p.kernelMs)}); the rest ` +
+      `(${(p.profiledWallMs - p.kernelMs).toFixed(1)} ms) is JavaScript around the kernels.`,
+    '',
+    '| kernel (input shapes) | calls | total ms | share of instrumented call |',
+    '|---|---:|---:|---:|',
+    ...p.kernels
+      .slice(0, top)
+      .map((k) => `| ${k.kernel} | ${k.calls} | ${k.totalMs.toFixed(1)} | ${pct(k.totalMs)} |`),
+  ];
+  const rest = p.kernels.slice(top);
+  if (rest.length > 0) {
+    const ms = rest.reduce((s, k) => s + k.totalMs, 0);
+    const calls = rest.reduce((s, k) => s + k.calls, 0);
+    lines.push(`| ${rest.length} other kernels | ${calls} | ${ms.toFixed(1)} | ${pct(ms)} |`);
+  }
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,258 @@
+/** The run as one JSON object and as the Markdown that RESULTS.md (and the README) shows. */
+import { type BackendName, type CellKind, fmtShape, GROUPS, type Group } from './cases.js';
+import type { MemoryResult } from './memprobe.js';
+import type { ProfileResult } from './profile.js';
+import { profileMarkdown } from './profile.js';
+import { type CaseResult, type ImplResult, TOLERANCE } from './run.js';
+
+export interface Environment {
+  date: string;
+  node: string;
+  platform: string;
+  cpu: string;
+  cores: number;
+  tfjsCore: string;
+  tfjsLayers: string;
+  onnxruntimeWeb: string;
+  torch: string | null;
+  command: string;
+}
+
+export interface BenchReport {
+  tool: 'rnnkit-bench';
+  environment: Environment;
+  options: {
+    quick: boolean;
+    backends: BackendName[];
+    filter: string[];
+    budgetMs: number;
+    minReps: number;
+    maxReps: number;
+    slowLimitMs: number;
+    tolerance: number;
+  };
+  onnx: { available: boolean; reason?: string };
+  results: CaseResult[];
+  targets: TargetResult[];
+  memory: MemoryResult[];
+  profiles: ProfileResult[];
+  notes: string[];
+}
+
+export interface TargetResult {
+  target: string;
+  measured: string;
+  /** null when the run did not measure it (filtered out, skipped, mismatch). */
+  met: boolean | null;
+}
+
+const CELL_NAME: Record<CellKind, string> = { rnn: 'RNN', lstm: 'LSTM', gru: 'GRU' };
+
+export function fmtMs(ms: number): string {
+  if (ms >= 10_000) return `${(ms / 1000).toFixed(1)} s`;
+  if (ms >= 1000) return `${(ms / 1000).toFixed(2)} s`;
+  if (ms >= 100) return `${ms.toFixed(0)} ms`;
+  if (ms >= 10) return `${ms.toFixed(1)} ms`;
+  return `${ms.toFixed(2)} ms`;
+}
+
+function fmtRatio(x: number): string {
+  return x >= 10 ? `${x.toFixed(0)}×` : `${x.toFixed(2)}×`;
+}
+
+/** "12.3 ms [11.9–13.0] n=20", or why there is no time. */
+function timeCell(r: ImplResult | undefined): string {
+  if (!r) return '–';
+  if (r.status === 'mismatch') return `mismatch (${r.reason})`;
+  if (r.status === 'skipped') return r.reason ?? 'skipped';
+  if (r.status === 'error') return `error: ${r.reason}`;
+  if (!r.summary) return '–';
+  const s = r.summary;
+  const spread = s.reps > 1 ? ` [${fmtMs(s.minMs)}–${fmtMs(s.maxMs)}]` : '';
+  const cold = s.reps === 1 && r.reason ? ' (1 cold run)' : '';
+  return `${fmtMs(s.medianMs)}${spread} n=${s.reps}${cold}`;
+}
+
+function ratioCell(r: ImplResult | undefined): string {
+  return r?.speedup !== undefined ? fmtRatio(r.speedup) : '';
+}
+
+function caseLabel(r: CaseResult): string {
+  return `${CELL_NAME[r.cell]} ${GROUPS[r.group].label}`;
+}
+
+export function resultsTable(results: CaseResult[]): string {
+  const lines = [
+    '| case | B,T,I,H | backend | rnnkit | tfjs-layers | ×layers | naive loop | ×naive | ONNX Runtime Web | ×ORT |',
+    '|---|---|---|---|---|---:|---|---:|---|---:|',
+  ];
+  for (const r of results) {
+    const i = r.impls;
+    lines.push(
+      `| ${caseLabel(r)} | ${fmtShape(r.shape)} | ${r.backend} | ${timeCell(i.rnnkit)} | ` +
+        `${timeCell(i['tfjs-layers'])} | ${ratioCell(i['tfjs-layers'])} | ${timeCell(i.naive)} | ` +
+        `${ratioCell(i.naive)} | ${timeCell(i.ort)} | ${ratioCell(i.ort)} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+function find(
+  results: CaseResult[],
+  cell: CellKind,
+  group: Group,
+  backend: BackendName,
+): CaseResult | undefined {
+  return results.find((r) => r.cell === cell && r.group === group && r.backend === backend);
+}
+
+/** The targets of issue 7, judged on this run's ratios. */
+export function evaluateTargets(results: CaseResult[], memory: MemoryResult[]): TargetResult[] {
+  const out: TargetResult[] = [];
+  const ratio = (
+    label: string,
+    cell: CellKind,
+    group: Group,
+    backend: BackendName,
+    impl: 'tfjs-layers' | 'ort',
+    min: number,
+  ) => {
+    const r = find(results, cell, group, backend);
+    const v = r?.impls[impl];
+    const target = `${label}: ${CELL_NAME[cell]} ${fmtShape(GROUPS[group].shape)} on ${backend}, ×${impl === 'ort' ? 'ORT' : 'layers'} ≥ ${min}`;
+    if (!r) return; // not part of this run
+    if (!v) return out.push({ target, measured: 'not run', met: null });
+    if (v.speedup === undefined) {
+      return out.push({ target, measured: v.reason ?? v.status, met: null });
+    }
+    out.push({ target, measured: fmtRatio(v.speedup), met: v.speedup >= min });
+  };
+  for (const group of ['tutorial', 'large'] as const) {
+    for (const cell of ['rnn', 'lstm', 'gru'] as const) {
+      ratio('goal', cell, group, 'wasm', 'ort', 1);
+    }
+  }
+  for (const cell of ['rnn', 'lstm', 'gru'] as const)
+    ratio('floor', cell, 'large', 'wasm', 'tfjs-layers', 5);
+  ratio('floor', 'rnn', 'tutorial', 'wasm', 'tfjs-layers', 4);
+  ratio('floor', 'rnn', 'large', 'cpu', 'tfjs-layers', 10);
+  for (const backend of ['wasm', 'cpu'] as const) {
+    for (const cell of ['rnn', 'lstm', 'gru'] as const) {
+      ratio('training', cell, 'train', backend, 'tfjs-layers', 3);
+    }
+  }
+  // Long sequence: runs, and memory grows linearly (peak bytes per step about constant).
+  const longRuns = results.filter((r) => r.group === 'long');
+  if (longRuns.length > 0) {
+    const ok = longRuns.every((r) => r.impls.rnnkit?.status === 'ok');
+    out.push({
+      target: `long sequence ${fmtShape(GROUPS.long.shape)}: rnnkit runs on every backend`,
+      measured: longRuns
+        .map(
+          (r) =>
+            `${r.cell} ${r.backend} ${r.impls.rnnkit?.summary ? fmtMs(r.impls.rnnkit.summary.medianMs) : (r.impls.rnnkit?.status ?? '–')}`,
+        )
+        .join(', '),
+      met: ok,
+    });
+  }
+  const pairs = linearity(memory);
+  if (pairs.length > 0) {
+    const worst = Math.max(...pairs.map((p) => Math.abs(p.perStepRatio - 1)));
+    const leftovers = memory.reduce((s, m) => s + Math.abs(m.tensorsLeft), 0);
+    out.push({
+      target: 'long sequence: peak tensor memory linear in T, no per-step leftovers',
+      measured:
+        `peak bytes per step at T=10,000 vs T=1,000: ${pairs.map((p) => `${p.cell} ${p.backend} ${p.perStepRatio.toFixed(2)}`).join(', ')}; ` +
+        `tensors left after dispose: ${leftovers}`,
+      met: worst < 0.25 && leftovers === 0,
+    });
+  }
+  return out;
+}
+
+function linearity(memory: MemoryResult[]) {
+  const out: Array<{ cell: CellKind; backend: BackendName; perStepRatio: number }> = [];
+  for (const m of memory) {
+    if (m.T !== 10_000) continue;
+    const small = memory.find((s) => s.cell === m.cell && s.backend === m.backend && s.T === 1000);
+    if (!small) continue;
+    out.push({
+      cell: m.cell,
+      backend: m.backend,
+      perStepRatio: m.peakExtraBytes / m.T / (small.peakExtraBytes / small.T),
+    });
+  }
+  return out;
+}
+
+const MB = (b: number) => (b / 2 ** 20).toFixed(1);
+
+export function memoryTable(memory: MemoryResult[]): string {
+  const lines = [
+    '| cell | backend | T | forward | rss before → after (MiB) | tf bytes before → after (MiB) | peak tensor bytes during forward (MiB) | peak bytes per step | tensors left |',
+    '|---|---|---:|---:|---|---|---:|---:|---:|',
+  ];
+  for (const m of memory) {
+    lines.push(
+      `| ${CELL_NAME[m.cell]} | ${m.backend} | ${m.T.toLocaleString('en-US')} | ${fmtMs(m.forwardMs)} | ` +
+        `${MB(m.rssBefore)} → ${MB(m.rssAfter)} (+${MB(m.rssAfter - m.rssBefore)}) | ` +
+        `${MB(m.tfBytesBefore)} → ${MB(m.tfBytesAfter)} | ${MB(m.peakExtraBytes)} | ` +
+        `${(m.peakExtraBytes / m.T).toFixed(0)} B | ${m.tensorsLeft} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+export function markdown(report: BenchReport): string {
+  const e = report.environment;
+  const o = report.options;
+  const parts = [
+    '# rnnkit benchmark',
+    '',
+    `Measured ${e.date} with \`${e.command}\` on ${e.cpu} (${e.cores} cores), Node ${e.node}, ${e.platform}; ` +
+      `tfjs-core ${e.tfjsCore}, tfjs-layers ${e.tfjsLayers}, onnxruntime-web ${e.onnxruntimeWeb} ` +
+      `(wasm, 1 thread), models exported by ${e.torch ? `torch ${e.torch}` : '(no torch: ONNX skipped)'}.`,
+    '',
+    'Float32. Each cell: median over n timed calls after warm-up, [min–max], n. ' +
+      '×X = their median / rnnkit median in the same row (above 1: rnnkit is faster). ' +
+      `Every implementation gets the same weights and input; its output (training: its first loss) ` +
+      `was checked equal to rnnkit's within ${TOLERANCE} before timing, else the cell says mismatch. ` +
+      'Implementations are timed in interleaved rounds, so load on this shared machine hits every column alike: ' +
+      'compare ratios within one run, not times across runs. ' +
+      `Repetitions adapt to a budget of ${fmtMs(o.budgetMs)} per implementation and case ` +
+      `(${o.minReps}–${o.maxReps} calls).`,
+    '',
+    resultsTable(report.results),
+    '',
+  ];
+  if (report.targets.length > 0) {
+    parts.push(
+      '## Targets (issue 7), from this run',
+      '',
+      '| target | measured | met |',
+      '|---|---|---|',
+      ...report.targets.map(
+        (t) =>
+          `| ${t.target} | ${t.measured} | ${t.met === null ? 'not measured' : t.met ? 'met' : '**not met**'} |`,
+      ),
+      '',
+    );
+  }
+  if (report.memory.length > 0) {
+    parts.push(
+      `## Memory, long sequence (B=1, I=${report.memory[0].I}, H=${report.memory[0].H})`,
+      '',
+      'rnnkit forward only, each row in a fresh Node process (`dist/memprobe.js`). Peak tensor bytes from `tf.profile`; ' +
+        'rss is the whole process (on wasm it includes the WebAssembly heap, which grows and never shrinks).',
+      '',
+      memoryTable(report.memory),
+      '',
+    );
+  }
+  for (const p of report.profiles) parts.push(profileMarkdown(p));
+  if (report.notes.length > 0) {
+    parts.push('## Notes', '', ...report.notes.map((n) => `- ${n}`), '');
+  }
+  return parts.join('\n');
+}
