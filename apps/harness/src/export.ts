@@ -1,25 +1,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ElmanRNN, GRUCell, LSTMCell, RNNCell } from '@rnnkit/cell';
-import { adapters } from '@rnnkit/golden';
-import { AttentionPooling, SequenceEncoder } from '@rnnkit/heads';
-import { Embedding, Linear, manualSeed, saveSafetensors } from '@rnnkit/ops';
-import { GRU, LSTM, RNN } from '@rnnkit/rnn';
+import { manualSeed, saveSafetensors } from '@rnnkit/ops';
 import * as tf from '@tensorflow/tfjs-core';
-
-const KINDS = adapters({
-  Linear,
-  Embedding,
-  RNNCell,
-  LSTMCell,
-  GRUCell,
-  ElmanRNN,
-  RNN,
-  LSTM,
-  GRU,
-  AttentionPooling,
-  SequenceEncoder,
-});
+import { KINDS } from './kinds.js';
 
 const rnnBase = { inputSize: 3, hiddenSize: 4, batched: true, withState: true };
 /** One config per module kind, in the fixture schema (tooling/golden/README.md), with the inputs to feed. */

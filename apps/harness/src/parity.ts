@@ -1,31 +1,9 @@
-import { ElmanRNN, GRUCell, LSTMCell, RNNCell } from '@rnnkit/cell';
-import { adapters, listFixtures, readFixture, runFixture } from '@rnnkit/golden';
-import { AttentionPooling, SequenceEncoder } from '@rnnkit/heads';
-import {
-  type BackendName,
-  Embedding,
-  Linear,
-  loadSafetensors,
-  safetensorsMetadata,
-  setBackend,
-} from '@rnnkit/ops';
-import { GRU, LSTM, RNN } from '@rnnkit/rnn';
+import { listFixtures, readFixture, runFixture } from '@rnnkit/golden';
+import { type BackendName, loadSafetensors, safetensorsMetadata, setBackend } from '@rnnkit/ops';
 import * as tf from '@tensorflow/tfjs-core';
+import { KINDS } from './kinds.js';
 import type { CaseResult } from './runner.js';
 
-const KINDS = adapters({
-  Linear,
-  Embedding,
-  RNNCell,
-  LSTMCell,
-  GRUCell,
-  ElmanRNN,
-  RNN,
-  LSTM,
-  GRU,
-  AttentionPooling,
-  SequenceEncoder,
-});
 const GROUPS = ['ops', 'cell', 'rnn', 'heads'];
 export const FORWARD_TOL = 1e-5;
 export const GRAD_TOL = 1e-4;

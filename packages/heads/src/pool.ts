@@ -2,6 +2,7 @@ import {
   assertFloat,
   assertOneOf,
   assertRank,
+  checkLengths,
   checkOptions,
   describeValue,
   fmtShape,
@@ -97,21 +98,7 @@ export function checkPoolLengths(
   T: number,
   arg = 'pool(opts.lengths)',
 ): number[] | null {
-  if (lengths === undefined) return null;
-  if (!Array.isArray(lengths) && !ArrayBuffer.isView(lengths)) {
-    throw new TypeError(`${arg}: expected an array of ${B} lengths, got ${describeValue(lengths)}`);
-  }
-  const list = Array.from(lengths as ArrayLike<number>);
-  if (list.length !== B)
-    throw new ShapeError(`${arg}: expected ${B} lengths (one per sequence), got ${list.length}`);
-  list.forEach((n, i) => {
-    if (!Number.isInteger(n) || n < 1 || n > T) {
-      throw new RangeError(
-        `${arg}: expected integers in [1, ${T}] (the sequence length), got ${describeValue(n)} at index ${i}`,
-      );
-    }
-  });
-  return list;
+  return checkLengths(lengths, arg, B, T);
 }
 
 /**

@@ -155,3 +155,28 @@ export function assertFinite(tensors: Array<[string, tf.Tensor]>): void {
     }
   }
 }
+
+/**
+ * Checks sequence lengths: one integer in [1, T] per sequence of a batch of B (an array, a typed
+ * array or a live tensor). Returns them as numbers, or null when absent.
+ */
+export function checkLengths(lengths: unknown, arg: string, B: number, T: number): number[] | null {
+  if (lengths === undefined) return null;
+  if (lengths instanceof tf.Tensor) assertTensor(lengths, arg);
+  const arr = lengths instanceof tf.Tensor ? Array.from(lengths.dataSync()) : lengths;
+  if (!Array.isArray(arr) && !ArrayBuffer.isView(arr)) {
+    throw new TypeError(`${arg}: expected an array of ${B} lengths, got ${describeValue(lengths)}`);
+  }
+  const list = Array.from(arr as ArrayLike<number>);
+  if (list.length !== B) {
+    throw new ShapeError(`${arg}: expected ${B} lengths (one per sequence), got ${list.length}`);
+  }
+  list.forEach((n, i) => {
+    if (!Number.isInteger(n) || n < 1 || n > T) {
+      throw new RangeError(
+        `${arg}: expected integers in [1, ${T}] (the sequence length), got ${describeValue(n)} at index ${i}`,
+      );
+    }
+  });
+  return list;
+}

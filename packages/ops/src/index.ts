@@ -27,6 +27,7 @@ export {
   assertRank,
   assertShape,
   assertTensor,
+  checkLengths,
   checkOptions,
   describeValue,
   fmtShape,

@@ -14,6 +14,7 @@ import {
   assertRank,
   assertShape,
   assertTensor,
+  checkLengths as checkLengthsOf,
   checkOptions,
   describeValue,
   dropout,
@@ -238,21 +239,7 @@ function checkLengths(
       `${arg}: expected batched input when lengths are given, got unbatched input of shape ${fmtShape(unbatched)}`,
     );
   }
-  if (lengths instanceof tf.Tensor) assertTensor(lengths, arg);
-  const arr = lengths instanceof tf.Tensor ? Array.from(lengths.dataSync()) : lengths;
-  if (!Array.isArray(arr) && !ArrayBuffer.isView(arr)) {
-    throw new TypeError(`${arg}: expected an array of ${B} lengths, got ${describeValue(lengths)}`);
-  }
-  const list = Array.from(arr as ArrayLike<number>);
-  if (list.length !== B)
-    throw new ShapeError(`${arg}: expected ${B} lengths (one per sequence), got ${list.length}`);
-  list.forEach((n, i) => {
-    if (!Number.isInteger(n) || n < 1 || n > T) {
-      throw new RangeError(
-        `${arg}: expected integers in [1, ${T}] (the sequence length), got ${describeValue(n)} at index ${i}`,
-      );
-    }
-  });
+  const list = checkLengthsOf(lengths, arg, B, T)!;
   return list.every((n) => n === T) ? null : list;
 }
 
