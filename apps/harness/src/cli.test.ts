@@ -11,7 +11,14 @@ function capture() {
   let out = '';
   let err = '';
   return {
-    io: { out: (t: string) => void (out += t), err: (t: string) => void (err += t) },
+    io: {
+      out: (t: string) => {
+        out += t;
+      },
+      err: (t: string) => {
+        err += t;
+      },
+    },
     get: () => ({ out, err }),
   };
 }
