@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 // Every package loads from its tarball.
 const names = JSON.parse(process.argv[2] ?? '[]');
 const loaded = [];
+let rnnPackage = null;
 for (const name of names) {
   let mod;
   try {
@@ -16,6 +17,7 @@ for (const name of names) {
     throw new Error(`${name} does not load from its tarball: ${e.message}`);
   }
   loaded.push(`${name} (${Object.keys(mod).length} exports)`);
+  if (name === '@rnnkit/rnn') rnnPackage = mod;
 }
 console.log(`loaded: ${loaded.join(', ')}`);
 
@@ -72,11 +74,36 @@ for (const backend of ['cpu', 'wasm']) {
 
   results[backend] = { outValues, loss1 };
   console.log(
-    `${at} forward [3,4] -> [3,3]; loss ${loss0.toFixed(6)} -> ${loss1.toFixed(6)} after one SGD step (grad norm ${step.gradNorm.toFixed(4)})`,
+    `${at} Linear forward [3,4] -> [3,3]; loss ${loss0.toFixed(6)} -> ${loss1.toFixed(6)} after one SGD step (grad norm ${step.gradNorm.toFixed(4)})`,
   );
   tf.dispose([x, y]);
   model.dispose();
   optimizer.dispose();
+
+  // The recurrent layers from their tarball too: an LSTM forward pass and one gradient step.
+  if (rnnPackage?.LSTM) {
+    manualSeed(0);
+    const lstm = new rnnPackage.LSTM({ inputSize: 4, hiddenSize: 3 });
+    const seq = tf.randomNormal([5, 2, 4], 0, 1, 'float32', 1);
+    const target = tf.zeros([5, 2, 3]);
+    const tensorsBefore = tf.memory().numTensors;
+    const [output, [hN, cN]] = lstm.forward(seq);
+    assert.deepEqual(output.shape, [5, 2, 3], `${at} LSTM output shape`);
+    assert.deepEqual(hN.shape, [1, 2, 3], `${at} LSTM h_n shape`);
+    assert.deepEqual(cN.shape, [1, 2, 3], `${at} LSTM c_n shape`);
+    tf.dispose([output, hN, cN]);
+    assert.equal(tf.memory().numTensors, tensorsBefore, `${at} LSTM.forward leaves no tensors`);
+    const opt = tf.train.sgd(0.5);
+    const lossOf = () => tf.tidy(() => mseLoss(lstm.forward(seq)[0], target).dataSync()[0]);
+    const l0 = lossOf();
+    trainStep(lstm, () => mseLoss(lstm.forward(seq)[0], target), opt);
+    const l1 = lossOf();
+    assert.ok(l1 < l0, `${at} LSTM loss decreases after one step: ${l0} -> ${l1}`);
+    console.log(`${at} LSTM forward [5,2,4] -> [5,2,3]; loss ${l0.toFixed(6)} -> ${l1.toFixed(6)}`);
+    tf.dispose([seq, target]);
+    lstm.dispose();
+    opt.dispose();
+  }
 }
 
 // Same seed, same numbers on both backends.

@@ -6,7 +6,8 @@
 //    @tensorflow/tfjs-core, -backend-cpu and -backend-wasm 4.22.0 from the registry.
 // 3. Run a plain .mjs file with plain `node`: load every package, then on cpu and on wasm build a
 //    Linear(4, 3), run a forward pass and one gradient step with trainStep, and check that the
-//    loss goes down, the weights change and no tensors are left behind.
+//    loss goes down, the weights change and no tensors are left behind; then the same for an
+//    LSTM from @rnnkit/rnn (when it exports one). The app is tooling/scripts/pack-smoke-app.mjs.
 //
 // Needs `pnpm build` first. Exits non-zero with a message naming the failing step.
 // `--keep` keeps the temp dir for inspection (it is kept anyway on failure).
