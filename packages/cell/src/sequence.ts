@@ -27,29 +27,32 @@ export function runSequence(
 ): { output: tf.Tensor3D; state: State } {
   if (!tapeOn()) return runSequenceInference(w, x, init, opts.reverse ?? false, opts.mask ?? null);
   const [T, B] = x.shape;
-  const xProj = projectInput(w, x);
+  // Split once: one kernel forward, one concat backward (a slice per step would pad each step's
+  // gradient back to the whole [T, B, G*H] and make BPTT quadratic in T).
+  const steps = tf.tidy(() => tf.split(projectInput(w, x), T, 0));
+  const masks = opts.mask ? tf.tidy(() => tf.split(opts.mask!, T, 0)) : null;
   const outputs: tf.Tensor[] = new Array(T);
   let state: State = init;
   for (let s = 0; s < T; s++) {
     const t = opts.reverse ? T - 1 - s : s;
     const next = tf.tidy((): { state: State; out: tf.Tensor } => {
-      const xp = tf.reshape(tf.slice(xProj, [t, 0, 0], [1, B, xProj.shape[2]]), [B, -1]);
+      const xp = tf.reshape(steps[t], [B, -1]);
       const stepped = cellStep(w, xp, state);
-      if (!opts.mask) return { state: stepped, out: stepped.h };
-      const m = tf.reshape(tf.slice(opts.mask, [t, 0, 0], [1, B, 1]), [B, 1]);
+      if (!masks) return { state: stepped, out: stepped.h };
+      const m = tf.reshape(masks[t], [B, 1]);
       const kept: State = { h: tf.where(m, stepped.h, state.h) };
       if (stepped.c) kept.c = tf.where(m, stepped.c, state.c!);
       return { state: kept, out: tf.mul(stepped.h, tf.cast(m, 'float32')) };
     });
     if (state !== init) {
       // Unmasked, the previous h is also an output: keep it until the stack below.
-      if (opts.mask) state.h.dispose();
+      if (masks) state.h.dispose();
       state.c?.dispose();
     }
     state = next.state;
     outputs[t] = next.out;
   }
   const output = tf.stack(outputs) as tf.Tensor3D;
-  tf.dispose([xProj, ...outputs.filter((o) => o !== state.h)]);
+  tf.dispose([...steps, ...(masks ?? []), ...outputs.filter((o) => o !== state.h)]);
   return { output, state };
 }
