@@ -1,0 +1,181 @@
+// End to end: the built page (dist/web, from `pnpm build`) served on localhost and driven in
+// Debian's Chromium through playwright-core, as a person would use it.
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { serveStatic } from './server.js';
+
+const web = fileURLToPath(new URL('../dist/web', import.meta.url));
+// Every run writes test-results/demo.png (git-ignored); the committed screenshots/demo.png (shown
+// in the README) is written when missing or with UPDATE_SCREENSHOT=1 (`pnpm screenshot`), so a
+// test run does not dirty the work tree.
+const committedShot = fileURLToPath(new URL('../screenshots/demo.png', import.meta.url));
+const runShot = fileURLToPath(new URL('../test-results/demo.png', import.meta.url));
+const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+let browser: Browser;
+let page: Page;
+let server: Awaited<ReturnType<typeof serveStatic>>;
+const pageErrors: string[] = [];
+
+/** The attributes the training panel publishes: data-loss-<cell>, data-first-loss-<cell>, ... */
+async function trainState(): Promise<Record<string, string>> {
+  return page.$eval('#train', (el) =>
+    Object.fromEntries(Array.from(el.attributes, (a) => [a.name, a.value])),
+  );
+}
+
+describe('demo page in Chromium', () => {
+  beforeAll(async () => {
+    if (!existsSync(`${web}/index.html`)) {
+      throw new Error(`${web}/index.html is missing: run \`pnpm build\` in apps/demo first`);
+    }
+    if (!existsSync(executablePath)) {
+      throw new Error(`Chromium not found at ${executablePath} (apt-get install chromium)`);
+    }
+    server = await serveStatic(web);
+    browser = await chromium.launch({
+      executablePath,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    page.on('console', (m) => {
+      if (m.type() === 'error') pageErrors.push(m.text());
+    });
+    await page.goto(server.url);
+    // On load the page runs the tutorial example and the gradient flow on cpu.
+    await page.waitForSelector('body[data-ready=true]', { timeout: 60_000 });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  it('switches to wasm, runs the tutorial example and renders the heatmap', async () => {
+    expect(await page.getAttribute('#backend-status', 'data-backend')).toBe('cpu');
+    await page.selectOption('#backend', 'wasm');
+    await page.waitForSelector('#backend-status[data-backend=wasm]', { timeout: 30_000 });
+
+    await page.selectOption('#cell', 'lstm');
+    await page.fill('#hidden-size', '32');
+    await page.fill('#seq-len', '10');
+    await page.click('#run-example');
+    await page.waitForSelector('#heatmap[data-state=rendered][data-backend=wasm][data-cell=lstm]');
+    expect(await page.getAttribute('#heatmap', 'data-steps')).toBe('10');
+    expect(await page.getAttribute('#heatmap', 'data-units')).toBe('32');
+    // The canvas really has colour on it (not blank, not one flat colour).
+    const colours = await page.$eval('#heatmap', (c) => {
+      const canvas = c as HTMLCanvasElement;
+      const data = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+      const seen = new Set<string>();
+      for (let i = 0; i < data.length; i += 4 * 97)
+        seen.add(`${data[i]},${data[i + 1]},${data[i + 2]}`);
+      return seen.size;
+    });
+    expect(colours).toBeGreaterThan(20);
+    const shapes = await page.$$eval('#shapes tbody tr', (rows) =>
+      rows.map((r) => Array.from((r as HTMLTableRowElement).cells, (c) => c.textContent)),
+    );
+    expect(shapes).toEqual(
+      expect.arrayContaining([
+        ['xt', '[2, 10, 300]'],
+        ['output', '[2, 10, 32]'],
+        ['h_n', '[1, 2, 32]'],
+        ['c_n', '[1, 2, 32]'],
+        ['predictions', '[2, 10, 1]'],
+      ]),
+    );
+    expect(await page.$$eval('#predictions tbody tr', (r) => r.length)).toBe(2);
+  });
+
+  it('plots the gradient flow per cell, with clipping on', async () => {
+    await page.check('#clip');
+    await page.click('#run-gradflow');
+    await page.waitForSelector('#gradflow[data-state=rendered][data-backend=wasm][data-clip="1"]');
+    for (const cell of ['rnn', 'lstm', 'gru', 'myrnn']) {
+      const ratio = Number(await page.getAttribute('#gradflow', `data-ratio-${cell}`));
+      expect(ratio).toBeGreaterThan(0);
+    }
+    expect(await page.textContent('#gradflow-note')).toMatch(/Clipping is on/);
+    await page.uncheck('#clip');
+  });
+
+  it('trains RNN, LSTM and GRU in workers until the loss falls, then stops', async () => {
+    await page.fill('#steps', '2000');
+    await page.fill('#lr', '0.02');
+    await page.click('#train-start');
+    await page.waitForSelector('#train[data-state=running]');
+    // Wait until a cell is well below the 1/6 of always answering the mean (it learned the task),
+    // and every cell's loss has at least halved.
+    await page.waitForFunction(
+      () => {
+        const el = document.getElementById('train')!;
+        const cells = ['rnn', 'lstm', 'gru'];
+        const loss = (c: string) => Number(el.getAttribute(`data-loss-${c}`) ?? Number.NaN);
+        const first = (c: string) => Number(el.getAttribute(`data-first-loss-${c}`) ?? Number.NaN);
+        const step = (c: string) => Number(el.getAttribute(`data-step-${c}`) ?? 0);
+        return (
+          cells.every((c) => step(c) >= 20 && loss(c) < first(c) / 2) &&
+          Math.min(...cells.map(loss)) < 0.1
+        );
+      },
+      undefined,
+      { timeout: 150_000, polling: 500 },
+    );
+    // The page stayed responsive while the workers trained: a click is handled at once.
+    const t0 = Date.now();
+    await page.click('#train-stop');
+    await page.waitForSelector('#train[data-state=stopped]', { timeout: 20_000 });
+    expect(Date.now() - t0).toBeLessThan(20_000);
+    const s = await trainState();
+    for (const cell of ['rnn', 'lstm', 'gru']) {
+      expect(Number(s[`data-step-${cell}`])).toBeLessThan(2000);
+      expect(Number(s[`data-final-loss-${cell}`])).toBeLessThan(
+        Number(s[`data-first-loss-${cell}`]),
+      );
+    }
+    console.log(
+      'e2e final losses (mean of last 20 steps):',
+      ['rnn', 'lstm', 'gru']
+        .map((c) => `${c} ${s[`data-final-loss-${c}`]} after ${s[`data-step-${c}`]} steps`)
+        .join(', '),
+    );
+  });
+
+  it('renders the harness cases as a passing table', async () => {
+    await page.click('#run-harness');
+    await page.waitForSelector('#harness[data-state=done]', { timeout: 60_000 });
+    const total = Number(await page.getAttribute('#harness', 'data-total'));
+    const passed = Number(await page.getAttribute('#harness', 'data-passed'));
+    expect(total).toBeGreaterThan(10);
+    expect(passed).toBe(total);
+    expect(await page.$$eval('#harness-table tr[data-ok=true]', (r) => r.length)).toBe(total);
+    expect(await page.textContent('#harness-summary')).toMatch(
+      /^PASS: \d+\/\d+ shape checks passed on wasm/,
+    );
+  });
+
+  it('had no page errors; saves a screenshot', async () => {
+    expect(pageErrors).toEqual([]);
+    await page.evaluate(() => window.scrollTo(0, 0));
+    const targets = [runShot];
+    if (process.env.UPDATE_SCREENSHOT === '1' || !existsSync(committedShot))
+      targets.push(committedShot);
+    for (const path of targets) {
+      mkdirSync(dirname(path), { recursive: true });
+      await page.screenshot({ path, fullPage: true });
+      expect(existsSync(path)).toBe(true);
+    }
+  });
+});
