@@ -22,7 +22,8 @@ const WASM_FILES = [
   'tfjs-backend-wasm-threaded-simd.wasm',
 ];
 const isNode = typeof process !== 'undefined' && process.versions?.node != null;
-let wasmConfigured = false;
+/** Where tfjs-backend-wasm was told to find its .wasm files (it can be told only once); undefined = not yet. */
+let wasmPathsUsed: string | Record<string, string> | null | undefined;
 
 async function importBackend(
   name: BackendName,
@@ -60,6 +61,34 @@ async function nodeWasmDir(): Promise<string> {
 }
 
 /**
+ * In Node, a `wasmPaths` directory on the local disk is checked before tfjs-backend-wasm sees it:
+ * once its loader has failed it refuses new paths for the rest of the process.
+ */
+async function checkLocalWasmDir(paths: string): Promise<void> {
+  if (/^(https?|data|blob):/i.test(paths)) return;
+  const { existsSync } = await import('node:fs');
+  const { fileURLToPath } = await import('node:url');
+  const dir = /^file:/i.test(paths) ? fileURLToPath(paths) : paths;
+  if (WASM_FILES.every((f) => !existsSync(`${dir}${dir.endsWith('/') ? '' : '/'}${f}`))) {
+    throw new BackendError(
+      `setBackend('wasm'): the WebAssembly files are missing: looked for ${WASM_FILES.join(', ')} in ${JSON.stringify(paths)} (from { wasmPaths }). ` +
+        `Pass { wasmPaths } pointing at the directory that holds them, or use setBackend('cpu').`,
+    );
+  }
+}
+
+/** After a failed switch tfjs is left with no usable backend: go back to the one that was active. */
+async function restore(previous: string | null, failed: BackendName): Promise<void> {
+  if (previous && previous !== failed) {
+    try {
+      await tf.setBackend(previous);
+    } catch {
+      // the original error is the one to report
+    }
+  }
+}
+
+/**
  * Loads, initialises and activates a tfjs backend ('cpu' or 'wasm'); also registers tfjs-core's
  * gradients so training works. Throws BackendError saying which backend failed, why and what to
  * try; the previous backend then stays active.
@@ -70,15 +99,18 @@ export async function setBackend(name: BackendName, opts: BackendOptions = {}): 
   ensureGradients();
   const wasm = await importBackend(name);
   registerMissingKernels(name);
-  if (wasm && !wasmConfigured) {
+  if (wasm && wasmPathsUsed === undefined) {
+    if (isNode && typeof opts.wasmPaths === 'string') await checkLocalWasmDir(opts.wasmPaths);
     const paths = opts.wasmPaths ?? (isNode ? await nodeWasmDir() : undefined);
     if (paths !== undefined) wasm.setWasmPaths(paths as string);
-    wasmConfigured = true;
+    wasmPathsUsed = paths ?? null;
   }
+  const previous = (tf.engine() as unknown as { backendName: string | null }).backendName;
   let ok: boolean;
   try {
     ok = await tf.setBackend(name);
   } catch (e) {
+    await restore(previous, name);
     throw new BackendError(
       `setBackend('${name}'): the backend failed to start (${(e as Error).message}). Try setBackend('cpu').`,
     );
@@ -88,16 +120,23 @@ export async function setBackend(name: BackendName, opts: BackendOptions = {}): 
     (tf.backend() as unknown as { firstUse: boolean }).firstUse = false;
   }
   if (!ok) {
+    await restore(previous, name);
+    // the paths tfjs-backend-wasm actually used: they cannot change after its first attempt
     const where =
-      opts.wasmPaths ??
+      wasmPathsUsed ??
       (isNode
         ? 'the installed @tensorflow/tfjs-backend-wasm'
         : "the page's own URL (no wasmPaths given)");
+    const ignored =
+      opts.wasmPaths !== undefined && JSON.stringify(opts.wasmPaths) !== JSON.stringify(where)
+        ? ` (this call's wasmPaths ${JSON.stringify(opts.wasmPaths)} came too late: the wasm backend reads them once per process or page)`
+        : '';
     throw new BackendError(
       `setBackend('${name}'): the backend failed to initialise` +
         (name === 'wasm'
-          ? `; the .wasm files were looked for in ${JSON.stringify(where)}. Pass { wasmPaths } pointing at them, or use setBackend('cpu').`
-          : '.'),
+          ? `; the .wasm files were looked for in ${JSON.stringify(where)}${ignored}. Pass { wasmPaths } pointing at them, or use setBackend('cpu').`
+          : '.') +
+        (previous && previous !== name ? ` The '${previous}' backend is still active.` : ''),
     );
   }
 }
