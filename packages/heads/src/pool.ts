@@ -4,7 +4,6 @@ import {
   assertRank,
   checkLengths,
   checkOptions,
-  describeValue,
   fmtShape,
   ShapeError,
 } from '@rnnkit/ops';
