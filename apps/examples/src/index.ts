@@ -1,6 +1,6 @@
 export * from './browser.js';
 export { main } from './cli.js';
-export { loadEmails, loadNames } from './data.js';
+export { loadEmails, loadNames, taskItems } from './data.js';
 export * from './models.js';
 export * from './run.js';
 export * from './split.js';

@@ -309,7 +309,7 @@ export function lmLogProbs(
       tf.dispose(state);
       const logp = tf.logSoftmax(logits);
       const V = logp.shape[2]!;
-      const safe = tf.maximum(targets, 0);
+      const safe = tf.maximum(targets, tf.scalar(0, 'int32'));
       return tf.sum(tf.mul(logp, tf.oneHot(safe, V)), 2);
     });
     const rows = picked.arraySync() as number[][];
