@@ -14,8 +14,12 @@ function capture(lines: string[] = []) {
   let out = '';
   let err = '';
   const io: Io = {
-    out: (t) => void (out += t),
-    err: (t) => void (err += t),
+    out: (t) => {
+      out += t;
+    },
+    err: (t) => {
+      err += t;
+    },
     lines: async function* () {
       yield* lines;
     },
