@@ -137,7 +137,9 @@ describe(`wasm backend that cannot load (child processes, from ${PROJECT_BACKEND
     // nothing was handed to tfjs-backend-wasm, so the right path still works
     expect(r.good).toMatchObject({ ok: true, backend: 'wasm' });
     expect(r.wasm).toMatchObject({ ok: true, backend: 'wasm', shape: [2, 3] });
-    r.wasm.values!.forEach((v, i) => expect(v).toBeCloseTo(r.ref.values![i], 5));
+    r.wasm.values!.forEach((v, i) => {
+      expect(v).toBeCloseTo(r.ref.values![i], 5);
+    });
   });
 
   it('as the first backend of a process: the same clear error, then cpu works', () => {
