@@ -162,9 +162,9 @@ export class SequenceEncoder extends Module {
     try {
       const [B, T] = (ids ?? input).shape;
       // named here: the recurrent layer would report the embedded shape under its own name
-      if (T === 0 || B === 0) {
+      if (T === 0) {
         throw new ShapeError(
-          `${name}.forward(input): expected ${T === 0 ? 'at least one time step' : 'a batch of at least one sequence'}, got shape ${fmtShape((ids ?? input).shape)}`,
+          `${name}.forward(input): expected at least one time step, got shape ${fmtShape((ids ?? input).shape)}`,
         );
       }
       checkPoolLengths(opts.lengths, B, T, `${name}.forward(opts.lengths)`);

@@ -526,7 +526,6 @@ describe.each(KINDS)('$name', (kind) => {
         [() => [gone], DisposedError, [inArg, 'disposed', '[5,2,3]']],
         [() => [[[1, 2, 3]]], TypeError, [inArg, 'tf.Tensor', 'got an array of length 1']],
         [() => [z([0, B, I])], ShapeError, [inArg, 'at least one time step', '[0,2,3]']],
-        [() => [z([T, 0, I])], ShapeError, [inArg, 'at least one sequence', '[5,0,3]']],
         [
           () => [x, z([LD, B + 1, H]), c0],
           ShapeError,
@@ -571,6 +570,21 @@ describe.each(KINDS)('$name', (kind) => {
             ['LSTM.forward(state[1] (c0))', 'got [4,3,4]'],
           ],
         );
+      // As PyTorch: an empty batch gives empty outputs and states (not an error).
+      const empty = run(m, z([T, 0, I])).all;
+      expect(empty.map((t) => t.shape)).toEqual(
+        isLSTM
+          ? [
+              [T, 0, 2 * H],
+              [LD, 0, H],
+              [LD, 0, H],
+            ]
+          : [
+              [T, 0, 2 * H],
+              [LD, 0, H],
+            ],
+      );
+      tf.dispose(empty);
       for (const [args, cls, parts] of cases) {
         const a = args();
         expectThrows(

@@ -150,10 +150,6 @@ export abstract class RecurrentLayer extends Module {
       throw new ShapeError(
         `${name}.forward(input): expected at least one time step, got shape ${fmtShape(input.shape)}`,
       );
-    if (B === 0)
-      throw new ShapeError(
-        `${name}.forward(input): expected a batch of at least one sequence, got shape ${fmtShape(input.shape)}`,
-      );
     const LD = this.numLayers * this.numDirections;
     for (const [arg, s, size] of states) {
       if (s !== undefined)
@@ -174,6 +170,14 @@ export abstract class RecurrentLayer extends Module {
       ...this.namedParameters(),
     ]);
 
+    if (B === 0) {
+      // As PyTorch: an empty batch gives empty outputs and states.
+      const D = this.numDirections * this.outputSize;
+      return {
+        output: tf.zeros(this.batchFirst ? [0, T, D] : [T, 0, D]),
+        finals: states.map(([, , size]) => tf.zeros([LD, 0, size])),
+      };
+    }
     return tf.tidy(() => {
       let x = (
         batched

@@ -1812,15 +1812,10 @@ for (const [name, Ctor] of [
     ShapeError,
     re('NAME\\.forward\\(input\\): expected at least one time step, got shape \\[0,3\\]'),
   );
-  on(
-    F,
-    'empty batch',
-    (m) => m.forward(x(5, 0, 3)),
-    ShapeError,
-    re(
-      'NAME\\.forward\\(input\\): expected a batch of at least one sequence, got shape \\[5,0,3\\]',
-    ),
-  );
+  defined(F, 'empty batch (as PyTorch: empty outputs and states)', (m) => m.forward(x(5, 0, 3)), [
+    [5, 0, 8],
+    [4, 0, 4],
+  ]);
   on(
     F,
     'int32 input',
@@ -2018,13 +2013,11 @@ on(
   ShapeError,
   /LSTM\.forward\(input\): expected at least one time step, got shape \[0,2,3\]/,
 );
-on(
-  lstmF,
-  'empty batch',
-  (m) => m.forward(x(5, 0, 3)),
-  ShapeError,
-  /LSTM\.forward\(input\): expected a batch of at least one sequence, got shape \[5,0,3\]/,
-);
+defined(lstmF, 'empty batch (as PyTorch: empty outputs and states)', (m) => m.forward(x(5, 0, 3)), [
+  [5, 0, 4],
+  [4, 0, 2],
+  [4, 0, 4],
+]);
 on(
   lstmF,
   'disposed module',
@@ -2431,12 +2424,11 @@ on(
   ShapeError,
   /SequenceEncoder\.forward\(input\): expected at least one time step, got shape \[2,0\]/,
 );
-on(
+defined(
   idsEncF,
-  'empty batch',
+  'empty batch (as PyTorch: an empty result)',
   (m) => m.forward(typed([0, 3], 'int32')),
-  ShapeError,
-  /SequenceEncoder\.forward\(input\): expected a batch of at least one sequence, got shape \[0,3\]/,
+  [[0, 8]],
 );
 on(
   idsEncF,
@@ -2526,13 +2518,9 @@ on(
   ShapeError,
   /SequenceEncoder\.forward\(input\): expected at least one time step, got shape \[2,0,3\]/,
 );
-on(
-  featEncF,
-  'empty batch',
-  (m) => m.forward(x(0, 5, 3)),
-  ShapeError,
-  /SequenceEncoder\.forward\(input\): expected a batch of at least one sequence, got shape \[0,5,3\]/,
-);
+defined(featEncF, 'empty batch (as PyTorch: an empty result)', (m) => m.forward(x(0, 5, 3)), [
+  [0, 2],
+]);
 on(
   featEncF,
   'lengths: negative',

@@ -194,7 +194,6 @@ describe(`property tests (${PROJECT_BACKEND})`, () => {
     | { kind: 'rank'; rank: 0 | 1 | 4 | 5 }
     | { kind: 'features'; delta: number }
     | { kind: 'zeroT' }
-    | { kind: 'zeroB' }
     | { kind: 'stateDim'; dim: number; delta: number }
     | { kind: 'stateRank'; drop: boolean }
     | { kind: 'lengthsCount'; delta: number };
@@ -209,7 +208,6 @@ describe(`property tests (${PROJECT_BACKEND})`, () => {
       delta: fc.integer({ min: -4, max: 4 }).filter((d) => d !== 0),
     }),
     fc.record({ kind: fc.constant('zeroT' as const) }),
-    fc.record({ kind: fc.constant('zeroB' as const) }),
     fc.record({
       kind: fc.constant('stateDim' as const),
       dim: fc.integer({ min: 0, max: 2 }),
@@ -232,10 +230,9 @@ describe(`property tests (${PROJECT_BACKEND})`, () => {
         const LD = c.numLayers * D;
         const P = c.projSize > 0 ? c.projSize : c.hiddenSize;
         let T = c.T;
-        let B = c.B;
+        const B = c.B;
         let I = c.inputSize;
         if (mut.kind === 'zeroT') T = 0;
-        if (mut.kind === 'zeroB') B = 0;
         if (mut.kind === 'features')
           I = Math.max(0, I + mut.delta) === I ? I + 1 : Math.max(0, I + mut.delta);
         let xShape = c.batchFirst ? [B, T, I] : [T, B, I];
