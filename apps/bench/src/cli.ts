@@ -73,7 +73,7 @@ function program(io: IO): Command {
     .option('--json', 'print the whole run as one JSON object instead of Markdown', false)
     .option(
       '--budget <seconds>',
-      'time budget for the timed calls of one implementation in one case (default 3, quick 0.3)',
+      'time budget for the timed calls of one implementation in one case (default 2, quick 0.3)',
       parsePositive,
     )
     .option(
@@ -138,9 +138,9 @@ export async function main(argv: string[], io: IO = defaultIO): Promise<number> 
   if (o.profile) return profileMode(cases, backends, o, io);
 
   const policy = o.quick
-    ? { budgetMs: (o.budget ?? 0.3) * 1000, minReps: 2, maxReps: 5 }
-    : { budgetMs: (o.budget ?? 3) * 1000, minReps: 3, maxReps: 30 };
-  const slowLimitMs = o.quick ? 10_000 : 60_000;
+    ? { budgetMs: (o.budget ?? 0.3) * 1000, minReps: 2, slowBudgetMs: 2000, maxReps: 5 }
+    : { budgetMs: (o.budget ?? 2) * 1000, minReps: 3, slowBudgetMs: 12_000, maxReps: 25 };
+  const slowLimitMs = o.quick ? 10_000 : 20_000;
   const fullRun = !o.quick && filter.length === 0 && backends.length === BACKENDS.length;
 
   const needsOrt = o.onnx && cases.some((c) => c.mode === 'forward');
@@ -213,6 +213,7 @@ export async function main(argv: string[], io: IO = defaultIO): Promise<number> 
       filter,
       budgetMs: policy.budgetMs,
       minReps: policy.minReps,
+      slowBudgetMs: policy.slowBudgetMs,
       maxReps: policy.maxReps,
       slowLimitMs,
       tolerance: TOLERANCE,
@@ -256,9 +257,24 @@ async function profileMode(
   return 0;
 }
 
+/** Which rnnkit was measured: the commit, and whether packages/ had uncommitted changes. */
+function rnnkitSource(): string {
+  const git = (...args: string[]) =>
+    spawnSync('git', args, { cwd: APP_DIR, encoding: 'utf8' }).stdout?.trimEnd() ?? '';
+  const commit = git('rev-parse', '--short', 'HEAD');
+  if (!commit) return 'unknown (not a git checkout)';
+  const dirty = git('status', '--porcelain', '--', '../../packages')
+    .split('\n')
+    .filter((l) => l.trim() !== '');
+  if (dirty.length === 0) return `commit ${commit}, packages/ as committed`;
+  const dirs = [...new Set(dirty.map((l) => l.slice(3).split('/').slice(0, 2).join('/')))];
+  return `commit ${commit} plus uncommitted changes to ${dirty.length} files in ${dirs.join(', ')}`;
+}
+
 function environment(argv: string[], onnx: OnnxModels | null): BenchReport['environment'] {
   const cpu = cpus();
   return {
+    rnnkit: rnnkitSource(),
     date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
     node: process.version,
     platform: `${platform()} ${release()}`,

@@ -48,24 +48,32 @@ export async function probe(
   model.eval();
   const x = tf.tensor3d(randomArray(B * T * I, 7), [B, T, I]);
   // Warm the kernels up on a short sequence, so the measured pass allocates only for itself.
-  tf.dispose(model.forward(tf.slice(x, [0, 0, 0], [B, 2, I])) as unknown as tf.Tensor[]);
-  // Per-kernel NaN checks queue a read of every output while profiling: off, as in production.
-  tf.env().set('CHECK_COMPUTATION_FOR_ERRORS', false);
+  tf.tidy(() => {
+    model.forward(tf.slice(x, [0, 0, 0], [B, 2, I]));
+  });
   gc();
   const tensorsBefore = tf.memory().numTensors;
   const tfBytesBefore = tf.memory().numBytes;
   const rssBefore = process.memoryUsage().rss;
-  let out: tf.Tensor[] = [];
-  const t0 = performance.now();
-  const info = await tf.profile(() => {
+  // A plain pass for rss and time (tf.profile keeps a record per kernel, which would count in rss).
+  const run = () => {
     const [y, state] = model.forward(x) as [tf.Tensor, tf.Tensor | tf.Tensor[]];
-    out = [y, ...(Array.isArray(state) ? state : [state])];
-    return out;
-  });
+    return [y, ...(Array.isArray(state) ? state : [state])];
+  };
+  const t0 = performance.now();
+  let out = run();
   out[0].dataSync();
   const forwardMs = performance.now() - t0;
   const rssAfter = process.memoryUsage().rss;
   const tfBytesAfter = tf.memory().numBytes;
+  tf.dispose(out);
+  // A profiled pass for the peak of tensor bytes. Per-kernel NaN checks would queue a read of
+  // every output while profiling: off, as in a production build.
+  tf.env().set('CHECK_COMPUTATION_FOR_ERRORS', false);
+  const info = await tf.profile(() => {
+    out = run();
+    return out;
+  });
   tf.dispose(out);
   const tensorsLeft = tf.memory().numTensors - tensorsBefore;
   model.dispose();

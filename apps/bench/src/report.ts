@@ -6,6 +6,8 @@ import { profileMarkdown } from './profile.js';
 import { type CaseResult, type ImplResult, TOLERANCE } from './run.js';
 
 export interface Environment {
+  /** The commit measured, and whether packages/ differed from it. */
+  rnnkit: string;
   date: string;
   node: string;
   platform: string;
@@ -27,6 +29,7 @@ export interface BenchReport {
     filter: string[];
     budgetMs: number;
     minReps: number;
+    slowBudgetMs: number;
     maxReps: number;
     slowLimitMs: number;
     tolerance: number;
@@ -210,7 +213,7 @@ export function markdown(report: BenchReport): string {
   const parts = [
     '# rnnkit benchmark',
     '',
-    `Measured ${e.date} with \`${e.command}\` on ${e.cpu} (${e.cores} cores), Node ${e.node}, ${e.platform}; ` +
+    `rnnkit: ${e.rnnkit}. Measured ${e.date} with \`${e.command}\` on ${e.cpu} (${e.cores} cores), Node ${e.node}, ${e.platform}; ` +
       `tfjs-core ${e.tfjsCore}, tfjs-layers ${e.tfjsLayers}, onnxruntime-web ${e.onnxruntimeWeb} ` +
       `(wasm, 1 thread), models exported by ${e.torch ? `torch ${e.torch}` : '(no torch: ONNX skipped)'}.`,
     '',
@@ -220,8 +223,9 @@ export function markdown(report: BenchReport): string {
       `was checked equal to rnnkit's within ${TOLERANCE} before timing, else the cell says mismatch. ` +
       'Implementations are timed in interleaved rounds, so load on this shared machine hits every column alike: ' +
       'compare ratios within one run, not times across runs. ' +
-      `Repetitions adapt to a budget of ${fmtMs(o.budgetMs)} per implementation and case ` +
-      `(${o.minReps}–${o.maxReps} calls).`,
+      `Repetitions adapt to the time of a warm call: as many as fit ${fmtMs(o.budgetMs)} per implementation and case, ` +
+      `at most ${o.maxReps}, at least ${o.minReps} unless those would take over ${fmtMs(o.slowBudgetMs)} ` +
+      `(then fewer, down to 1); a first call over ${fmtMs(o.slowLimitMs)} is reported alone (1 cold run).`,
     '',
     resultsTable(report.results),
     '',

@@ -170,7 +170,8 @@ export async function runCase(
       const { model: km, layer } = buildLayersModel(c.cell, w);
       return { call: readForward(() => layer.apply(x) as tf.Tensor), dispose: () => km.dispose() };
     });
-    if (c.cell === 'gru') {
+    // Stock tf.layers.gru, for reference (what a tfjs-layers user gets): wasm only, to save time.
+    if (c.cell === 'gru' && backend === 'wasm') {
       add('tfjs-layers-stock-gru', () => {
         const { model: km, layer } = buildLayersModel(c.cell, w, { stockGru: true });
         return {

@@ -17,10 +17,12 @@ describe('stats', () => {
   });
 
   it('plans more repetitions for fast calls, at least minReps for slow ones', () => {
-    const p = { budgetMs: 1000, minReps: 3, maxReps: 30 };
+    const p = { budgetMs: 1000, minReps: 3, slowBudgetMs: 12_000, maxReps: 30 };
     expect(planReps(1, p)).toBe(30);
     expect(planReps(100, p)).toBe(10);
-    expect(planReps(5000, p)).toBe(3);
+    expect(planReps(1000, p)).toBe(3);
+    expect(planReps(5000, p)).toBe(2);
+    expect(planReps(30_000, p)).toBe(1);
   });
 
   it('max |diff| treats NaN and length mismatch as infinitely different', () => {

@@ -34,17 +34,21 @@ export function summarize(samples: number[]): Summary {
 export interface RepPolicy {
   /** Time to spend on the timed repetitions of one implementation in one case (ms). */
   budgetMs: number;
+  /** At least this many timed calls ... */
   minReps: number;
+  /** ... unless they would take longer than this (ms): then as many as fit, at least one. */
+  slowBudgetMs: number;
   maxReps: number;
 }
 
 /**
- * How many timed repetitions fit the budget, given the warm-up time of one call:
- * many for fast calls, at least `minReps` for slow ones.
+ * How many timed repetitions fit the budget, given the time of one warm call: many for fast
+ * calls, `minReps` for slow ones, fewer (down to one) for calls too slow to repeat.
  */
 export function planReps(estimateMs: number, p: RepPolicy): number {
-  const n = Math.floor(p.budgetMs / Math.max(estimateMs, 1e-3));
-  return Math.max(p.minReps, Math.min(p.maxReps, n));
+  const est = Math.max(estimateMs, 1e-3);
+  const atLeast = Math.max(1, Math.min(p.minReps, Math.floor(p.slowBudgetMs / est)));
+  return Math.max(atLeast, Math.min(p.maxReps, Math.floor(p.budgetMs / est)));
 }
 
 /** Deterministic uniform(-1, 1) floats (mulberry32), so every implementation gets the same input. */
