@@ -278,9 +278,13 @@ def main(argv=None):
             })
         else:
             symbols = [i for i, t in enumerate(vocab) if i > 1 and t != "<s>"]
+            logp = lm_logprobs(model, *d["test"])
+            ref = tensors["rnnkit.test_logprob"]
+            T = min(ref.shape[1], logp.shape[1])
             report.update({
                 "valBitsPerChar": r4(bits_per_char(lm_logprobs(model, *d["val"]), d["val"][1])),
-                "testBitsPerChar": r4(bits_per_char(lm_logprobs(model, *d["test"]), d["test"][1])),
+                "testBitsPerChar": r4(bits_per_char(logp, d["test"][1])),
+                "maxLogProbDiffVsRnnkitRun": float((logp[:, :T] - ref[:, :T]).abs().max()),
                 "unigramBitsPerChar": r4(unigram_bits(*d["train"], *d["test"], symbols)),
             })
             report["baselineBitsPerChar"] = report["unigramBitsPerChar"]

@@ -50,7 +50,7 @@ export const RECIPES: Record<TaskName, Recipe> = {
     hiddenSize: 64,
     batchSize: 32,
     lr: 0.003,
-    epochs: 10,
+    epochs: 8,
     clipNorm: 5,
     minFreq: 1,
     maxTokens: 0,
@@ -58,7 +58,7 @@ export const RECIPES: Record<TaskName, Recipe> = {
   namegen: {
     cell: 'lstm',
     embeddingDim: 32,
-    hiddenSize: 64,
+    hiddenSize: 128,
     batchSize: 32,
     lr: 0.003,
     epochs: 10,
