@@ -13,7 +13,7 @@ import {
   ShapeError,
 } from '@rnnkit/ops';
 import * as tf from '@tensorflow/tfjs-core';
-import { cellStep, type State } from './step.js';
+import { runSequence, type State } from './sequence.js';
 import { type CellMode, createRecurrentWeights, type RecurrentWeights } from './weights.js';
 
 export interface CellOptions {
@@ -78,18 +78,15 @@ abstract class RecurrentCell extends Module {
     return batch;
   }
 
-  /** Runs one step on [B, I] (unbatched input is lifted to B = 1 and squeezed back). */
+  /** One step on [B, I], run as a sequence of T = 1 (unbatched input is lifted to B = 1). */
   protected step(x: tf.Tensor, state: Partial<State>, batch: number | null): State {
     return tf.tidy((): State => {
       const lift = (t: tf.Tensor) => (batch === null ? tf.expandDims(t, 0) : t);
       const B = batch ?? 1;
       const zeros = () => tf.zeros([B, this.hiddenSize]);
-      const x2 = lift(x);
-      let xp: tf.Tensor = tf.matMul(x2 as tf.Tensor2D, this.w.wih as tf.Tensor2D, false, true);
-      if (this.w.bih) xp = tf.add(xp, this.w.bih);
       const init: State = { h: state.h ? lift(state.h) : zeros() };
       if (this.w.mode === 'lstm') init.c = state.c ? lift(state.c) : zeros();
-      const out = cellStep(this.w, xp, init);
+      const out = runSequence(this.w, tf.reshape(x, [1, B, this.inputSize]), init).state;
       const drop = (t: tf.Tensor) => (batch === null ? tf.squeeze(t, [0]) : t);
       return { h: drop(out.h), ...(out.c ? { c: drop(out.c) } : {}) };
     });

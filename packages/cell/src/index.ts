@@ -7,10 +7,8 @@ export {
   type ElmanRNNOptions,
   type ElmanRNNOutput,
 } from './elman.js';
-export { runSequenceInference } from './inference.js';
 export { projectInput } from './project.js';
-export { runSequence } from './sequence.js';
-export { cellStep, type State } from './step.js';
+export { runSequence, type State } from './sequence.js';
 export {
   type CellMode,
   createRecurrentWeights,

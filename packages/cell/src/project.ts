@@ -1,12 +1,28 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { RecurrentWeights } from './weights.js';
 
-/** x [T, B, I] -> x W_ih^T + b_ih as [T, B, G*H], in one matMul. */
+/**
+ * x [T, B, I] -> x W_ih^T + b_ih as [T, B, G*H], in one matMul, differentiable in x, W_ih and b_ih.
+ * Its own gradient only so every matMul, forward and backward, runs untransposed: tfjs-wasm's
+ * matMul is many times slower with transposeA or transposeB, which tfjs's generic gradient uses.
+ */
 export function projectInput(w: RecurrentWeights, x: tf.Tensor3D): tf.Tensor3D {
-  return tf.tidy(() => {
-    const [T, B, I] = x.shape;
-    let p: tf.Tensor2D = tf.matMul(tf.reshape(x, [T * B, I]), w.wih as tf.Tensor2D, false, true);
-    if (w.bih) p = tf.add(p, w.bih);
-    return tf.reshape(p, [T, B, -1]);
+  const [T, B, I] = x.shape;
+  const G = w.wih.shape[0] as number;
+  const inputs = w.bih ? [x, w.wih, w.bih] : [x, w.wih];
+  const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const [xs, wih, bih] = args.slice(0, inputs.length) as tf.Tensor[];
+    (args[inputs.length] as tf.GradSaveFunc)([xs, wih]);
+    const x2 = tf.reshape(xs, [T * B, I]);
+    let p: tf.Tensor = tf.matMul(x2, tf.transpose(wih));
+    if (bih) p = tf.add(p, bih);
+    const gradFunc = (dy: tf.Tensor, [xSaved, wSaved]: tf.Tensor[]) => {
+      const d = tf.reshape(dy, [T * B, G]);
+      const dx = tf.reshape(tf.matMul(d, wSaved), [T, B, I]);
+      const dw = tf.matMul(tf.transpose(d), tf.reshape(xSaved, [T * B, I]));
+      return bih ? [dx, dw, tf.sum(d, 0)] : [dx, dw];
+    };
+    return { value: tf.reshape(p, [T, B, G]), gradFunc };
   });
+  return op(...inputs) as tf.Tensor3D;
 }

@@ -1,22 +1,20 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { runSequenceInference } from './inference.js';
 import { projectInput } from './project.js';
-import { cellStep, type State } from './step.js';
+import { recurrence } from './recurrence.js';
 import type { RecurrentWeights } from './weights.js';
 
-/** True while tfjs records operations for a gradient (inside tf.grad, variableGrads, ...). */
-function tapeOn(): boolean {
-  return (tf.engine() as unknown as { isTapeOn(): boolean }).isTapeOn();
-}
+/** The recurrent state: h [B, H or P]; c [B, H] for LSTM only. */
+export type State = {
+  h: tf.Tensor;
+  c?: tf.Tensor;
+};
 
 /**
- * Runs one direction of one recurrent layer over a whole sequence: one matMul projects every
- * step's input (x [T, B, I] time-major -> [T, B, G*H]), then one small matMul per step.
- * `mask` (optional, [T, B, 1] bool, true while t < length) gives pack_padded_sequence semantics:
- * padded steps output zeros and keep the state, so the final state is the one at each sequence's
- * last valid step and the reverse direction starts there.
- * Outside a gradient scope this is runSequenceInference (same numbers, far fewer kernel launches);
- * under a gradient tape it is built from differentiable tfjs ops.
+ * Runs one direction of one recurrent layer over a whole sequence, x [T, B, I] time-major: one
+ * matMul projects every step's input, then the fused `recurrence` op (one small matMul per step,
+ * forward and backward). `mask` (optional, [T, B, 1] bool, true while t < length) gives
+ * pack_padded_sequence semantics: padded steps output zeros and keep the state, so the final
+ * state is the one at each sequence's last valid step and the reverse direction starts there.
  * Returns outputs [T, B, H or P] and the final state; the caller owns them.
  */
 export function runSequence(
@@ -25,34 +23,17 @@ export function runSequence(
   init: State,
   opts: { reverse?: boolean; mask?: tf.Tensor3D | null } = {},
 ): { output: tf.Tensor3D; state: State } {
-  if (!tapeOn()) return runSequenceInference(w, x, init, opts.reverse ?? false, opts.mask ?? null);
   const [T, B] = x.shape;
-  // Split once: one kernel forward, one concat backward (a slice per step would pad each step's
-  // gradient back to the whole [T, B, G*H] and make BPTT quadratic in T).
-  const steps = tf.tidy(() => tf.split(projectInput(w, x), T, 0));
-  const masks = opts.mask ? tf.tidy(() => tf.split(opts.mask!, T, 0)) : null;
-  const outputs: tf.Tensor[] = new Array(T);
-  let state: State = init;
-  for (let s = 0; s < T; s++) {
-    const t = opts.reverse ? T - 1 - s : s;
-    const next = tf.tidy((): { state: State; out: tf.Tensor } => {
-      const xp = tf.reshape(steps[t], [B, -1]);
-      const stepped = cellStep(w, xp, state);
-      if (!masks) return { state: stepped, out: stepped.h };
-      const m = tf.reshape(masks[t], [B, 1]);
-      const kept: State = { h: tf.where(m, stepped.h, state.h) };
-      if (stepped.c) kept.c = tf.where(m, stepped.c, state.c!);
-      return { state: kept, out: tf.mul(stepped.h, tf.cast(m, 'float32')) };
-    });
-    if (state !== init) {
-      // Unmasked, the previous h is also an output: keep it until the stack below.
-      if (masks) state.h.dispose();
-      state.c?.dispose();
-    }
-    state = next.state;
-    outputs[t] = next.out;
-  }
-  const output = tf.stack(outputs) as tf.Tensor3D;
-  tf.dispose([...steps, ...(masks ?? []), ...outputs.filter((o) => o !== state.h)]);
-  return { output, state };
+  const S = init.h.shape[1] as number;
+  const valid = opts.mask ? (opts.mask.dataSync() as Uint8Array) : null;
+  return tf.tidy(() => {
+    const c0 = init.c ?? null;
+    const packed = recurrence(w, projectInput(w, x), init.h, c0, opts.reverse ?? false, valid);
+    const sizes = [T * B * S, B * S];
+    if (c0) sizes.push(B * w.hiddenSize);
+    const [output, h, c] = tf.split(packed, sizes);
+    const state: State = { h: tf.reshape(h, [B, S]) };
+    if (c) state.c = tf.reshape(c, [B, w.hiddenSize]);
+    return { output: tf.reshape(output, [T, B, S]) as tf.Tensor3D, state };
+  });
 }
