@@ -141,10 +141,6 @@ export class ElmanRNN extends Module {
       throw new ShapeError(
         `ElmanRNN.forward(xt): expected at least one time step, got ${fmtShape(xt.shape)}`,
       );
-    if (B === 0)
-      throw new ShapeError(
-        `ElmanRNN.forward(xt): expected a batch of at least one sequence, got ${fmtShape(xt.shape)}`,
-      );
     if (h0 !== undefined) assertShape(h0, 'ElmanRNN.forward(h0)', [B, hiddenSize]);
     assertFinite([
       ['ElmanRNN.forward(xt)', xt],
