@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -82,6 +82,21 @@ describe('rnnkit-bench CLI', () => {
           : [],
       );
       expect(readFileSync(md, 'utf8')).toMatch(/^\| case \| B,T,I,H \| backend \| rnnkit \|/m);
+      // A saved run renders again without measuring, with the same numbers.
+      const saved = join(dir, 'run.json');
+      writeFileSync(saved, c.get().out);
+      const again = join(dir, 'again.md');
+      const r = capture();
+      expect(
+        await main(['--render', saved, '--out', again, '--note', 'rendered again'], r.io),
+      ).toBe(0);
+      const text = readFileSync(again, 'utf8');
+      expect(text).toContain(
+        readFileSync(md, 'utf8')
+          .split('\n')
+          .find((l) => l.startsWith('| RNN')),
+      );
+      expect(text).toMatch(/^- rendered again$/m);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -106,6 +121,7 @@ describe('rnnkit-bench CLI', () => {
       ['--budget', '0'],
       ['--budget', 'soon'],
       ['stray-argument'],
+      ['--render', '/nonexistent/run.json'],
     ]) {
       const c = capture();
       expect(await main(argv, c.io), argv.join(' ')).toBe(2);

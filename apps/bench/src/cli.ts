@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, platform, release } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -92,6 +92,11 @@ function program(io: IO): Command {
         'instead of comparing: where rnnkit spends its time (tf.profile)',
       ).default(false),
     )
+    .option(
+      '--render <json>',
+      'no measuring: render the Markdown of a saved --json run (writes RESULTS.md, or --out)',
+    )
+    .option('--note <text...>', 'add a line to the Notes section')
     .exitOverride()
     .configureOutput({ writeOut: io.out, writeErr: io.err })
     .showHelpAfterError('(run with --help for usage)')
@@ -112,6 +117,8 @@ interface Options {
   python: string;
   models: string;
   profile: boolean;
+  render?: string;
+  note?: string[];
 }
 
 /** Runs the CLI; resolves to the exit code: 0 ok, 1 a check failed (mismatch/error), 2 bad usage. */
@@ -126,6 +133,7 @@ export async function main(argv: string[], io: IO = defaultIO): Promise<number> 
     throw e;
   }
   const o = cmd.opts<Options>();
+  if (o.render !== undefined) return renderMode(o.render, o, io);
   const filter = o.filter ?? [];
   const cases = selectCases(filter, o.quick);
   if (cases.length === 0) {
@@ -228,7 +236,7 @@ export async function main(argv: string[], io: IO = defaultIO): Promise<number> 
     targets: evaluateTargets(results, memory),
     memory,
     profiles: [],
-    notes: notes(results, ortBackend, backends),
+    notes: [...notes(results, ortBackend, backends), ...(o.note ?? [])],
   };
   const md = markdown(report);
   const file = o.write ? (o.out ?? (fullRun ? RESULTS_FILE : undefined)) : undefined;
@@ -239,6 +247,29 @@ export async function main(argv: string[], io: IO = defaultIO): Promise<number> 
     Object.values(r.impls).some((v) => v && (v.status === 'mismatch' || v.status === 'error')),
   );
   return failed ? 1 : 0;
+}
+
+/** Re-renders a saved run: targets and notes are derived again, the measurements are as saved. */
+function renderMode(file: string, o: Options, io: IO): number {
+  let report: BenchReport;
+  try {
+    report = JSON.parse(readFileSync(file, 'utf8')) as BenchReport;
+    if (report.tool !== 'rnnkit-bench' || !Array.isArray(report.results)) {
+      throw new Error('not the output of rnnkit-bench --json');
+    }
+  } catch (e) {
+    io.err(`rnnkit-bench --render ${file}: ${(e as Error).message}\n`);
+    return 2;
+  }
+  const backends = report.options.backends;
+  const ortBackend: BackendName = backends.includes('wasm') ? 'wasm' : backends[0];
+  report.targets = evaluateTargets(report.results, report.memory);
+  report.notes = [...notes(report.results, ortBackend, backends), ...(o.note ?? [])];
+  const md = markdown(report);
+  const out = o.write ? (o.out ?? RESULTS_FILE) : undefined;
+  if (out) writeFileSync(out, md);
+  io.out(o.json ? `${JSON.stringify(report)}\n` : md);
+  return 0;
 }
 
 async function profileMode(
@@ -317,7 +348,7 @@ function notes(results: CaseResult[], ortBackend: BackendName, backends: Backend
   }
   const cold = results.flatMap((r) =>
     Object.entries(r.impls)
-      .filter(([, v]) => v?.summary?.reps === 1 && v.reason)
+      .filter(([, v]) => v?.cold && v.summary)
       .map(([k, v]) => `${k} on ${r.id} ${r.backend} (${fmtMs(v!.summary!.medianMs)})`),
   );
   if (cold.length > 0) {

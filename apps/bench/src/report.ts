@@ -72,7 +72,7 @@ function timeCell(r: ImplResult | undefined): string {
   if (!r.summary) return '–';
   const s = r.summary;
   const spread = s.reps > 1 ? ` [${fmtMs(s.minMs)}–${fmtMs(s.maxMs)}]` : '';
-  const cold = s.reps === 1 && r.reason ? ' (1 cold run)' : '';
+  const cold = r.cold ? ' (1 cold run)' : '';
   return `${fmtMs(s.medianMs)}${spread} n=${s.reps}${cold}`;
 }
 
@@ -199,7 +199,7 @@ export function memoryTable(memory: MemoryResult[]): string {
   for (const m of memory) {
     lines.push(
       `| ${CELL_NAME[m.cell]} | ${m.backend} | ${m.T.toLocaleString('en-US')} | ${fmtMs(m.forwardMs)} | ` +
-        `${MB(m.rssBefore)} → ${MB(m.rssAfter)} (+${MB(m.rssAfter - m.rssBefore)}) | ` +
+        `${MB(m.rssBefore)} → ${MB(m.rssAfter)} (${m.rssAfter >= m.rssBefore ? '+' : '−'}${MB(Math.abs(m.rssAfter - m.rssBefore))}) | ` +
         `${MB(m.tfBytesBefore)} → ${MB(m.tfBytesAfter)} | ${MB(m.peakExtraBytes)} | ` +
         `${(m.peakExtraBytes / m.T).toFixed(0)} B | ${m.tensorsLeft} |`,
     );

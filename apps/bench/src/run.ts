@@ -34,6 +34,8 @@ export interface ImplResult {
    */
   status: 'ok' | 'mismatch' | 'different' | 'skipped' | 'error';
   reason?: string;
+  /** Timed by its first (cold) call alone: too slow to repeat. */
+  cold?: boolean;
   maxAbsDiff?: number;
   /** Warm-up calls (ms); the first one also produced the checked output. */
   warmupMs?: number[];
@@ -311,6 +313,7 @@ async function timeContenders(
       // Too slow to repeat within the time budget: its one (cold) run is all there is.
       r.samplesMs = [first];
       r.summary = summarize([first]);
+      r.cold = true;
       r.reason = `one cold run only (${fmtEta(first)} > ${fmtEta(opts.slowLimitMs)} limit)`;
       continue;
     }
