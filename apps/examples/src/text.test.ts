@@ -41,9 +41,9 @@ describe('emailTokens (the spam tokeniser rule)', () => {
     ]);
   });
 
-  it('cuts to maxTokens (default 64) and treats text without headers as all body', () => {
+  it('cuts to maxTokens (default 200) and treats text without headers as all body', () => {
     const long = Array.from({ length: 500 }, (_, i) => `w${i % 7 === 0 ? '' : 'x'}`).join(' ');
-    expect(emailTokens(long)).toHaveLength(64);
+    expect(emailTokens(long)).toHaveLength(200);
     expect(emailTokens(RAW, 3)).toEqual(['re', 'free', 'money']);
     expect(emailTokens('Win a prize?\n\nNow!')).toEqual(['win', 'a', 'prize', '?', 'now', '!']);
   });

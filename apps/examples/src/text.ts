@@ -1,7 +1,7 @@
 // Tokenisers and vocabularies. Browser-safe: no Node imports.
 
 /** Emails are cut to this many tokens (subject first, then the body). */
-export const EMAIL_MAX_TOKENS = 64;
+export const EMAIL_MAX_TOKENS = 200;
 
 /** Special tokens: padding is always id 0, unknown id 1. */
 export const PAD = '<pad>';
@@ -20,7 +20,7 @@ const TOKEN = /[a-z]+(?:'[a-z]+)?|[0-9]+|[!$%?]/g;
  * 2. HTML comments and tags (`<...>`) and entities (`&nbsp;`, `&#36;`) become spaces;
  * 3. lower-cased, the text is cut into tokens: runs of letters (with one inner apostrophe, as in
  *    "don't"), runs of digits, and each of `! $ % ?`;
- * 4. only the first `maxTokens` (default 64) tokens are kept.
+ * 4. only the first `maxTokens` (default 200) tokens are kept.
  */
 export function emailTokens(raw: string, maxTokens = EMAIL_MAX_TOKENS): string[] {
   const text = emailText(raw)
