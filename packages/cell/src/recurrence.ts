@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { type KernelInputs, kernelReady, kernelRecurrence } from './kernel.js';
 import type { CellMode, RecurrentWeights } from './weights.js';
 
 /** Sizes of one call: T steps, B sequences, H hidden, G = gates * H, S = P (projection) or H. */
@@ -72,15 +73,10 @@ export function recurrence(
   const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     // The tape keeps W_hh and W_hr until backward (they may be temporaries, e.g. a split weight).
     (args[args.length - 1] as tf.GradSaveFunc)(w.whr ? [w.whh, w.whr] : [w.whh]);
-    const saved: Saved | null = record
-      ? {
-          gates: new Float32Array(T * B * G),
-          hIn: new Float32Array(T * B * S),
-          cIn: c0 ? new Float32Array(T * B * H) : null,
-          hn: w.mode === 'gru' ? new Float32Array(T * B * H) : null,
-        }
-      : null;
-    const value = tf.tensor1d(forward(run, w, xProj, h0, c0, saved));
+    const { packed, saved } = kernelReady()
+      ? kernelRecurrence(hostInputs(run, w, xProj, h0, c0), record)
+      : forward(run, w, xProj, h0, c0, record);
+    const value = tf.tensor1d(packed);
     const gradFunc = (dy: tf.Tensor, [whh, whr]: tf.Tensor[]) => {
       const dyHost = dy.dataSync() as Float32Array;
       const g = backward(run, saved!, dyHost, whh, whr ?? null, w.bhh !== null);
@@ -91,16 +87,47 @@ export function recurrence(
   return op(...inputs) as tf.Tensor1D;
 }
 
-/** The forward pass; fills `saved` when given. Returns the packed output (see `recurrence`). */
+/** The host arrays the WebAssembly kernel runs on. */
+function hostInputs(
+  run: Run,
+  w: RecurrentWeights,
+  xProj: tf.Tensor,
+  h0: tf.Tensor,
+  c0: tf.Tensor | null,
+): KernelInputs {
+  const data = (t: tf.Tensor | null) => (t ? (t.dataSync() as Float32Array) : null);
+  return {
+    ...run,
+    x: data(xProj)!,
+    whh: data(w.whh)!,
+    bhh: data(w.bhh),
+    whr: data(w.whr),
+    h0: data(h0)!,
+    c0: data(c0),
+  };
+}
+
+/**
+ * The forward pass in JS, the path while the WebAssembly kernel is unavailable. Returns the packed
+ * output (see `recurrence`) and, with `save`, what backward needs.
+ */
 function forward(
   run: Run,
   w: RecurrentWeights,
   xProj: tf.Tensor,
   h0: tf.Tensor,
   c0: tf.Tensor | null,
-  saved: Saved | null,
-): Float32Array {
+  save: boolean,
+): { packed: Float32Array; saved: Saved | null } {
   const { mode, T, B, H, G, S, reverse, valid } = run;
+  const saved: Saved | null = save
+    ? {
+        gates: new Float32Array(T * B * G),
+        hIn: new Float32Array(T * B * S),
+        cIn: c0 ? new Float32Array(T * B * H) : null,
+        hn: mode === 'gru' ? new Float32Array(T * B * H) : null,
+      }
+    : null;
   const X = xProj.dataSync() as Float32Array;
   const bhh = w.bhh ? (w.bhh.dataSync() as Float32Array) : new Float32Array(G);
   const packed = new Float32Array(T * B * S + B * S + (c0 ? B * H : 0));
@@ -186,7 +213,7 @@ function forward(
     }
   }
   tf.dispose(whrT ? [whhT, whrT] : [whhT]);
-  return packed;
+  return { packed, saved };
 }
 
 /** Gradients of the op's inputs (null where the input is absent). */

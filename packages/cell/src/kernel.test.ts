@@ -1,0 +1,134 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { afterEach, describe, expect, it } from 'vitest';
+import { initKernel, kernelReady, setKernelEnabled } from './kernel.js';
+import { runSequence } from './sequence.js';
+import { maxAbsDiff, randn, seeded } from './test-utils.js';
+import { type CellMode, createRecurrentWeights, type RecurrentWeights } from './weights.js';
+
+const T = 5;
+const B = 3;
+const I = 7;
+const H = 6;
+/** Sequence lengths 5, 2, 4: the mask [T, B, 1] of pack_padded_sequence. */
+const LENGTHS = [5, 2, 4];
+
+interface Case {
+  mode: CellMode;
+  proj?: number;
+  bias?: boolean;
+}
+const CASES: Case[] = [
+  { mode: 'rnn_tanh' },
+  { mode: 'rnn_relu' },
+  { mode: 'rnn_tanh', bias: false },
+  { mode: 'lstm' },
+  { mode: 'lstm', proj: 4 },
+  { mode: 'gru' },
+  { mode: 'gru', bias: false },
+];
+
+function weights(c: Case): RecurrentWeights {
+  return seeded(11, () =>
+    createRecurrentWeights((_, v) => tf.variable(v), '', c.mode, I, H, c.bias ?? true, c.proj ?? 0),
+  );
+}
+
+/** Outputs, final state and the gradients of every input of one run, with the kernel on or off. */
+function run(w: RecurrentWeights, kernel: boolean, reverse: boolean, masked: boolean) {
+  setKernelEnabled(kernel);
+  const S = w.whr ? (w.whr.shape[0] as number) : H;
+  const x = randn([T, B, I], 2);
+  const h0 = randn([B, S], 3);
+  const c0 = w.mode === 'lstm' ? randn([B, H], 4) : null;
+  const mask = masked
+    ? tf.tidy(() =>
+        tf.reshape(tf.less(tf.reshape(tf.range(0, T), [T, 1]), tf.tensor2d([LENGTHS])), [T, B, 1]),
+      )
+    : null;
+  const params = [w.wih, w.whh, w.bih, w.bhh, w.whr].filter((p): p is tf.Variable => p !== null);
+  const f = (...args: tf.Tensor[]) => {
+    const [xs, h, c] = args;
+    const { output, state } = runSequence(w, xs as tf.Tensor3D, c ? { h, c } : { h }, {
+      reverse,
+      mask: mask as tf.Tensor3D | null,
+    });
+    const parts = [output, state.h, state.c].filter((p): p is tf.Tensor => p !== undefined);
+    // a weighted sum, so every element's gradient differs
+    return tf.addN(parts.map((p, k) => tf.sum(tf.mul(tf.sin(tf.add(p, k)), p)))) as tf.Scalar;
+  };
+  const inputs = c0 ? [x, h0, c0] : [x, h0];
+  const forward = tf.tidy(() => {
+    const { output, state } = runSequence(w, x as tf.Tensor3D, c0 ? { h: h0, c: c0 } : { h: h0 }, {
+      reverse,
+      mask: mask as tf.Tensor3D | null,
+    });
+    return [output, state.h, ...(state.c ? [state.c] : [])];
+  });
+  const { grads: inputGrads, value } = tf.valueAndGrads(f)(inputs);
+  const { grads: paramGrads, value: v2 } = tf.variableGrads(() => f(...inputs), params);
+  setKernelEnabled(true);
+  const grads = [...inputGrads, ...params.map((p) => paramGrads[p.name])];
+  tf.dispose([x, h0, value, v2, ...(c0 ? [c0] : []), ...(mask ? [mask] : [])]);
+  return { forward, grads };
+}
+
+/** Largest difference relative to the larger magnitude of the two (abs below 1). */
+function relDiff(a: tf.Tensor, b: tf.Tensor): number {
+  const scale = Math.max(1, ...[a, b].map((t) => tf.tidy(() => tf.max(tf.abs(t)).dataSync()[0])));
+  return maxAbsDiff(a, b) / scale;
+}
+
+describe('WebAssembly recurrence kernel', () => {
+  afterEach(() => setKernelEnabled(true));
+
+  it('is ready once initKernel resolves, and initKernel is idempotent', async () => {
+    expect(await initKernel()).toBe(true);
+    expect(await initKernel()).toBe(true);
+    expect(kernelReady()).toBe(true);
+    setKernelEnabled(false);
+    expect(kernelReady()).toBe(false);
+  });
+
+  it('replaces every tfjs matMul of an inference forward (projection and per step)', async () => {
+    const w = weights({ mode: 'lstm', proj: 4 });
+    const matMuls = async (kernel: boolean) => {
+      setKernelEnabled(kernel);
+      const x = randn([T, B, I]);
+      const info = await tf.profile(() => {
+        const { output, state } = runSequence(w, x as tf.Tensor3D, {
+          h: tf.zeros([B, 4]),
+          c: tf.zeros([B, H]),
+        });
+        return [output, state.h, state.c!];
+      });
+      tf.dispose([x, ...(info.result as tf.Tensor[])]);
+      return info.kernels.filter((k) => k.name === 'BatchMatMul').length;
+    };
+    expect(await matMuls(false)).toBeGreaterThanOrEqual(2 * T + 1);
+    expect(await matMuls(true)).toBe(0);
+    tf.dispose(Object.values(w).filter((v): v is tf.Tensor => v instanceof tf.Tensor));
+  });
+
+  for (const c of CASES) {
+    for (const reverse of [false, true]) {
+      for (const masked of [false, true]) {
+        const name = `${c.mode}${c.proj ? ` proj ${c.proj}` : ''}${c.bias === false ? ' no bias' : ''}${reverse ? ' reverse' : ''}${masked ? ' masked' : ''}`;
+        it(`agrees with the JS path: ${name} (forward 1e-6, gradients 1e-5)`, () => {
+          const w = weights(c);
+          const before = tf.memory().numTensors;
+          const js = run(w, false, reverse, masked);
+          const wasm = run(w, true, reverse, masked);
+          js.forward.forEach((t, k) => {
+            expect(maxAbsDiff(t, wasm.forward[k]), `forward ${k}`).toBeLessThanOrEqual(1e-6);
+          });
+          js.grads.forEach((g, k) => {
+            expect(relDiff(g, wasm.grads[k]), `gradient ${k}`).toBeLessThanOrEqual(1e-5);
+          });
+          tf.dispose([...js.forward, ...js.grads, ...wasm.forward, ...wasm.grads]);
+          expect(tf.memory().numTensors).toBe(before);
+          tf.dispose(Object.values(w).filter((v): v is tf.Tensor => v instanceof tf.Tensor));
+        });
+      }
+    }
+  }
+});
