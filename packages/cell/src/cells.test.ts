@@ -6,10 +6,6 @@ import {
   ShapeError,
   saveSafetensors,
 } from '@rnnkit/ops';
-import * as tf from '@tensorflow/tfjs-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GRUCell, LSTMCell, RNNCell } from './cells.js';
-import { ConcatRNNCell } from './elman.js';
 import {
   disposeAll,
   expectClose,
@@ -21,7 +17,11 @@ import {
   randn,
   seeded,
   values,
-} from './test-utils.js';
+} from '@rnnkit/vitest-config/helpers';
+import * as tf from '@tensorflow/tfjs-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GRUCell, LSTMCell, RNNCell } from './cells.js';
+import { ConcatRNNCell } from './elman.js';
 
 const I = 5;
 const H = 4;

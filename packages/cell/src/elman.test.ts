@@ -1,7 +1,4 @@
 import { DisposedError, loadSafetensors, ShapeError, saveSafetensors } from '@rnnkit/ops';
-import * as tf from '@tensorflow/tfjs-core';
-import { describe, expect, it } from 'vitest';
-import { ElmanRNN, type ElmanRNNOutput } from './elman.js';
 import {
   disposeAll,
   expectClose,
@@ -13,7 +10,10 @@ import {
   randn,
   seeded,
   values,
-} from './test-utils.js';
+} from '@rnnkit/vitest-config/helpers';
+import * as tf from '@tensorflow/tfjs-core';
+import { describe, expect, it } from 'vitest';
+import { ElmanRNN, type ElmanRNNOutput } from './elman.js';
 
 const out = (o: ElmanRNNOutput) => [o.hiddenStates, o.h, o.predictions];
 

@@ -1,8 +1,8 @@
+import { maxAbsDiff, randn, seeded } from '@rnnkit/vitest-config/helpers';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { initKernel, kernelReady, setKernelEnabled } from './kernel.js';
 import { runSequence } from './sequence.js';
-import { maxAbsDiff, randn, seeded } from './test-utils.js';
 import { type CellMode, createRecurrentWeights, type RecurrentWeights } from './weights.js';
 
 const T = 5;

@@ -1,27 +1,27 @@
-// Helpers for the behaviour tests of @rnnkit/cell (not built into dist).
-import { type Module, manualSeed, type StateDict } from '@rnnkit/ops';
+// Assertions shared by the packages' behaviour tests (tensor values, leaks, error messages).
+import { manualSeed } from '@rnnkit/ops';
 import * as tf from '@tensorflow/tfjs-core';
 import { expect } from 'vitest';
 
 /** The tensor's values as a plain array (exact comparison with toEqual). */
-export function values(t: tf.Tensor): number[] {
+export function values(t) {
   return Array.from(t.dataSync());
 }
 
 /** Largest absolute value of a tensor (no spread: safe for large tensors). */
-export function maxAbs(t: tf.Tensor): number {
+export function maxAbs(t) {
   let m = 0;
   for (const v of t.dataSync()) m = Math.max(m, Math.abs(v));
   return m;
 }
 
 /** A seeded standard-normal float32 tensor. */
-export function randn(shape: number[], seed = 1): tf.Tensor {
+export function randn(shape, seed = 1) {
   return tf.randomNormal(shape, 0, 1, 'float32', seed);
 }
 
 /** Largest absolute difference between two tensors of the same shape. */
-export function maxAbsDiff(a: tf.Tensor, b: tf.Tensor): number {
+export function maxAbsDiff(a, b) {
   expect(a.shape).toEqual(b.shape);
   const x = a.dataSync();
   const y = b.dataSync();
@@ -31,18 +31,18 @@ export function maxAbsDiff(a: tf.Tensor, b: tf.Tensor): number {
 }
 
 /** Asserts same shape and values within `tol`. */
-export function expectClose(a: tf.Tensor, b: tf.Tensor, tol = 1e-6): void {
+export function expectClose(a, b, tol = 1e-6) {
   expect(maxAbsDiff(a, b)).toBeLessThanOrEqual(tol);
 }
 
 /** Asserts same shape and exactly the same values (-0 equals 0). */
-export function expectEqual(a: tf.Tensor, b: tf.Tensor): void {
+export function expectEqual(a, b) {
   expect(a.shape).toEqual(b.shape);
   expect(values(a).map((v) => v + 0)).toEqual(values(b).map((v) => v + 0));
 }
 
 /** Runs fn and asserts the live tensor count afterwards equals the count before plus `kept`. */
-export function expectNoLeak<T>(fn: () => T, kept = 0): T {
+export function expectNoLeak(fn, kept = 0) {
   const before = tf.memory().numTensors;
   const out = fn();
   expect(tf.memory().numTensors).toBe(before + kept);
@@ -53,39 +53,33 @@ export function expectNoLeak<T>(fn: () => T, kept = 0): T {
  * Asserts fn throws an instance of `cls` (with a matching `name`) whose message contains every
  * one of `parts` (the argument, what was expected, what was given), and that it left no tensor behind.
  */
-export function expectThrows(
-  fn: () => unknown,
-  cls: new (...args: any[]) => Error,
-  parts: string[],
-  label = '',
-): Error {
+export function expectThrows(fn, cls, parts, label = '') {
   const before = tf.memory().numTensors;
-  let caught: unknown;
+  let caught;
   try {
     fn();
   } catch (e) {
     caught = e;
   }
   expect(caught, `${label} expected a ${cls.name}`).toBeInstanceOf(cls);
-  const err = caught as Error;
-  expect(err.name).toBe(cls.name);
-  for (const p of parts) expect(err.message, label).toContain(p);
+  expect(caught.name).toBe(cls.name);
+  for (const p of parts) expect(caught.message, label).toContain(p);
   expect(tf.memory().numTensors, 'a failed call left tensors behind').toBe(before);
-  return err;
+  return caught;
 }
 
 /** Builds a module after manualSeed(seed). */
-export function seeded<M>(seed: number, make: () => M): M {
+export function seeded(seed, make) {
   manualSeed(seed);
   return make();
 }
 
 /** Parameter shapes by key, in namedParameters() order. */
-export function paramShapes(m: Module): Array<[string, number[]]> {
+export function paramShapes(m) {
   return m.namedParameters().map(([k, v]) => [k, v.shape]);
 }
 
 /** Disposes every tensor of a state dict. */
-export function disposeAll(sd: StateDict): void {
+export function disposeAll(sd) {
   tf.dispose(Object.values(sd));
 }

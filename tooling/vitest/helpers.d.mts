@@ -1,0 +1,20 @@
+import type { Tensor } from '@tensorflow/tfjs-core';
+
+export declare function values(t: Tensor): number[];
+export declare function maxAbs(t: Tensor): number;
+export declare function randn(shape: number[], seed?: number): Tensor;
+export declare function maxAbsDiff(a: Tensor, b: Tensor): number;
+export declare function expectClose(a: Tensor, b: Tensor, tol?: number): void;
+export declare function expectEqual(a: Tensor, b: Tensor): void;
+export declare function expectNoLeak<T>(fn: () => T, kept?: number): T;
+export declare function expectThrows(
+  fn: () => unknown,
+  cls: new (...args: any[]) => Error,
+  parts: string[],
+  label?: string,
+): Error;
+export declare function seeded<M>(seed: number, make: () => M): M;
+export declare function paramShapes(m: {
+  namedParameters(): Array<[string, { shape: number[] }]>;
+}): Array<[string, number[]]>;
+export declare function disposeAll(sd: Record<string, Tensor>): void;
