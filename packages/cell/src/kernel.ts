@@ -5,7 +5,7 @@ import type { CellMode } from './weights.js';
 interface KernelExports {
   memory: WebAssembly.Memory;
   sgemm(M: number, N: number, K: number, a: number, b: number, bias: number, c: number): void;
-  transpose(rows: number, cols: number, src: number, dst: number): void;
+  pack(N: number, K: number, w: number, dst: number): void;
   forward(
     mode: number,
     T: number,
@@ -36,6 +36,9 @@ const MODES: Record<CellMode, number> = { rnn_tanh: 0, rnn_relu: 1, lstm: 2, gru
 /** Our buffers start here, above the module's own (tiny) static data. */
 const BASE = 65536;
 const PAGE = 65536;
+
+/** Floats of a weight [N, K] packed by the kernel's `pack` (strips of 8 columns of its transpose). */
+const packedSize = (N: number, K: number) => Math.ceil(N / 8) * 8 * K;
 
 let kernel: KernelExports | null = null;
 let loading: Promise<boolean> | null = null;
@@ -101,7 +104,7 @@ class Arena {
 
 /**
  * x [M, K] W^T + bias as [M, N] in the kernel's SIMD sgemm, W [N, K] as PyTorch stores it (the
- * kernel transposes it once per call), bias [N] or null. Call only when `kernelReady()`.
+ * kernel packs its transpose once per call), bias [N] or null. Call only when `kernelReady()`.
  */
 export function kernelProject(
   x: Float32Array,
@@ -116,9 +119,9 @@ export function kernelProject(
   const px = mem.put(x);
   const pw = mem.put(w);
   const pb = bias ? mem.put(bias) : 0;
-  const pwT = mem.alloc(K * N);
+  const pwT = mem.alloc(packedSize(N, K));
   const pc = mem.alloc(M * N);
-  k.transpose(N, K, pw, pwT);
+  k.pack(N, K, pw, pwT);
   k.sgemm(M, N, K, px, pwT, pb, pc);
   return mem.f32(pc, M * N).slice();
 }
@@ -172,14 +175,14 @@ export function kernelRecurrence(
   const gru = a.mode === 'gru';
   const px = mem.put(a.x);
   const pw = mem.put(a.whh);
-  const pwT = mem.alloc(S * G);
+  const pwT = mem.alloc(packedSize(G, S));
   const pb = a.bhh ? mem.put(a.bhh) : mem.alloc(G);
   if (!a.bhh) mem.f32(pb, G).fill(0);
   let pwrT = 0;
   if (a.whr) {
     const pwr = mem.put(a.whr);
-    pwrT = mem.alloc(H * S);
-    k.transpose(S, H, pwr, pwrT);
+    pwrT = mem.alloc(packedSize(S, H));
+    k.pack(S, H, pwr, pwrT);
   }
   let pValid = 0;
   if (a.valid) {
@@ -199,7 +202,7 @@ export function kernelRecurrence(
   const pHn = gru ? mem.alloc(save ? T * B * H : B * H) : 0;
   const pHIn = save ? mem.alloc(T * B * S) : 0;
   const pCIn = save && lstm ? mem.alloc(T * B * H) : 0;
-  k.transpose(G, S, pw, pwT);
+  k.pack(G, S, pw, pwT);
   k.forward(
     MODES[a.mode],
     T,
