@@ -143,7 +143,7 @@ export async function main(argv: string[], io: IO = defaultIO): Promise<number> 
     return 2;
   }
   const backends = o.backend;
-  if (o.profile) return profileMode(cases, backends, o, io);
+  if (o.profile) return profileMode(cases, backends, argv, o, io);
 
   const policy = o.quick
     ? { budgetMs: (o.budget ?? 0.3) * 1000, minReps: 2, slowBudgetMs: 2000, maxReps: 5 }
@@ -275,6 +275,7 @@ function renderMode(file: string, o: Options, io: IO): number {
 async function profileMode(
   cases: BenchCase[],
   backends: BackendName[],
+  argv: string[],
   o: Options,
   io: IO,
 ): Promise<number> {
@@ -282,9 +283,15 @@ async function profileMode(
   for (const c of cases.filter((k) => k.mode === 'forward')) {
     for (const backend of backends) profiles.push(await profileCase(c, backend));
   }
-  if (o.json) io.out(`${JSON.stringify({ tool: 'rnnkit-bench', profiles })}\n`);
-  else io.out(profiles.map((p) => profileMarkdown(p)).join('\n'));
-  if (o.out && o.write) writeFileSync(o.out, profiles.map((p) => profileMarkdown(p)).join('\n'));
+  const header =
+    `# rnnkit profile\n\nrnnkit: ${rnnkitSource()}. Measured ${new Date().toISOString().replace(/\.\d+Z$/, 'Z')} ` +
+    `with \`rnnkit-bench ${argv.join(' ')}\`: one warm call under tf.profile, each kernel's self time ` +
+    "(a tf.customGrad op's own JavaScript counted apart from the kernels it runs). Times from one run on a shared machine: compare shares, not times.\n\n";
+  const md = header + profiles.map((p) => profileMarkdown(p)).join('\n');
+  if (o.json)
+    io.out(`${JSON.stringify({ tool: 'rnnkit-bench', rnnkit: rnnkitSource(), profiles })}\n`);
+  else io.out(md);
+  if (o.out && o.write) writeFileSync(o.out, md);
   return 0;
 }
 
