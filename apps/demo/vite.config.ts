@@ -2,6 +2,12 @@ import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
 
 const nodeStub = fileURLToPath(new URL('./src/web/node-stub.ts', import.meta.url));
+// The trained models of @rnnkit/examples (a workspace dependency; its package exports do not list
+// the files): `import url from '@rnnkit/examples/models/x.safetensors?url'` makes Vite copy the file
+// into dist/web/assets, so the page fetches it from its own origin.
+const modelsDir = fileURLToPath(
+  new URL('./node_modules/@rnnkit/examples/models/', import.meta.url),
+);
 
 // The page: index.html + src/web (the engine in src/engine is shared with the CLI).
 // Built to dist/web; training runs in module workers (format 'es' keeps tfjs's dynamic imports).
@@ -9,12 +15,17 @@ export default defineConfig({
   base: './',
   resolve: {
     // @rnnkit/ops's Node-only branch (finding the .wasm files on disk) never runs in a browser.
-    alias: [{ find: /^node:(fs|module|path)$/, replacement: nodeStub }],
+    alias: [
+      { find: /^node:(fs|module|path)$/, replacement: nodeStub },
+      { find: /^@rnnkit\/examples\/models\//, replacement: modelsDir },
+    ],
   },
   build: {
     outDir: 'dist/web',
     emptyOutDir: true,
     chunkSizeWarningLimit: 2000,
+    // Model files are never inlined as data: URLs.
+    assetsInlineLimit: (file) => (file.endsWith('.safetensors') ? false : undefined),
   },
   worker: { format: 'es' },
   server: { port: 5173 },

@@ -166,6 +166,101 @@ describe('demo page in Chromium', () => {
     );
   });
 
+  it('generates names from a prefix, seeded, with a female/male guess', async () => {
+    // On load the panel already ran once on its prefilled prefix.
+    await page.waitForSelector('#namegen[data-state=rendered][data-prefix=mar]');
+    const names = () =>
+      page.$$eval('#names-out li[data-name]', (lis) =>
+        lis.map((li) => ({
+          name: (li as HTMLElement).dataset.name ?? '',
+          sex: (li as HTMLElement).dataset.sex ?? '',
+          p: Number((li as HTMLElement).dataset.probability),
+        })),
+      );
+    const generate = async (prefix: string, seed: number) => {
+      await page.fill('#name-prefix', prefix);
+      await page.fill('#name-temp', '0.8');
+      await page.fill('#name-seed', String(seed));
+      await page.fill('#name-count', '12');
+      await page.click('#run-namegen');
+      await page.waitForSelector(
+        `#namegen[data-state=rendered][data-prefix=${prefix}][data-seed="${seed}"]`,
+      );
+      return names();
+    };
+    const first = await generate('jo', 7);
+    expect(first).toHaveLength(12);
+    for (const n of first) {
+      expect(n.name.startsWith('jo')).toBe(true);
+      expect(n.name.length).toBeLessThanOrEqual(20);
+      expect(['female', 'male']).toContain(n.sex);
+      expect(n.p).toBeGreaterThanOrEqual(0.5);
+      expect(n.p).toBeLessThanOrEqual(1);
+    }
+    // Not just the prefix back: the model adds letters.
+    expect(first.some((n) => n.name.length > 2)).toBe(true);
+    // The shown names start with the prefix as typed (capitalised), the prefix highlighted.
+    expect(await page.textContent('#names-out li:first-child .name b')).toBe('Jo');
+    // Same seed, same names; another seed, other names.
+    expect(await generate('jo', 7)).toEqual(first);
+    const other = await generate('jo', 8);
+    expect(other.map((n) => n.name)).not.toEqual(first.map((n) => n.name));
+    expect(await page.$$eval('#next-chars .next-char', (c) => c.length)).toBeGreaterThan(0);
+    console.log(
+      'e2e names for "jo" (seed 7):',
+      first.map((n) => `${n.name} (${n.sex})`).join(', '),
+    );
+  });
+
+  it('scores a spammy and a hammy email and renders the token heat', async () => {
+    await page.waitForSelector('#spam[data-state=rendered]');
+    const check = async (text: string) => {
+      await page.fill('#spam-text', text);
+      await page.click('#run-spam');
+      await page.waitForSelector(`#spam[data-state=rendered][data-chars="${text.length}"]`);
+      const p = Number(await page.getAttribute('#spam', 'data-probability'));
+      const tokens = Number(await page.getAttribute('#spam', 'data-tokens'));
+      const heat = await page.$$eval('#spam-heat [data-weight]', (spans) =>
+        spans.map((s) => ({
+          w: Number((s as HTMLElement).dataset.weight),
+          bg: getComputedStyle(s).backgroundColor,
+        })),
+      );
+      return { p, tokens, heat, verdict: await page.textContent('#spam-verdict') };
+    };
+    const spammy = await check(
+      'URGENT!!! You have WON $5,000,000 CASH. Claim your FREE prize now, click here: ' +
+        'limited offer, 100% free, order today and get rich fast!!!',
+    );
+    const hammy = await check(
+      'Hey Sam, thanks for sending the draft. I left a few comments on the budget section; ' +
+        "let's go over them at Thursday's meeting with the team. Best, Priya",
+    );
+    for (const r of [spammy, hammy]) {
+      expect(r.p).toBeGreaterThanOrEqual(0);
+      expect(r.p).toBeLessThanOrEqual(1);
+      // One coloured element per token the model read, each with a finite weight.
+      expect(r.heat.length).toBe(r.tokens);
+      expect(r.tokens).toBeGreaterThan(10);
+      for (const h of r.heat) expect(Number.isFinite(h.w)).toBe(true);
+      expect(r.heat.filter((h) => h.bg !== 'rgba(0, 0, 0, 0)').length).toBeGreaterThan(
+        r.tokens / 2,
+      );
+    }
+    expect(spammy.p).toBeGreaterThan(hammy.p);
+    expect(spammy.p).toBeGreaterThan(0.5);
+    expect(hammy.p).toBeLessThan(0.5);
+    expect(spammy.verdict).toMatch(/^Spam/);
+    expect(hammy.verdict).toMatch(/^Not spam/);
+    // Red (towards spam) dominates the spammy text, blue the hammy one.
+    const sum = (r: typeof spammy) => r.heat.reduce((a, h) => a + h.w, 0);
+    expect(sum(spammy)).toBeGreaterThan(sum(hammy));
+    console.log(`e2e spam probability: spammy ${spammy.p}, hammy ${hammy.p}`);
+    // Back to the prefilled example for the screenshot.
+    await page.click('#spam-example-spam');
+    await page.waitForSelector('#spam[data-state=rendered][data-label=spam]');
+  });
+
   it('had no page errors; saves a screenshot', async () => {
     expect(pageErrors).toEqual([]);
     await page.evaluate(() => window.scrollTo(0, 0));

@@ -13,6 +13,7 @@ import { type GradSeries, gradChart, lossChart } from './charts.js';
 import { drawHeatmap, drawLegend } from './heatmap.js';
 import type { FromWorker, ToWorker } from './protocol.js';
 import './style.css';
+import { initNameGenerator, initSpamFilter, type PanelDeps } from './text-models.js';
 import { useBackend } from './wasm.js';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -498,6 +499,10 @@ async function runHarness(): Promise<void> {
 
 ui.runHarness.addEventListener('click', () => busy(ui.runHarness, runHarness));
 
+// ---------------------------------------------------------------- 5, 6. name generator, spam filter
+
+const textPanels: PanelDeps = { backendReady: () => backendReady, showError, clearError };
+
 // ---------------------------------------------------------------- start-up
 
 drawLegend(ui.legend);
@@ -505,5 +510,8 @@ backendReady = switchBackend(ui.backend.value as BackendName).catch(showError);
 void (async () => {
   await busy(ui.runExample, runExample);
   await busy(ui.runGradflow, runGradflow);
+  // The model panels fetch their safetensors files (same origin) and run once on the prefilled input.
+  await initNameGenerator(textPanels);
+  await initSpamFilter(textPanels);
   document.body.dataset.ready = 'true';
 })();
