@@ -102,6 +102,27 @@ class Arena {
   }
 }
 
+/** x [M, K] W^T + bias [N] into the arena: W [N, K] packed, then sgemm. Returns the offset of [M, N]. */
+function projectInto(
+  k: KernelExports,
+  mem: Arena,
+  x: Float32Array,
+  M: number,
+  K: number,
+  w: Float32Array,
+  N: number,
+  bias: Float32Array | null,
+): number {
+  const px = mem.put(x);
+  const pw = mem.put(w);
+  const pb = bias ? mem.put(bias) : 0;
+  const pwP = mem.alloc(packedSize(N, K));
+  const pc = mem.alloc(M * N);
+  k.pack(N, K, pw, pwP);
+  k.sgemm(M, N, K, px, pwP, pb, pc);
+  return pc;
+}
+
 /**
  * x [M, K] W^T + bias as [M, N] in the kernel's SIMD sgemm, W [N, K] as PyTorch stores it (the
  * kernel packs its transpose once per call), bias [N] or null. Call only when `kernelReady()`.
@@ -114,16 +135,8 @@ export function kernelProject(
   N: number,
   bias: Float32Array | null,
 ): Float32Array {
-  const k = kernel!;
-  const mem = new Arena(k);
-  const px = mem.put(x);
-  const pw = mem.put(w);
-  const pb = bias ? mem.put(bias) : 0;
-  const pwT = mem.alloc(packedSize(N, K));
-  const pc = mem.alloc(M * N);
-  k.pack(N, K, pw, pwT);
-  k.sgemm(M, N, K, px, pwT, pb, pc);
-  return mem.f32(pc, M * N).slice();
+  const mem = new Arena(kernel!);
+  return mem.f32(projectInto(kernel!, mem, x, M, K, w, N, bias), M * N).slice();
 }
 
 /** Host arrays of one recurrence call (shapes as in recurrence.ts). */
@@ -137,8 +150,10 @@ export interface KernelInputs {
   reverse: boolean;
   /** [T, B], 1 while t < length, or null */
   valid: Uint8Array | null;
-  /** [T, B, G] */
+  /** [T, B, G] x W_ih^T + b_ih; or the input [T, B, I] when `project` is given */
   x: Float32Array;
+  /** Projects x in the kernel first: W_ih [G, I] and b_ih [G] (or null) */
+  project?: { I: number; wih: Float32Array; bih: Float32Array | null };
   /** [G, S] */
   whh: Float32Array;
   /** [G] or null */
@@ -173,7 +188,8 @@ export function kernelRecurrence(
   const mem = new Arena(k);
   const lstm = a.mode === 'lstm';
   const gru = a.mode === 'gru';
-  const px = mem.put(a.x);
+  const p = a.project;
+  const px = p ? projectInto(k, mem, a.x, T * B, p.I, p.wih, G, p.bih) : mem.put(a.x);
   const pw = mem.put(a.whh);
   const pwT = mem.alloc(packedSize(G, S));
   const pb = a.bhh ? mem.put(a.bhh) : mem.alloc(G);

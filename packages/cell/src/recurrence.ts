@@ -74,7 +74,7 @@ export function recurrence(
     // The tape keeps W_hh and W_hr until backward (they may be temporaries, e.g. a split weight).
     (args[args.length - 1] as tf.GradSaveFunc)(w.whr ? [w.whh, w.whr] : [w.whh]);
     const { packed, saved } = kernelReady()
-      ? kernelRecurrence(hostInputs(run, w, xProj, h0, c0), record)
+      ? kernelRecurrence(hostInputs(run, w, xProj.dataSync() as Float32Array, h0, c0), record)
       : forward(run, w, xProj, h0, c0, record);
     const value = tf.tensor1d(packed);
     const gradFunc = (dy: tf.Tensor, [whh, whr]: tf.Tensor[]) => {
@@ -87,18 +87,47 @@ export function recurrence(
   return op(...inputs) as tf.Tensor1D;
 }
 
-/** The host arrays the WebAssembly kernel runs on. */
+/**
+ * Inference in one kernel call when the WebAssembly kernel is ready and no gradient is being
+ * recorded: x [T, B, I] (the raw input) is projected and run through the recurrence inside the
+ * kernel, without the projection ever becoming a tensor. Returns the packed output (as
+ * `recurrence`), or null when the differentiable path must run.
+ */
+export function fusedSequence(
+  w: RecurrentWeights,
+  x: tf.Tensor3D,
+  h0: tf.Tensor,
+  c0: tf.Tensor | null,
+  reverse: boolean,
+  valid: Uint8Array | null,
+): tf.Tensor1D | null {
+  if (!kernelReady() || tapeOn()) return null;
+  const [T, B, I] = x.shape;
+  const G = w.whh.shape[0] as number;
+  const H = w.hiddenSize;
+  const S = w.whr ? (w.whr.shape[0] as number) : H;
+  const run: Run = { mode: w.mode, T, B, H, G, S, reverse, valid };
+  // Read as [T*B, I]: a reshape shares x's data.
+  const x2 = tf.reshape(x, [T * B, I]);
+  const inputs = hostInputs(run, w, x2.dataSync() as Float32Array, h0, c0);
+  tf.dispose(x2);
+  const bih = w.bih ? (w.bih.dataSync() as Float32Array) : null;
+  inputs.project = { I, wih: w.wih.dataSync() as Float32Array, bih };
+  return tf.tensor1d(kernelRecurrence(inputs, false).packed);
+}
+
+/** The host arrays the WebAssembly kernel runs on; x [T, B, G] (or [T, B, I], see `project`). */
 function hostInputs(
   run: Run,
   w: RecurrentWeights,
-  xProj: tf.Tensor,
+  x: Float32Array,
   h0: tf.Tensor,
   c0: tf.Tensor | null,
 ): KernelInputs {
   const data = (t: tf.Tensor | null) => (t ? (t.dataSync() as Float32Array) : null);
   return {
     ...run,
-    x: data(xProj)!,
+    x,
     whh: data(w.whh)!,
     bhh: data(w.bhh),
     whr: data(w.whr),

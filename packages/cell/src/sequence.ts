@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { projectInput } from './project.js';
-import { recurrence } from './recurrence.js';
+import { fusedSequence, recurrence } from './recurrence.js';
 import type { RecurrentWeights } from './weights.js';
 
 /** The recurrent state: h [B, H or P]; c [B, H] for LSTM only. */
@@ -12,7 +12,7 @@ export type State = {
 /**
  * Runs one direction of one recurrent layer over a whole sequence, x [T, B, I] time-major: one
  * matMul projects every step's input, then the fused `recurrence` op (one small matMul per step,
- * forward and backward). `mask` (optional, [T, B, 1] bool, true while t < length) gives
+ * forward and backward); for inference with the WebAssembly kernel ready, both in one kernel call. `mask` (optional, [T, B, 1] bool, true while t < length) gives
  * pack_padded_sequence semantics: padded steps output zeros and keep the state, so the final
  * state is the one at each sequence's last valid step and the reverse direction starts there.
  * Returns outputs [T, B, H or P] and the final state; the caller owns them.
@@ -28,7 +28,10 @@ export function runSequence(
   const valid = opts.mask ? (opts.mask.dataSync() as Uint8Array) : null;
   return tf.tidy(() => {
     const c0 = init.c ?? null;
-    const packed = recurrence(w, projectInput(w, x), init.h, c0, opts.reverse ?? false, valid);
+    const reverse = opts.reverse ?? false;
+    const packed =
+      fusedSequence(w, x, init.h, c0, reverse, valid) ??
+      recurrence(w, projectInput(w, x), init.h, c0, reverse, valid);
     const sizes = [T * B * S, B * S];
     if (c0) sizes.push(B * w.hiddenSize);
     const [output, h, c] = tf.split(packed, sizes);
