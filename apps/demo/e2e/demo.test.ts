@@ -19,6 +19,8 @@ let browser: Browser;
 let page: Page;
 let server: Awaited<ReturnType<typeof serveStatic>>;
 const pageErrors: string[] = [];
+/** Every URL the page requested (the models included): all must be on the page's own origin. */
+const requests: string[] = [];
 
 /** The attributes the training panel publishes: data-loss-<cell>, data-first-loss-<cell>, ... */
 async function trainState(): Promise<Record<string, string>> {
@@ -49,6 +51,7 @@ describe('demo page in Chromium', () => {
     });
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     page.on('pageerror', (e) => pageErrors.push(e.message));
+    page.on('request', (r) => requests.push(r.url()));
     page.on('console', (m) => {
       if (m.type() === 'error') pageErrors.push(m.text());
     });
@@ -261,8 +264,23 @@ describe('demo page in Chromium', () => {
     await page.waitForSelector('#spam[data-state=rendered][data-label=spam]');
   });
 
-  it('had no page errors; saves a screenshot', async () => {
+  it('had no page errors, fetched only from its own origin; saves a screenshot', async () => {
     expect(pageErrors).toEqual([]);
+    const origin = new URL(server.url).origin;
+    const remote = requests.filter((u) => !/^(data|blob):/.test(u) && new URL(u).origin !== origin);
+    expect(remote).toEqual([]);
+    const models = requests
+      .filter((u) => u.endsWith('.safetensors'))
+      .map((u) => new URL(u).pathname);
+    expect(models).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/\/assets\/namegen-[\w-]+\.safetensors$/),
+        expect.stringMatching(/\/assets\/names-[\w-]+\.safetensors$/),
+        expect.stringMatching(/\/assets\/spam-[\w-]+\.safetensors$/),
+      ]),
+    );
+    // Each file is fetched once, however often the panels run.
+    expect(models).toHaveLength(3);
     await page.evaluate(() => window.scrollTo(0, 0));
     const targets = [runShot];
     if (process.env.UPDATE_SCREENSHOT === '1' || !existsSync(committedShot))
