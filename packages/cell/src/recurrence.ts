@@ -50,7 +50,9 @@ function hostMatMul(a: Float32Array, B: number, w: tf.Tensor): Float32Array {
  * The whole recurrence of one direction of one layer as a single differentiable tfjs op.
  * xProj [T, B, G] = x W_ih^T + b_ih (from projectInput, which passes the gradient on to W_ih, b_ih
  * and x), h0 [B, S], c0 [B, H] (LSTM only); `valid` [T, B] gives pack_padded_sequence semantics
- * (padded steps keep the state and output zeros). Forward and backward (BPTT) run their gate
+ * (padded steps keep the state and output zeros). The forward runs whole in the WebAssembly SIMD
+ * kernel (kernel.ts) when it is ready, else in JS on host arrays with one tfjs matMul per step;
+ * both save the same activations and states for the backward (BPTT), which runs its gate
  * arithmetic on host arrays with one tfjs matMul per step; gradients flow to xProj, h0, c0, W_hh,
  * b_hh, W_hr. Returns one packed tensor [T*B*S + B*S (+ B*H)]: outputs [T, B, S], final h [B, S],
  * final c [B, H].
