@@ -131,4 +131,59 @@ describe('WebAssembly recurrence kernel', () => {
       }
     }
   }
+
+  it('caches packed weights per variable value: assigning a weight changes the output', () => {
+    for (const c of [{ mode: 'lstm', proj: 4 }, { mode: 'gru' }] as Case[]) {
+      const w = weights(c);
+      const S = w.whr ? (w.whr.shape[0] as number) : H;
+      const x = randn([T, B, I], 5);
+      const init = () => {
+        const h = tf.ones([B, S]);
+        return w.mode === 'lstm' ? { h, c: tf.ones([B, H]) } : { h };
+      };
+      const forward = (kernel: boolean) => {
+        setKernelEnabled(kernel);
+        return tf.tidy(() => runSequence(w, x as tf.Tensor3D, init()).output);
+      };
+      const first = forward(true);
+      expect(maxAbsDiff(forward(true), first)).toBe(0); // a hit gives the same output
+      const params = [w.wih, w.whh, w.whr].filter((p): p is tf.Variable => p !== null);
+      for (const p of params) {
+        const before = tf.tidy(() => forward(true));
+        p.assign(tf.tidy(() => tf.mul(p, 0.5)));
+        const kernel = forward(true);
+        const js = forward(false);
+        expect(maxAbsDiff(kernel, before)).toBeGreaterThan(1e-4);
+        expect(maxAbsDiff(kernel, js)).toBeLessThanOrEqual(1e-6);
+        tf.dispose([before, kernel, js]);
+      }
+      tf.dispose([x, first]);
+      tf.dispose(Object.values(w).filter((v): v is tf.Tensor => v instanceof tf.Tensor));
+    }
+  });
+
+  it('stays correct with more weights than the cache holds', () => {
+    const models = Array.from({ length: 20 }, (_, k) =>
+      seeded(100 + k, () =>
+        createRecurrentWeights((_, v) => tf.variable(v), '', 'gru', I, H, true, 0),
+      ),
+    );
+    const x = randn([T, B, I], 6);
+    for (let round = 0; round < 2; round++) {
+      for (const w of models) {
+        const out = (kernel: boolean) => {
+          setKernelEnabled(kernel);
+          return tf.tidy(() => runSequence(w, x as tf.Tensor3D, { h: tf.zeros([B, H]) }).output);
+        };
+        const a = out(true);
+        const b = out(false);
+        expect(maxAbsDiff(a, b)).toBeLessThanOrEqual(1e-6);
+        tf.dispose([a, b]);
+      }
+    }
+    tf.dispose(x);
+    for (const w of models) {
+      tf.dispose(Object.values(w).filter((v): v is tf.Tensor => v instanceof tf.Tensor));
+    }
+  });
 });

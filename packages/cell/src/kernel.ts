@@ -1,3 +1,4 @@
+import * as tf from '@tensorflow/tfjs-core';
 import { RECURRENCE_WASM } from './kernel/recurrence-wasm.js';
 import type { CellMode } from './weights.js';
 
@@ -79,8 +80,10 @@ export function setKernelEnabled(on: boolean): void {
 
 /** Lays buffers out in the kernel's memory, 16-byte aligned, growing it as needed. */
 class Arena {
-  private next = BASE;
-  constructor(private readonly k: KernelExports) {}
+  private next: number;
+  constructor(private readonly k: KernelExports) {
+    this.next = cacheEnd;
+  }
   /** Reserves n floats (or bytes, with `bytes`) and returns the byte offset; 0 when n is 0. */
   alloc(n: number, bytes = false): number {
     if (n === 0) return 0;
@@ -102,41 +105,135 @@ class Arena {
   }
 }
 
-/** x [M, K] W^T + bias [N] into the arena: W [N, K] packed, then sgemm. Returns the offset of [M, N]. */
-function projectInto(
+/** A weight packed by `pack` and kept in the kernel's memory, below the per-call arena. */
+interface PackedWeight {
+  /** The tensor's dataId: immutable data (tf.Variable.assign gives the variable a new one). */
+  key: object;
+  N: number;
+  K: number;
+  /** Byte offset and byte length (16-byte aligned) */
+  at: number;
+  bytes: number;
+}
+
+/** At most this many packed weights, and this many bytes of them, stay cached. */
+const CACHE_ENTRIES = 16;
+const CACHE_BYTES = 64 * 1024 * 1024;
+/** Least recently used first. */
+let cache: PackedWeight[] = [];
+/** End of the cached weights: every call's arena starts here. */
+let cacheEnd = BASE;
+
+type Engine = { state: { tensorInfo: WeakMap<object, unknown> } };
+/** True while tfjs still holds the data of `dataId` (a disposed tensor's data never comes back). */
+const alive = (dataId: object) => (tf.engine() as unknown as Engine).state.tensorInfo.has(dataId);
+
+/** Drops the entries `drop` says so and moves the rest down, so cached weights stay contiguous. */
+function compact(k: KernelExports, drop: (e: PackedWeight, i: number) => boolean): void {
+  const kept = cache.filter((e, i) => !drop(e, i));
+  if (kept.length === cache.length) return;
+  const bytes = new Uint8Array(k.memory.buffer);
+  let at = BASE;
+  for (const e of kept) {
+    if (e.at !== at) bytes.copyWithin(at, e.at, e.at + e.bytes);
+    e.at = at;
+    at += e.bytes;
+  }
+  cache = kept;
+  cacheEnd = at;
+}
+
+/** Packs w [N, K] (pack) at `dst`, copying it in just above `scratch`. */
+function packAt(
   k: KernelExports,
-  mem: Arena,
-  x: Float32Array,
-  M: number,
-  K: number,
-  w: Float32Array,
+  w: tf.Tensor,
   N: number,
-  bias: Float32Array | null,
-): number {
-  const px = mem.put(x);
-  const pw = mem.put(w);
-  const pb = bias ? mem.put(bias) : 0;
-  const pwP = mem.alloc(packedSize(N, K));
-  const pc = mem.alloc(M * N);
-  k.pack(N, K, pw, pwP);
-  k.sgemm(M, N, K, px, pwP, pb, pc);
-  return pc;
+  K: number,
+  dst: number,
+  scratch: number,
+) {
+  const need = scratch + N * K * 4 - k.memory.buffer.byteLength;
+  if (need > 0) k.memory.grow(Math.ceil(need / PAGE));
+  new Float32Array(k.memory.buffer, scratch, N * K).set(w.dataSync() as Float32Array);
+  k.pack(N, K, scratch, dst);
 }
 
 /**
- * x [M, K] W^T + bias as [M, N] in the kernel's SIMD sgemm, W [N, K] as PyTorch stores it (the
- * kernel packs its transpose once per call), bias [N] or null. Call only when `kernelReady()`.
+ * The packed weights of one call, cached across calls for tf.Variables (keyed by their dataId, so
+ * assigning the variable invalidates its entry); other tensors (e.g. a split half of a weight, a
+ * new tensor every call) are packed into the call's arena. Offsets are read once every weight of
+ * the call is resolved, since making room may move cached entries.
+ */
+class Weights {
+  private readonly entries: Array<PackedWeight | { w: tf.Tensor; N: number; K: number }> = [];
+  constructor(private readonly k: KernelExports) {
+    // Entries of disposed or reassigned tensors can never hit again: free them first.
+    compact(k, (e) => !alive(e.key));
+  }
+  /** Resolves w [N, K]; returns its index for `offsets`. */
+  add(w: tf.Tensor, N: number, K: number): number {
+    this.entries.push(w instanceof tf.Variable ? this.cached(w, N, K) : { w, N, K });
+    return this.entries.length - 1;
+  }
+  private cached(w: tf.Tensor, N: number, K: number): PackedWeight {
+    const key = w.dataId as object;
+    const hit = cache.findIndex((e) => e.key === key && e.N === N && e.K === K);
+    if (hit >= 0) {
+      const [e] = cache.splice(hit, 1);
+      cache.push(e!);
+      return e!;
+    }
+    const bytes = Math.ceil((packedSize(N, K) * 4) / 16) * 16;
+    // Evict the least recently used entries not needed by this call, to stay within bounds.
+    const mine = new Set(this.entries);
+    let total = cache.reduce((n, e) => n + e.bytes, 0) + bytes;
+    let count = cache.length + 1;
+    compact(this.k, (e) => {
+      if (mine.has(e) || (count <= CACHE_ENTRIES && total <= CACHE_BYTES)) return false;
+      count--;
+      total -= e.bytes;
+      return true;
+    });
+    const e: PackedWeight = { key, N, K, at: cacheEnd, bytes };
+    packAt(this.k, w, N, K, e.at, e.at + bytes);
+    cache.push(e);
+    cacheEnd += bytes;
+    return e;
+  }
+  /** Byte offsets of the packed weights, in the order added; uncached ones packed into `mem`. */
+  offsets(mem: Arena): number[] {
+    return this.entries.map((e) => {
+      if ('at' in e) return e.at;
+      const at = mem.alloc(packedSize(e.N, e.K));
+      packAt(this.k, e.w, e.N, e.K, at, mem.alloc(e.N * e.K));
+      return at;
+    });
+  }
+}
+
+/**
+ * x [M, K] W^T + bias as [M, N] in the kernel's SIMD sgemm, W [N, K] as PyTorch stores it (packed
+ * once and cached while it is an unchanged tf.Variable), bias [N] or null. Call only when
+ * `kernelReady()`.
  */
 export function kernelProject(
   x: Float32Array,
   M: number,
   K: number,
-  w: Float32Array,
+  w: tf.Tensor,
   N: number,
   bias: Float32Array | null,
 ): Float32Array {
-  const mem = new Arena(kernel!);
-  return mem.f32(projectInto(kernel!, mem, x, M, K, w, N, bias), M * N).slice();
+  const k = kernel!;
+  const ws = new Weights(k);
+  ws.add(w, N, K);
+  const mem = new Arena(k);
+  const [pw] = ws.offsets(mem);
+  const px = mem.put(x);
+  const pb = bias ? mem.put(bias) : 0;
+  const pc = mem.alloc(M * N);
+  k.sgemm(M, N, K, px, pw!, pb, pc);
+  return mem.f32(pc, M * N).slice();
 }
 
 /** Host arrays of one recurrence call (shapes as in recurrence.ts). */
@@ -153,13 +250,13 @@ export interface KernelInputs {
   /** [T, B, G] x W_ih^T + b_ih; or the input [T, B, I] when `project` is given */
   x: Float32Array;
   /** Projects x in the kernel first: W_ih [G, I] and b_ih [G] (or null) */
-  project?: { I: number; wih: Float32Array; bih: Float32Array | null };
+  project?: { I: number; wih: tf.Tensor; bih: Float32Array | null };
   /** [G, S] */
-  whh: Float32Array;
+  whh: tf.Tensor;
   /** [G] or null */
   bhh: Float32Array | null;
   /** [S, H] (LSTM projection) or null */
-  whr: Float32Array | null;
+  whr: tf.Tensor | null;
   /** [B, S] */
   h0: Float32Array;
   /** [B, H] (LSTM) or null */
@@ -185,21 +282,28 @@ export function kernelRecurrence(
 ): { packed: Float32Array; saved: KernelSaved | null } {
   const { T, B, H, G, S } = a;
   const k = kernel!;
-  const mem = new Arena(k);
   const lstm = a.mode === 'lstm';
   const gru = a.mode === 'gru';
   const p = a.project;
-  const px = p ? projectInto(k, mem, a.x, T * B, p.I, p.wih, G, p.bih) : mem.put(a.x);
-  const pw = mem.put(a.whh);
-  const pwT = mem.alloc(packedSize(G, S));
+  const ws = new Weights(k);
+  const iWih = p ? ws.add(p.wih, G, p.I) : -1;
+  const iWhh = ws.add(a.whh, G, S);
+  const iWhr = a.whr ? ws.add(a.whr, S, H) : -1;
+  const mem = new Arena(k);
+  const offsets = ws.offsets(mem);
+  const pwT = offsets[iWhh]!;
+  const pwrT = iWhr >= 0 ? offsets[iWhr]! : 0;
+  let px: number;
+  if (p) {
+    px = mem.alloc(T * B * G);
+    const pIn = mem.put(a.x);
+    const pbi = p.bih ? mem.put(p.bih) : 0;
+    k.sgemm(T * B, G, p.I, pIn, offsets[iWih]!, pbi, px);
+  } else {
+    px = mem.put(a.x);
+  }
   const pb = a.bhh ? mem.put(a.bhh) : mem.alloc(G);
   if (!a.bhh) mem.f32(pb, G).fill(0);
-  let pwrT = 0;
-  if (a.whr) {
-    const pwr = mem.put(a.whr);
-    pwrT = mem.alloc(packedSize(S, H));
-    k.pack(S, H, pwr, pwrT);
-  }
   let pValid = 0;
   if (a.valid) {
     pValid = mem.alloc(T * B, true);
@@ -218,7 +322,6 @@ export function kernelRecurrence(
   const pHn = gru ? mem.alloc(save ? T * B * H : B * H) : 0;
   const pHIn = save ? mem.alloc(T * B * S) : 0;
   const pCIn = save && lstm ? mem.alloc(T * B * H) : 0;
-  k.pack(G, S, pw, pwT);
   k.forward(
     MODES[a.mode],
     T,

@@ -21,7 +21,7 @@ export function projectInput(w: RecurrentWeights, x: tf.Tensor3D): tf.Tensor3D {
     if (kernelReady()) {
       const data = (t: tf.Tensor) => t.dataSync() as Float32Array;
       const b = bih ? data(bih) : null;
-      p = tf.tensor2d(kernelProject(data(x2), T * B, I, data(wih), G, b), [T * B, G]);
+      p = tf.tensor2d(kernelProject(data(x2), T * B, I, wih, G, b), [T * B, G]);
     } else {
       p = tf.matMul(x2, tf.transpose(wih));
       if (bih) p = tf.add(p, bih);

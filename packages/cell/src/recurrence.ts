@@ -114,7 +114,7 @@ export function fusedSequence(
   const inputs = hostInputs(run, w, x2.dataSync() as Float32Array, h0, c0);
   tf.dispose(x2);
   const bih = w.bih ? (w.bih.dataSync() as Float32Array) : null;
-  inputs.project = { I, wih: w.wih.dataSync() as Float32Array, bih };
+  inputs.project = { I, wih: w.wih, bih };
   return tf.tensor1d(kernelRecurrence(inputs, false).packed);
 }
 
@@ -130,9 +130,9 @@ function hostInputs(
   return {
     ...run,
     x,
-    whh: data(w.whh)!,
+    whh: w.whh,
     bhh: data(w.bhh),
-    whr: data(w.whr),
+    whr: w.whr,
     h0: data(h0)!,
     c0: data(c0),
   };
