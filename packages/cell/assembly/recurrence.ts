@@ -34,6 +34,23 @@ export function pack(N: i32, K: i32, w: usize, dst: usize): void {
 }
 
 /**
+ * dst = b [K, N] (row-major, already K x N) packed for `sgemm` as `pack` lays out its w^T: the
+ * same strips of 8 columns, for products with an untransposed right-hand side (BPTT's dgates W_hh).
+ */
+export function packT(N: i32, K: i32, b: usize, dst: usize): void {
+  const strips = (N + NR - 1) / NR;
+  for (let p = 0; p < strips; p++) {
+    for (let k = 0; k < K; k++) {
+      for (let jj = 0; jj < NR; jj++) {
+        const j = p * NR + jj;
+        const v: f32 = j < N ? load<f32>(b + ((<usize>k * <usize>N + <usize>j) << 2)) : 0;
+        store<f32>(dst + (((<usize>p * <usize>K + <usize>k) * NR + <usize>jj) << 2), v);
+      }
+    }
+  }
+}
+
+/**
  * c [M, N] = a [M, K] x B [K, N] (+ bias [N] on every row when `bias` is not 0), B packed by
  * `pack`. Panels of MC rows; inside one, each strip of 8 columns of B times blocks of 4, 2 or 1
  * rows of a, with f32x4 accumulators; a last partial strip is done lane by lane.

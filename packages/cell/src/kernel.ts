@@ -7,6 +7,7 @@ interface KernelExports {
   memory: WebAssembly.Memory;
   sgemm(M: number, N: number, K: number, a: number, b: number, bias: number, c: number): void;
   pack(N: number, K: number, w: number, dst: number): void;
+  packT(N: number, K: number, b: number, dst: number): void;
   forward(
     mode: number,
     T: number,
@@ -233,6 +234,70 @@ export function kernelProject(
   const pb = bias ? mem.put(bias) : 0;
   const pc = mem.alloc(M * N);
   k.sgemm(M, N, K, px, pw!, pb, pc);
+  return mem.f32(pc, M * N).slice();
+}
+
+/**
+ * Repeated products a [M, K] x b [K, N] (b row-major, untransposed) in the kernel's sgemm, for
+ * several right-hand sides packed once: `mul(i, a, M)` multiplies by the i-th, M at most `maxM`.
+ * Its result is a view into the kernel's memory, valid until the next `mul` or kernel call; the
+ * whole session is, until the next kernel call. Call only when `kernelReady()`.
+ */
+export function kernelGemm(
+  rhs: Array<{ b: Float32Array; K: number; N: number }>,
+  maxM: number,
+): (i: number, a: Float32Array, M: number) => Float32Array {
+  const k = kernel!;
+  const mem = new Arena(k);
+  const packed = rhs.map(({ b, K, N }) => {
+    const at = mem.alloc(packedSize(N, K));
+    return { at, raw: mem.alloc(K * N), K, N, b };
+  });
+  const maxK = Math.max(...rhs.map((r) => r.K));
+  const maxN = Math.max(...rhs.map((r) => r.N));
+  const pa = mem.alloc(maxM * maxK);
+  const pc = mem.alloc(maxM * maxN);
+  for (const p of packed) {
+    mem.f32(p.raw, p.K * p.N).set(p.b);
+    k.packT(p.N, p.K, p.raw, p.at);
+  }
+  return (i, a, M) => {
+    const p = packed[i]!;
+    mem.f32(pa, M * p.K).set(a.subarray(0, M * p.K));
+    k.sgemm(M, p.N, p.K, pa, p.at, 0, pc);
+    return mem.f32(pc, M * p.N);
+  };
+}
+
+/**
+ * a^T b as [M, N], a [R, M] and b [R, N] row-major (a sum of R outer products, e.g. BPTT's
+ * dW_hh = dgates^T h over every step), in the kernel's sgemm. Call only when `kernelReady()`.
+ */
+export function kernelSumOuter(
+  a: Float32Array,
+  R: number,
+  M: number,
+  b: Float32Array,
+  N: number,
+): Float32Array {
+  const k = kernel!;
+  const mem = new Arena(k);
+  const paT = mem.alloc(M * R);
+  const pb = mem.put(b.subarray(0, R * N));
+  const pbP = mem.alloc(packedSize(N, R));
+  const pc = mem.alloc(M * N);
+  const aT = mem.f32(paT, M * R);
+  // Transposed in blocks of rows, so reads and writes both stay within a few cache lines.
+  const BLK = 16;
+  for (let r0 = 0; r0 < R; r0 += BLK) {
+    const r1 = Math.min(r0 + BLK, R);
+    for (let m = 0; m < M; m++) {
+      const row = m * R;
+      for (let r = r0; r < r1; r++) aT[row + r] = a[r * M + m]!;
+    }
+  }
+  k.packT(N, R, pb, pbP);
+  k.sgemm(M, N, R, paT, pbP, 0, pc);
   return mem.f32(pc, M * N).slice();
 }
 

@@ -1,5 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { type KernelInputs, kernelReady, kernelRecurrence } from './kernel.js';
+import {
+  type KernelInputs,
+  kernelGemm,
+  kernelReady,
+  kernelRecurrence,
+  kernelSumOuter,
+} from './kernel.js';
 import type { CellMode, RecurrentWeights } from './weights.js';
 
 /** Sizes of one call: T steps, B sequences, H hidden, G = gates * H, S = P (projection) or H. */
@@ -280,6 +286,19 @@ function backward(
   const dHt = whr ? new Float32Array(T * B * S) : null; // [T, B, P] gradient of each step's h
   const fulls = whr ? new Float32Array(T * B * H) : null; // [T, B, H] h before projection
   const dht = new Float32Array(B * S); // gradient of the state leaving the current step
+  // The per-step products in the kernel's sgemm when it is ready (W_hh and W_hr packed once),
+  // else one tfjs matMul each.
+  const gemm = kernelReady()
+    ? kernelGemm(
+        [
+          { b: whh.dataSync() as Float32Array, K: G, N: S },
+          ...(whr ? [{ b: whr.dataSync() as Float32Array, K: S, N: H }] : []),
+        ],
+        B,
+      )
+    : null;
+  const mulWhh = (a: Float32Array) => (gemm ? gemm(0, a, B) : hostMatMul(a, B, whh));
+  const mulWhr = (a: Float32Array) => (gemm ? gemm(1, a, B) : hostMatMul(a, B, whr!));
   for (let s = T - 1; s >= 0; s--) {
     const t = reverse ? T - 1 - s : s;
     for (let b = 0; b < B; b++) {
@@ -289,7 +308,7 @@ function backward(
     }
     // LSTM projection h = full W_hr^T: the gradient of full is dh W_hr
     dHt?.set(dht, t * B * S);
-    const dfull = whr ? hostMatMul(dht, B, whr) : dht;
+    const dfull = whr ? mulWhr(dht) : dht;
     for (let b = 0; b < B; b++) {
       if (valid && !valid[t * B + b]) continue;
       const go = (t * B + b) * G;
@@ -340,7 +359,7 @@ function backward(
           break;
       }
     }
-    const dhp = hostMatMul(dHH.subarray(t * B * G, (t + 1) * B * G), B, whh);
+    const dhp = mulWhh(dHH.subarray(t * B * G, (t + 1) * B * G));
     for (let b = 0; b < B; b++) {
       if (valid && !valid[t * B + b]) continue;
       const go = (t * B + b) * G + H; // GRU: h' = (1 - z) n + z h also passes dh * z straight on
@@ -355,10 +374,15 @@ function backward(
     for (let r = 0; r < T * B; r++) for (let k = 0; k < G; k++) acc[k] += dHH[r * G + k];
     dbhh.set(acc);
   }
-  // a^T b over all T*B rows, a [T*B, M], b [T*B, N] -> [M, N]; an explicit transpose, because
-  // tfjs-wasm's matMul with transposeA is several times slower.
+  // a^T b over all T*B rows, a [T*B, M], b [T*B, N] -> [M, N]: in the kernel when it is ready,
+  // else with an explicit transpose, because tfjs-wasm's matMul with transposeA is several times
+  // slower.
   const sumOuter = (a: Float32Array, M: number, b: Float32Array, N: number) =>
-    tf.tidy(() => tf.matMul(tf.transpose(tf.tensor2d(a, [T * B, M])), tf.tensor2d(b, [T * B, N])));
+    kernelReady()
+      ? tf.tensor2d(kernelSumOuter(a, T * B, M, b, N), [M, N])
+      : tf.tidy(() =>
+          tf.matMul(tf.transpose(tf.tensor2d(a, [T * B, M])), tf.tensor2d(b, [T * B, N])),
+        );
   return {
     x: tf.tensor3d(dX, [T, B, G]),
     h: tf.tensor2d(dh, [B, S]),
