@@ -1,13 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { kernelProject, kernelReady } from './kernel.js';
+import { kernelGemm, kernelProject, kernelReady, kernelSumOuter } from './kernel.js';
 import type { RecurrentWeights } from './weights.js';
 
 /**
  * x [T, B, I] -> x W_ih^T + b_ih as [T, B, G*H], in one matMul, differentiable in x, W_ih and b_ih.
  * Its own gradient only so every matMul, forward and backward, runs untransposed: tfjs-wasm's
  * matMul is many times slower with transposeA or transposeB, which tfjs's generic gradient uses.
- * The forward runs in the WebAssembly kernel's SIMD sgemm when it is ready (several times faster
- * than tfjs-cpu's matMul), else as one tfjs matMul.
+ * The forward and both products of the backward run in the WebAssembly kernel's SIMD sgemm when it
+ * is ready (several times faster than tfjs-cpu's matMul), else as tfjs matMuls.
  */
 export function projectInput(w: RecurrentWeights, x: tf.Tensor3D): tf.Tensor3D {
   const [T, B, I] = x.shape;
@@ -28,8 +28,19 @@ export function projectInput(w: RecurrentWeights, x: tf.Tensor3D): tf.Tensor3D {
     }
     const gradFunc = (dy: tf.Tensor, [xSaved, wSaved]: tf.Tensor[]) => {
       const d = tf.reshape(dy, [T * B, G]);
-      const dx = tf.reshape(tf.matMul(d, wSaved), [T, B, I]);
-      const dw = tf.matMul(tf.transpose(d), tf.reshape(xSaved, [T * B, I]));
+      let dx: tf.Tensor;
+      let dw: tf.Tensor;
+      if (kernelReady()) {
+        // dx = d W_ih and dW_ih = d^T x in the kernel's sgemm (tfjs-cpu's matMul is far slower).
+        const dHost = d.dataSync() as Float32Array;
+        const xHost = xSaved.dataSync() as Float32Array;
+        const mul = kernelGemm([{ b: wSaved.dataSync() as Float32Array, K: G, N: I }], T * B);
+        dx = tf.tensor3d(mul(0, dHost, T * B).slice(), [T, B, I]);
+        dw = tf.tensor2d(kernelSumOuter(dHost, T * B, G, xHost, I), [G, I]);
+      } else {
+        dx = tf.reshape(tf.matMul(d, wSaved), [T, B, I]);
+        dw = tf.matMul(tf.transpose(d), tf.reshape(xSaved, [T * B, I]));
+      }
       return bih ? [dx, dw, tf.sum(d, 0)] : [dx, dw];
     };
     return { value: tf.reshape(p, [T, B, G]), gradFunc };
