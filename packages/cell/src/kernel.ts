@@ -125,9 +125,13 @@ let cache: PackedWeight[] = [];
 /** End of the cached weights: every call's arena starts here. */
 let cacheEnd = BASE;
 
-type Engine = { state: { tensorInfo: WeakMap<object, unknown> } };
-/** True while tfjs still holds the data of `dataId` (a disposed tensor's data never comes back). */
-const alive = (dataId: object) => (tf.engine() as unknown as Engine).state.tensorInfo.has(dataId);
+type Engine = { state?: { tensorInfo?: WeakMap<object, unknown> } };
+/**
+ * True while tfjs still holds the data of `dataId` (a disposed tensor's data never comes back).
+ * Reads tfjs-core's engine state; where that is missing, stale entries just age out of the LRU.
+ */
+const alive = (dataId: object) =>
+  (tf.engine() as unknown as Engine).state?.tensorInfo?.has(dataId) ?? true;
 
 /** Drops the entries `drop` says so and moves the rest down, so cached weights stay contiguous. */
 function compact(k: KernelExports, drop: (e: PackedWeight, i: number) => boolean): void {
