@@ -1,3 +1,4 @@
+import { initKernel } from '@rnnkit/cell';
 import { listFixtures, readFixture, runFixture } from '@rnnkit/golden';
 import { type BackendName, loadSafetensors, safetensorsMetadata, setBackend } from '@rnnkit/ops';
 import * as tf from '@tensorflow/tfjs-core';
@@ -34,6 +35,7 @@ export async function runParity(
   filters: (name: string) => boolean,
 ): Promise<CaseResult[]> {
   await setBackend(backend);
+  await initKernel(); // the same (kernel) path for every case, not only those after it compiled
   const results: CaseResult[] = [];
   for (const [kind, fixtures] of parityKinds()) {
     const name = `parity.${kind}`;

@@ -1,3 +1,4 @@
+import { initKernel } from '@rnnkit/cell';
 import { type BackendName, setBackend } from '@rnnkit/ops';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Got, ShapeCase } from './cases.js';
@@ -32,6 +33,7 @@ export async function runShapeCases(
   overrides: Record<string, Got> = {},
 ): Promise<CaseResult[]> {
   await setBackend(backend);
+  await initKernel(); // the same (kernel) path for every case, not only those after it compiled
   const results: CaseResult[] = [];
   for (const c of cases) {
     const expected = c.name in overrides ? overrides[c.name] : c.expected;
