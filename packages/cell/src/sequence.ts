@@ -12,9 +12,10 @@ export type State = {
 /**
  * Runs one direction of one recurrent layer over a whole sequence, x [T, B, I] time-major: one
  * matMul projects every step's input, then the fused `recurrence` op (one small matMul per step,
- * forward and backward); for inference with the WebAssembly kernel ready, both in one kernel call. `mask` (optional, [T, B, 1] bool, true while t < length) gives
- * pack_padded_sequence semantics: padded steps output zeros and keep the state, so the final
- * state is the one at each sequence's last valid step and the reverse direction starts there.
+ * forward and backward); for inference with the WebAssembly kernel ready, both in one kernel
+ * call. `mask` (optional, [T, B, 1] bool, true while t < length) gives pack_padded_sequence
+ * semantics: padded steps output zeros and keep the state, so the final state is the one at each
+ * sequence's last valid step and the reverse direction starts there.
  * Returns outputs [T, B, H or P] and the final state; the caller owns them.
  */
 export function runSequence(
