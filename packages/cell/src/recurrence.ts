@@ -108,7 +108,7 @@ export function fusedSequence(
   c0: tf.Tensor | null,
   reverse: boolean,
   valid: Uint8Array | null,
-): tf.Tensor1D | null {
+): Float32Array | null {
   if (!kernelReady() || tapeOn()) return null;
   const [T, B, I] = x.shape;
   const G = w.whh.shape[0] as number;
@@ -121,7 +121,7 @@ export function fusedSequence(
   tf.dispose(x2);
   const bih = w.bih ? (w.bih.dataSync() as Float32Array) : null;
   inputs.project = { I, wih: w.wih, bih };
-  return tf.tensor1d(kernelRecurrence(inputs, false).packed);
+  return kernelRecurrence(inputs, false).packed;
 }
 
 /** The host arrays the WebAssembly kernel runs on; x [T, B, G] (or [T, B, I], see `project`). */

@@ -27,17 +27,23 @@ export function runSequence(
   const [T, B] = x.shape;
   const S = init.h.shape[1] as number;
   const valid = opts.mask ? (opts.mask.dataSync() as Uint8Array) : null;
+  const c0 = init.c ?? null;
+  const reverse = opts.reverse ?? false;
+  const H = w.hiddenSize;
+  const host = fusedSequence(w, x, init.h, c0, reverse, valid);
+  if (host) {
+    // Inference: tensors straight from the kernel's packed result (no split, no reshape kernels).
+    const state: State = { h: tf.tensor2d(host.subarray(T * B * S, (T + 1) * B * S), [B, S]) };
+    if (c0) state.c = tf.tensor2d(host.subarray((T + 1) * B * S, (T + 1) * B * S + B * H), [B, H]);
+    return { output: tf.tensor3d(host.subarray(0, T * B * S), [T, B, S]), state };
+  }
   return tf.tidy(() => {
-    const c0 = init.c ?? null;
-    const reverse = opts.reverse ?? false;
-    const packed =
-      fusedSequence(w, x, init.h, c0, reverse, valid) ??
-      recurrence(w, projectInput(w, x), init.h, c0, reverse, valid);
+    const packed = recurrence(w, projectInput(w, x), init.h, c0, reverse, valid);
     const sizes = [T * B * S, B * S];
-    if (c0) sizes.push(B * w.hiddenSize);
+    if (c0) sizes.push(B * H);
     const [output, h, c] = tf.split(packed, sizes);
     const state: State = { h: tf.reshape(h, [B, S]) };
-    if (c) state.c = tf.reshape(c, [B, w.hiddenSize]);
+    if (c) state.c = tf.reshape(c, [B, H]);
     return { output: tf.reshape(output, [T, B, S]) as tf.Tensor3D, state };
   });
 }

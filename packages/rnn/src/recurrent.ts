@@ -187,9 +187,10 @@ export abstract class RecurrentLayer extends Module {
           : tf.expandDims(input, 1)
       ) as tf.Tensor3D;
       const mask = lengths ? lengthMask(lengths, T) : null;
-      const init = states.map(([, s, size]) =>
-        s === undefined ? tf.zeros([LD, B, size]) : batched ? s : tf.expandDims(s, 1),
+      const init = states.map(([, s]) =>
+        s === undefined ? null : batched ? s : tf.expandDims(s, 1),
       );
+      const sizes = states.map(([, , size]) => size);
       const finals: tf.Tensor[][] = init.map(() => []);
       for (let layer = 0; layer < this.numLayers; layer++) {
         if (layer > 0 && this.training && this.dropout > 0)
@@ -197,10 +198,13 @@ export abstract class RecurrentLayer extends Module {
         const outs: tf.Tensor[] = [];
         for (let d = 0; d < this.numDirections; d++) {
           const k = layer * this.numDirections + d;
-          const pick = (s: tf.Tensor) =>
-            tf.reshape(tf.slice(s, [k, 0, 0], [1, B, s.shape[2] as number]), [B, -1]);
-          const state0: State = { h: pick(init[0]) };
-          if (init.length > 1) state0.c = pick(init[1]);
+          // layer k's initial state: zeros when none was given, else row k of h0/c0
+          const pick = (s: tf.Tensor | null, size: number) =>
+            s === null
+              ? tf.zeros([B, size])
+              : tf.reshape(tf.slice(s, [k, 0, 0], [1, B, size]), [B, size]);
+          const state0: State = { h: pick(init[0], sizes[0]) };
+          if (init.length > 1) state0.c = pick(init[1], sizes[1]);
           const { output, state } = runSequence(this.weights[layer][d], x, state0, {
             reverse: d === 1,
             mask,
@@ -218,7 +222,11 @@ export abstract class RecurrentLayer extends Module {
         : tf.squeeze(x, [1]);
       return {
         output,
-        finals: finals.map((f) => (batched ? tf.stack(f) : tf.squeeze(tf.stack(f), [1]))),
+        // [L*D, B, *] (one layer and direction: a reshape, no copy); unbatched drops B
+        finals: finals.map((f) => {
+          const all = f.length === 1 ? tf.expandDims(f[0], 0) : tf.stack(f);
+          return batched ? all : tf.squeeze(all, [1]);
+        }),
       };
     });
   }
