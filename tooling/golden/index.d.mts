@@ -24,3 +24,12 @@ export declare function runFixture(
   config: any,
   adapter: Adapter,
 ): FixtureResult;
+export declare function checkFixture(
+  group: string,
+  name: string,
+  kinds: Record<string, Adapter>,
+  codec: {
+    loadSafetensors(bytes: Uint8Array): Record<string, Tensor>;
+    safetensorsMetadata(bytes: Uint8Array): Record<string, string>;
+  },
+): FixtureResult & { kind: string; leaked: number };

@@ -36,4 +36,4 @@ export function compare(actual, expected) {
   }
   return { abs, rel: abs / Math.max(1, scale) };
 }
-export { adapters, runFixture } from './parity.mjs';
+export { adapters, checkFixture, runFixture } from './parity.mjs';

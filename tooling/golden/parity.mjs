@@ -2,7 +2,7 @@
 // error. Module classes are passed in (tooling depends on no package), so unit tests and the
 // harness share this one runner.
 import * as tf from '@tensorflow/tfjs-core';
-import { compare } from './index.mjs';
+import { compare, readFixture } from './index.mjs';
 
 const pick = (t, prefix) =>
   Object.fromEntries(
@@ -178,5 +178,25 @@ export function runFixture(tensors, config, adapter) {
     return result;
   } finally {
     module?.dispose();
+  }
+}
+
+/**
+ * Reads fixtures/<group>/<name> with rnnkit's own safetensors reader (`codec`: loadSafetensors and
+ * safetensorsMetadata from @rnnkit/ops), runs it through the adapter of its kind, and disposes it.
+ * Returns runFixture's result plus the kind and how many tensors the run left behind.
+ */
+export function checkFixture(group, name, kinds, codec) {
+  const bytes = readFixture(group, name);
+  const config = JSON.parse(codec.safetensorsMetadata(bytes).config);
+  const adapter = kinds[config.kind];
+  if (!adapter) throw new Error(`${group}/${name}: no adapter for kind ${config.kind}`);
+  const tensors = codec.loadSafetensors(bytes);
+  try {
+    const before = tf.memory().numTensors;
+    const result = runFixture(tensors, config, adapter);
+    return { ...result, kind: config.kind, leaked: tf.memory().numTensors - before };
+  } finally {
+    tf.dispose(Object.values(tensors));
   }
 }

@@ -1,7 +1,6 @@
 import { initKernel } from '@rnnkit/cell';
-import { listFixtures, readFixture, runFixture } from '@rnnkit/golden';
+import { checkFixture, listFixtures, readFixture } from '@rnnkit/golden';
 import { type BackendName, loadSafetensors, safetensorsMetadata, setBackend } from '@rnnkit/ops';
-import * as tf from '@tensorflow/tfjs-core';
 import { KINDS } from './kinds.js';
 import type { CaseResult } from './runner.js';
 
@@ -46,19 +45,17 @@ export async function runParity(
     let worst = '';
     let error = '';
     for (const [group, fixture] of fixtures) {
-      const bytes = readFixture(group, fixture);
-      const tensors = loadSafetensors(bytes);
       try {
-        const r = runFixture(tensors, JSON.parse(safetensorsMetadata(bytes).config), KINDS[kind]);
+        const r = checkFixture(group, fixture, KINDS, { loadSafetensors, safetensorsMetadata });
+        if (r.leaked !== 0) throw new Error(`left ${r.leaked} tensors behind`);
         if (r.forward > fwd || r.grad > grad) worst = `${fixture} (${r.forwardAt} / ${r.gradAt})`;
         fwd = Math.max(fwd, r.forward);
         grad = Math.max(grad, r.grad);
       } catch (e) {
         error ||= `${fixture}: ${(e as Error).message}`;
-      } finally {
-        tf.dispose(Object.values(tensors));
       }
     }
+
     const ok = !error && fwd <= FORWARD_TOL && grad <= GRAD_TOL;
     results.push({
       name,

@@ -1,6 +1,5 @@
-import { adapters, listFixtures, readFixture, runFixture } from '@rnnkit/golden';
+import { adapters, checkFixture, listFixtures } from '@rnnkit/golden';
 import { loadSafetensors, safetensorsMetadata } from '@rnnkit/ops';
-import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { GRUCell, LSTMCell, RNNCell } from './cells.js';
 import { ElmanRNN } from './elman.js';
@@ -10,13 +9,8 @@ const kinds = adapters({ RNNCell, LSTMCell, GRUCell, ElmanRNN });
 describe('PyTorch parity: cells and the tutorial MyRNN (forward and BPTT gradients)', () => {
   for (const name of listFixtures('cell')) {
     it(name, () => {
-      const bytes = readFixture('cell', name);
-      const config = JSON.parse(safetensorsMetadata(bytes).config);
-      const tensors = loadSafetensors(bytes);
-      const before = tf.memory().numTensors;
-      const r = runFixture(tensors, config, kinds[config.kind]);
-      expect(tf.memory().numTensors).toBe(before);
-      tf.dispose(Object.values(tensors));
+      const r = checkFixture('cell', name, kinds, { loadSafetensors, safetensorsMetadata });
+      expect(r.leaked, 'tensors leaked').toBe(0);
       expect(r.forward, `forward error at ${r.forwardAt}`).toBeLessThanOrEqual(1e-5);
       expect(r.grad, `gradient error at ${r.gradAt}`).toBeLessThanOrEqual(1e-4);
     });

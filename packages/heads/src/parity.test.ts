@@ -1,6 +1,5 @@
-import { adapters, listFixtures, readFixture, runFixture } from '@rnnkit/golden';
+import { adapters, checkFixture, listFixtures } from '@rnnkit/golden';
 import { loadSafetensors, safetensorsMetadata } from '@rnnkit/ops';
-import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { AttentionPooling } from './attention.js';
 import { SequenceEncoder } from './encoder.js';
@@ -23,19 +22,10 @@ describe('PyTorch parity: pool(), AttentionPooling, SequenceEncoder fixtures (fo
 
   for (const name of names) {
     it(name, () => {
-      const bytes = readFixture('heads', name);
-      const config = JSON.parse(safetensorsMetadata(bytes).config);
-      const tensors = loadSafetensors(bytes);
-      try {
-        expect(kinds[config.kind], `adapter for ${config.kind}`).toBeDefined();
-        const before = tf.memory().numTensors;
-        const r = runFixture(tensors, config, kinds[config.kind]);
-        expect(tf.memory().numTensors, 'tensors leaked').toBe(before);
-        expect(r.forward, `forward error at ${r.forwardAt}`).toBeLessThanOrEqual(1e-5);
-        expect(r.grad, `gradient error at ${r.gradAt}`).toBeLessThanOrEqual(1e-4);
-      } finally {
-        tf.dispose(Object.values(tensors));
-      }
+      const r = checkFixture('heads', name, kinds, { loadSafetensors, safetensorsMetadata });
+      expect(r.leaked, 'tensors leaked').toBe(0);
+      expect(r.forward, `forward error at ${r.forwardAt}`).toBeLessThanOrEqual(1e-5);
+      expect(r.grad, `gradient error at ${r.gradAt}`).toBeLessThanOrEqual(1e-4);
     });
   }
 });
