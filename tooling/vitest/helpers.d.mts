@@ -18,3 +18,6 @@ export declare function paramShapes(m: {
   namedParameters(): Array<[string, { shape: number[] }]>;
 }): Array<[string, number[]]>;
 export declare function disposeAll(sd: Record<string, Tensor>): void;
+export declare function captureIo<E extends object = object>(
+  extra?: E,
+): { io: { out(t: string): void; err(t: string): void } & E; get(): { out: string; err: string } };

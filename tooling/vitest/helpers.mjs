@@ -83,3 +83,21 @@ export function paramShapes(m) {
 export function disposeAll(sd) {
   tf.dispose(Object.values(sd));
 }
+
+/** An output sink for a CLI's `main(argv, io)`: io.out / io.err collect text, get() returns it. */
+export function captureIo(extra = {}) {
+  let out = '';
+  let err = '';
+  return {
+    io: {
+      out: (t) => {
+        out += t;
+      },
+      err: (t) => {
+        err += t;
+      },
+      ...extra,
+    },
+    get: () => ({ out, err }),
+  };
+}

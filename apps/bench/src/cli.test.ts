@@ -3,27 +3,14 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { captureIo } from '@rnnkit/vitest-config/helpers';
 import { describe, expect, it } from 'vitest';
 import { main } from './cli.js';
 import type { BenchReport } from './report.js';
 
 const backend = process.env.RNNKIT_BACKEND ?? 'cpu';
 
-function capture() {
-  let out = '';
-  let err = '';
-  return {
-    io: {
-      out: (t: string) => {
-        out += t;
-      },
-      err: (t: string) => {
-        err += t;
-      },
-    },
-    get: () => ({ out, err }),
-  };
-}
+const capture = () => captureIo();
 
 describe('rnnkit-bench CLI', () => {
   it('--quick --json prints one JSON object with every tutorial case, checked and timed', async () => {

@@ -2,25 +2,11 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { setBackend } from '@rnnkit/ops';
+import { captureIo } from '@rnnkit/vitest-config/helpers';
 import { afterEach, describe, expect, it } from 'vitest';
 import { main } from './cli.js';
 
-function capture() {
-  let out = '';
-  let err = '';
-  return {
-    io: {
-      out: (t: string) => {
-        out += t;
-      },
-      err: (t: string) => {
-        err += t;
-      },
-      progress: null,
-    },
-    get: () => ({ out, err }),
-  };
-}
+const capture = () => captureIo({ progress: null });
 
 const bin = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
 

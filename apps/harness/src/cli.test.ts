@@ -1,27 +1,14 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { captureIo } from '@rnnkit/vitest-config/helpers';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { CASES } from './cases.js';
 import { main } from './cli.js';
 import { runShapeCases } from './runner.js';
 
-function capture() {
-  let out = '';
-  let err = '';
-  return {
-    io: {
-      out: (t: string) => {
-        out += t;
-      },
-      err: (t: string) => {
-        err += t;
-      },
-    },
-    get: () => ({ out, err }),
-  };
-}
+const capture = () => captureIo();
 
 describe('harness', () => {
   it('every tutorial shape passes on cpu, and leaves no tensors behind', async () => {
