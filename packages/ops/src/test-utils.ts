@@ -1,5 +1,5 @@
 import { compare, readFixture } from '@rnnkit/golden';
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
 import { expect } from 'vitest';
 import { loadSafetensors, safetensorsMetadata } from './safetensors.js';
 
@@ -23,10 +23,4 @@ export function expectClose(
   expect(compare(actual, expected)[kind]).toBeLessThanOrEqual(tol);
 }
 
-/** Runs fn and asserts the live tensor count afterwards equals the count before plus `kept`. */
-export function expectNoLeak<T>(fn: () => T, kept = 0): T {
-  const before = tf.memory().numTensors;
-  const out = fn();
-  expect(tf.memory().numTensors).toBe(before + kept);
-  return out;
-}
+export { expectNoLeak } from '@rnnkit/vitest-config/helpers';

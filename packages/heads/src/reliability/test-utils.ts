@@ -1,6 +1,5 @@
 // Helpers shared by the reliability suite (issue 8); not built into dist.
 import * as tf from '@tensorflow/tfjs-core';
-import { expect } from 'vitest';
 
 /** Input tensors created by a bad-input case; the harness disposes them after the call. */
 const tracked: tf.Tensor[] = [];
@@ -54,14 +53,6 @@ export function gone(...shape: number[]): tf.Tensor {
   return t;
 }
 
-/** Runs fn and asserts the live tensor count afterwards equals the count before plus `kept`. */
-export function expectNoLeak<T>(fn: () => T, kept = 0): T {
-  const before = tf.memory().numTensors;
-  const out = fn();
-  expect(tf.memory().numTensors).toBe(before + kept);
-  return out;
-}
-
 /** Every tensor in a nested result (tensor, array, object). */
 export function tensorsIn(value: unknown): tf.Tensor[] {
   if (value instanceof tf.Tensor) return [value];
@@ -70,15 +61,7 @@ export function tensorsIn(value: unknown): tf.Tensor[] {
   return [];
 }
 
-/** Largest absolute difference between two tensors of the same shape. */
-export function maxAbsDiff(a: tf.Tensor, b: tf.Tensor): number {
-  expect(a.shape).toEqual(b.shape);
-  const p = a.dataSync();
-  const q = b.dataSync();
-  let m = 0;
-  for (let i = 0; i < p.length; i++) m = Math.max(m, Math.abs(p[i] - q[i]));
-  return m;
-}
+export { expectNoLeak, maxAbsDiff } from '@rnnkit/vitest-config/helpers';
 
 /** The project's backend for this test file ("cpu" or "wasm"). */
 export const PROJECT_BACKEND = (process.env.RNNKIT_BACKEND ?? 'cpu') as 'cpu' | 'wasm';
