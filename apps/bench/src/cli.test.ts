@@ -7,6 +7,7 @@ import { captureIo } from '@rnnkit/vitest-config/helpers';
 import { describe, expect, it } from 'vitest';
 import { main } from './cli.js';
 import type { BenchReport } from './report.js';
+import { planSamples, type RepPolicy, warmEstimate } from './stats.js';
 
 const backend = process.env.RNNKIT_BACKEND ?? 'cpu';
 
@@ -25,7 +26,13 @@ describe('rnnkit-bench CLI', () => {
       expect(code, c.get().err).toBe(0);
       const report = JSON.parse(c.get().out) as BenchReport;
       expect(report.tool).toBe('rnnkit-bench');
-      expect(report.options).toMatchObject({ quick: true, backends: [backend], tolerance: 1e-4 });
+      expect(report.options).toMatchObject({
+        quick: true,
+        backends: [backend],
+        tolerance: 1e-4,
+        warmupMs: 50,
+        minSampleMs: 2,
+      });
       expect(report.environment.tfjsCore).toBe('4.22.0');
       expect(report.results.map((r) => `${r.id} ${r.backend}`)).toEqual(
         ['rnn', 'lstm', 'gru'].map((cell) => `${cell}.tutorial ${backend}`),
@@ -37,6 +44,12 @@ describe('rnnkit-bench CLI', () => {
         expect(ours.summary!.reps).toBeGreaterThanOrEqual(2);
         expect(ours.summary!.minMs).toBeLessThanOrEqual(ours.summary!.medianMs);
         expect(ours.leakedTensors).toBe(0);
+        // Warmed up by time, then sampled in batches planned from the warm calls.
+        expect(ours.warmupMs!.length).toBeGreaterThanOrEqual(2);
+        expect(ours.batch).toBe(
+          planSamples(warmEstimate(ours.warmupMs!), report.options as RepPolicy).batch,
+        );
+        expect(ours.samplesMs).toHaveLength(ours.summary!.reps);
         for (const name of ['tfjs-layers', 'naive'] as const) {
           const v = r.impls[name]!;
           expect(v.status, `${r.id} ${name}: ${v.reason}`).toBe('ok');
@@ -69,6 +82,11 @@ describe('rnnkit-bench CLI', () => {
           : [],
       );
       expect(readFileSync(md, 'utf8')).toMatch(/^\| case \| B,T,I,H \| backend \| rnnkit \|/m);
+      expect(readFileSync(md, 'utf8')).toContain('called again until 50.0 ms has passed');
+      const rnn = report.results[0].impls.rnnkit!;
+      expect(readFileSync(md, 'utf8')).toContain(
+        `n=${rnn.summary!.reps}${rnn.batch! > 1 ? `×${rnn.batch}` : ''} |`,
+      );
       // A saved run renders again without measuring, with the same numbers.
       const saved = join(dir, 'run.json');
       writeFileSync(saved, c.get().out);

@@ -21,6 +21,7 @@ import {
 import { type ProfileResult, profileCase, profileMarkdown } from './profile.js';
 import { type BenchReport, evaluateTargets, fmtMs, markdown } from './report.js';
 import { addSpeedups, type CaseResult, runCase, TOLERANCE } from './run.js';
+import type { RepPolicy } from './stats.js';
 
 export interface IO {
   out: (text: string) => void;
@@ -73,7 +74,7 @@ function program(io: IO): Command {
     .option('--json', 'print the whole run as one JSON object instead of Markdown', false)
     .option(
       '--budget <seconds>',
-      'time budget for the timed calls of one implementation in one case (default 2, quick 0.3)',
+      'time budget for the timed calls of one implementation in one case, warm-up not counted (default 2, quick 0.3)',
       parsePositive,
     )
     .option(
@@ -145,9 +146,27 @@ export async function main(argv: string[], io: IO = defaultIO): Promise<number> 
   const backends = o.backend;
   if (o.profile) return profileMode(cases, backends, argv, o, io);
 
-  const policy = o.quick
-    ? { budgetMs: (o.budget ?? 0.3) * 1000, minReps: 2, slowBudgetMs: 2000, maxReps: 5 }
-    : { budgetMs: (o.budget ?? 2) * 1000, minReps: 3, slowBudgetMs: 12_000, maxReps: 25 };
+  const policy: RepPolicy = o.quick
+    ? {
+        budgetMs: (o.budget ?? 0.3) * 1000,
+        minReps: 2,
+        slowBudgetMs: 2000,
+        maxReps: 5,
+        warmupMs: 50,
+        maxWarmupCalls: 500,
+        minSampleMs: 2,
+        maxBatch: 1000,
+      }
+    : {
+        budgetMs: (o.budget ?? 2) * 1000,
+        minReps: 3,
+        slowBudgetMs: 12_000,
+        maxReps: 25,
+        warmupMs: 250,
+        maxWarmupCalls: 2000,
+        minSampleMs: 10,
+        maxBatch: 1000,
+      };
   const slowLimitMs = o.quick ? 10_000 : 20_000;
   const fullRun = !o.quick && filter.length === 0 && backends.length === BACKENDS.length;
 
@@ -223,6 +242,10 @@ export async function main(argv: string[], io: IO = defaultIO): Promise<number> 
       minReps: policy.minReps,
       slowBudgetMs: policy.slowBudgetMs,
       maxReps: policy.maxReps,
+      warmupMs: policy.warmupMs,
+      maxWarmupCalls: policy.maxWarmupCalls,
+      minSampleMs: policy.minSampleMs,
+      maxBatch: policy.maxBatch,
       slowLimitMs,
       tolerance: TOLERANCE,
     },

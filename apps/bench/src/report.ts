@@ -31,6 +31,11 @@ export interface BenchReport {
     minReps: number;
     slowBudgetMs: number;
     maxReps: number;
+    /** The warm-up and sampling policy (absent in runs saved before samples were batched). */
+    warmupMs?: number;
+    maxWarmupCalls?: number;
+    minSampleMs?: number;
+    maxBatch?: number;
     slowLimitMs: number;
     tolerance: number;
   };
@@ -63,7 +68,7 @@ function fmtRatio(x: number): string {
   return x >= 10 ? `${x.toFixed(0)}×` : `${x.toFixed(2)}×`;
 }
 
-/** "12.3 ms [11.9–13.0] n=20", or why there is no time. */
+/** "12.3 ms [11.9 ms–13.0 ms] n=20" (n=25×40: 25 samples of 40 calls each), or why there is no time. */
 function timeCell(r: ImplResult | undefined): string {
   if (!r) return '–';
   if (r.status === 'mismatch') return `mismatch (${r.reason})`;
@@ -73,7 +78,8 @@ function timeCell(r: ImplResult | undefined): string {
   const s = r.summary;
   const spread = s.reps > 1 ? ` [${fmtMs(s.minMs)}–${fmtMs(s.maxMs)}]` : '';
   const cold = r.cold ? ' (1 cold run)' : '';
-  return `${fmtMs(s.medianMs)}${spread} n=${s.reps}${cold}`;
+  const batch = (r.batch ?? 1) > 1 ? `×${r.batch}` : '';
+  return `${fmtMs(s.medianMs)}${spread} n=${s.reps}${batch}${cold}`;
 }
 
 function ratioCell(r: ImplResult | undefined): string {
@@ -207,6 +213,48 @@ export function memoryTable(memory: MemoryResult[]): string {
   return lines.join('\n');
 }
 
+/** How the times were taken, for the paragraph above the table. */
+function method(o: BenchReport['options']): string {
+  const checked =
+    '×X = their median / rnnkit median in the same row (above 1: rnnkit is faster). ' +
+    `Every implementation gets the same weights and input; its output (training: its first loss) ` +
+    `was checked equal to rnnkit's within ${TOLERANCE} before timing, else the cell says mismatch. `;
+  const reps =
+    `as many as fit ${fmtMs(o.budgetMs)} of timed calls per implementation and case, ` +
+    `at most ${o.maxReps}, at least ${o.minReps} unless those would take over ${fmtMs(o.slowBudgetMs)} ` +
+    `(then fewer, down to 1); a first call over ${fmtMs(o.slowLimitMs)} is reported alone (1 cold run).`;
+  if (
+    o.warmupMs === undefined ||
+    o.maxWarmupCalls === undefined ||
+    o.minSampleMs === undefined ||
+    o.maxBatch === undefined
+  ) {
+    // A run saved before samples were batched: one call per sample, one or two warm-up calls.
+    return (
+      'Each cell: median over n timed calls after warm-up, [min–max], n. ' +
+      checked +
+      'Implementations are timed in interleaved rounds, so load on this shared machine hits every column alike: ' +
+      'compare ratios within one run, not times across runs. ' +
+      `Repetitions adapt to the time of a warm call: ${reps}`
+    );
+  }
+  return (
+    'Each cell: median time per call over n samples, [min–max] of the samples, n=samples×calls per sample ' +
+    '(just n when each sample is one call). ' +
+    checked +
+    `Warm-up first: after its first (checked) call, each implementation is called again until ${fmtMs(o.warmupMs)} ` +
+    `has passed (at most ${o.maxWarmupCalls} calls in all; no more after a first call over half the budget), ` +
+    'so V8 has optimised every implementation alike before timing. ' +
+    'A sample times consecutive calls and records their total time / their number: one call when a warm call ' +
+    `(the median of the last 10 warm-up calls) takes ${fmtMs(o.minSampleMs)} or more, ` +
+    `else ceil(${fmtMs(o.minSampleMs)} / warm call) calls, at most ${o.maxBatch}, ` +
+    "so the timer's resolution and a single GC pause weigh little. " +
+    'Implementations are sampled in interleaved rounds (each round takes one sample of every implementation), ' +
+    'so load on this shared machine hits every column alike: compare ratios within one run, not times across runs. ' +
+    `The number of samples adapts to their time: ${reps}`
+  );
+}
+
 export function markdown(report: BenchReport): string {
   const e = report.environment;
   const o = report.options;
@@ -217,15 +265,7 @@ export function markdown(report: BenchReport): string {
       `tfjs-core ${e.tfjsCore}, tfjs-layers ${e.tfjsLayers}, onnxruntime-web ${e.onnxruntimeWeb} ` +
       `(wasm, 1 thread), models exported by ${e.torch ? `torch ${e.torch}` : '(no torch: ONNX skipped)'}.`,
     '',
-    'Float32. Each cell: median over n timed calls after warm-up, [min–max], n. ' +
-      '×X = their median / rnnkit median in the same row (above 1: rnnkit is faster). ' +
-      `Every implementation gets the same weights and input; its output (training: its first loss) ` +
-      `was checked equal to rnnkit's within ${TOLERANCE} before timing, else the cell says mismatch. ` +
-      'Implementations are timed in interleaved rounds, so load on this shared machine hits every column alike: ' +
-      'compare ratios within one run, not times across runs. ' +
-      `Repetitions adapt to the time of a warm call: as many as fit ${fmtMs(o.budgetMs)} per implementation and case, ` +
-      `at most ${o.maxReps}, at least ${o.minReps} unless those would take over ${fmtMs(o.slowBudgetMs)} ` +
-      `(then fewer, down to 1); a first call over ${fmtMs(o.slowLimitMs)} is reported alone (1 cold run).`,
+    `Float32. ${method(o)}`,
     '',
     resultsTable(report.results),
     '',

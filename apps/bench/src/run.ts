@@ -1,7 +1,8 @@
 /**
  * One case on one backend: builds every implementation with the same weights and input, checks
- * each one's output against rnnkit's, then times them in interleaved rounds (so a slow phase of
- * this noisy machine hits every column alike).
+ * each one's output against rnnkit's, warms each one up for a while, then times them in
+ * interleaved rounds (so a slow phase of this noisy machine hits every column alike); a sample of
+ * a fast call times a batch of consecutive calls.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { loadSafetensors, manualSeed, mseLoss, setBackend, trainStep } from '@rnnkit/ops';
@@ -12,12 +13,14 @@ import { buildLayersModel, type TorchWeights, torchWeights } from './layers.js';
 import { naiveForward } from './naive.js';
 import { modelFile, type OnnxModels, ortForward, ortSession, ortTensor } from './onnx.js';
 import {
+  keepWarming,
   maxAbsDiff,
-  planReps,
+  planSamples,
   type RepPolicy,
   randomArray,
   type Summary,
   summarize,
+  warmEstimate,
 } from './stats.js';
 
 export const IMPLS = ['rnnkit', 'tfjs-layers', 'naive', 'ort', 'tfjs-layers-stock-gru'] as const;
@@ -39,6 +42,9 @@ export interface ImplResult {
   maxAbsDiff?: number;
   /** Warm-up calls (ms); the first one also produced the checked output. */
   warmupMs?: number[];
+  /** Calls per timed sample: each sample times this many consecutive calls. */
+  batch?: number;
+  /** Per-call time of each sample (ms): the sample's total time / batch. */
   samplesMs?: number[];
   summary?: Summary;
   /** Their median / rnnkit's median (rnnkit is faster when > 1). */
@@ -273,11 +279,17 @@ async function timeContenders(
   progress: (task: string) => void,
 ): Promise<void> {
   const tag = `${c.id} ${backend}`;
-  // Warm-up and check. The first call's output is the one compared with rnnkit's.
+  // Check, then warm up. The first call's output is the one compared with rnnkit's.
   let reference: Float32Array | number | null = null;
-  const timed: Array<{ k: Contender; r: ImplResult; reps: number; samples: number[] }> = [];
+  const timed: Array<{
+    k: Contender;
+    r: ImplResult;
+    reps: number;
+    batch: number;
+    samples: number[];
+  }> = [];
   for (const k of contenders) {
-    progress(`${tag} ${k.name} warm-up`);
+    progress(`${tag} ${k.name} check`);
     const r: ImplResult = { status: 'ok', warmupMs: [] };
     result.impls[k.name] = r;
     let out: Float32Array | number;
@@ -313,39 +325,47 @@ async function timeContenders(
       // Too slow to repeat within the time budget: its one (cold) run is all there is.
       r.samplesMs = [first];
       r.summary = summarize([first]);
+      r.batch = 1;
       r.cold = true;
       r.reason = `one cold run only (${fmtEta(first)} > ${fmtEta(opts.slowLimitMs)} limit)`;
       continue;
     }
-    // A second warm-up call when cheap: the first one pays for compiling and first-use setup.
-    let estimate = first;
-    if (first * 2 < opts.policy.budgetMs) {
-      const t0 = now();
-      await k.call();
-      estimate = now() - t0;
-      r.warmupMs!.push(estimate);
+    // Warm-up by time: the first call pays for compiling and first-use setup, and V8 tiers up
+    // the JavaScript of every implementation only after many calls.
+    progress(`${tag} ${k.name} warm-up`);
+    try {
+      while (keepWarming(r.warmupMs!, opts.policy)) {
+        const t0 = now();
+        await k.call();
+        r.warmupMs!.push(now() - t0);
+      }
+    } catch (e) {
+      result.impls[k.name] = { status: 'error', reason: (e as Error).message };
+      continue;
     }
-    timed.push({ k, r, reps: planReps(estimate, opts.policy), samples: [] });
+    const plan = planSamples(warmEstimate(r.warmupMs!), opts.policy);
+    r.batch = plan.batch;
+    timed.push({ k, r, reps: plan.samples, batch: plan.batch, samples: [] });
   }
 
-  // Interleaved timed rounds.
+  // Interleaved timed rounds: each round takes one sample of every implementation.
   const rounds = Math.max(0, ...timed.map((t) => t.reps));
   const leaks = new Map<ImplName, number>();
   for (let round = 0; round < rounds; round++) {
     for (const t of timed) {
       if (round >= t.reps) continue;
-      progress(`${tag} ${t.k.name} ${round + 1}/${t.reps}`);
+      progress(`${tag} ${t.k.name} ${round + 1}/${t.reps}${t.batch > 1 ? ` ×${t.batch}` : ''}`);
       const before = tf.memory().numTensors;
       const t0 = now();
       try {
-        await t.k.call();
+        for (let i = 0; i < t.batch; i++) await t.k.call();
       } catch (e) {
         t.r.status = 'error';
         t.r.reason = (e as Error).message;
         t.reps = round;
         continue;
       }
-      t.samples.push(now() - t0);
+      t.samples.push((now() - t0) / t.batch);
       leaks.set(t.k.name, (leaks.get(t.k.name) ?? 0) + tf.memory().numTensors - before);
     }
   }

@@ -32,23 +32,80 @@ export function summarize(samples: number[]): Summary {
 }
 
 export interface RepPolicy {
-  /** Time to spend on the timed repetitions of one implementation in one case (ms). */
+  /** Time to spend on the timed calls of one implementation in one case (ms). */
   budgetMs: number;
-  /** At least this many timed calls ... */
+  /** At least this many samples ... */
   minReps: number;
   /** ... unless they would take longer than this (ms): then as many as fit, at least one. */
   slowBudgetMs: number;
+  /** At most this many samples. */
   maxReps: number;
+  /** Warm-up: after the first (checked) call, keep calling until this much time has passed (ms) ... */
+  warmupMs: number;
+  /** ... or this many warm-up calls were made (the first one included). */
+  maxWarmupCalls: number;
+  /** A sample times consecutive calls until it lasts at least this long (ms) ... */
+  minSampleMs: number;
+  /** ... but at most this many calls. */
+  maxBatch: number;
 }
 
 /**
- * How many timed repetitions fit the budget, given the time of one warm call: many for fast
- * calls, `minReps` for slow ones, fewer (down to one) for calls too slow to repeat.
+ * How many timed samples fit the budget, given the time of one sample: many for fast samples,
+ * `minReps` for slow ones, fewer (down to one) for samples too slow to repeat.
  */
-export function planReps(estimateMs: number, p: RepPolicy): number {
-  const est = Math.max(estimateMs, 1e-3);
+export function planReps(
+  sampleMs: number,
+  p: Pick<RepPolicy, 'budgetMs' | 'minReps' | 'slowBudgetMs' | 'maxReps'>,
+): number {
+  const est = Math.max(sampleMs, 1e-3);
   const atLeast = Math.max(1, Math.min(p.minReps, Math.floor(p.slowBudgetMs / est)));
   return Math.max(atLeast, Math.min(p.maxReps, Math.floor(p.budgetMs / est)));
+}
+
+/** How a contender is timed: `samples` samples of `batch` consecutive calls each. */
+export interface SamplePlan {
+  samples: number;
+  /** Calls per sample; each sample records its total time / batch. */
+  batch: number;
+}
+
+/**
+ * Samples of one call when a warm call takes at least `minSampleMs`; else of
+ * ceil(minSampleMs / estimate) calls (at most `maxBatch`), so that timer resolution, a GC pause
+ * or one slow call weigh little in a sample. The budget counts calls: samples × batch × estimate
+ * stays within `budgetMs` (or the `minReps` rule of {@link planReps}).
+ */
+export function planSamples(estimateMs: number, p: RepPolicy): SamplePlan {
+  const est = Math.max(estimateMs, 1e-3);
+  const batch =
+    est >= p.minSampleMs ? 1 : Math.max(1, Math.min(p.maxBatch, Math.ceil(p.minSampleMs / est)));
+  return { samples: planReps(est * batch, p), batch };
+}
+
+/**
+ * Whether to make another warm-up call, given the calls made so far (the first one included):
+ * none after a first call over half the budget (too slow to spend more on), else at least one,
+ * then more until `warmupMs` has passed after the first call, at most `maxWarmupCalls` in all.
+ */
+export function keepWarming(warmupMs: readonly number[], p: RepPolicy): boolean {
+  if (warmupMs.length === 0) return true;
+  if (warmupMs[0] * 2 >= p.budgetMs || warmupMs.length >= p.maxWarmupCalls) return false;
+  if (warmupMs.length === 1) return true;
+  let after = 0; // the warm-up time after the first call, which pays for compiling and setup
+  for (let i = 1; i < warmupMs.length; i++) after += warmupMs[i];
+  return after < p.warmupMs;
+}
+
+/**
+ * The time of one warm call, from the warm-up calls (the first one included): the median of the
+ * last ten after the first, robust to a GC pause; the first one when there is no other.
+ */
+export function warmEstimate(warmupMs: readonly number[]): number {
+  if (warmupMs.length === 0)
+    throw new RangeError('warmEstimate(warmupMs): expected at least one call');
+  if (warmupMs.length === 1) return warmupMs[0];
+  return summarize(warmupMs.slice(Math.max(1, warmupMs.length - 10))).medianMs;
 }
 
 /** Deterministic uniform(-1, 1) floats (mulberry32), so every implementation gets the same input. */
