@@ -244,7 +244,9 @@ function tanhv(x: v128): v128 {
  * `reverse`): hp [B, G] = h [B, S] x whhT [S, G] + bhh [G], then the gate math (LSTM i, f, g, o;
  * GRU r, z, n with n = tanh(x_n + r * (h W_hn^T + b_hn))), then for LSTM with a projection
  * h = full [B, H] x whrT [H, S]. Sequences whose `valid` [T, B] byte is 0 at t (when `valid` is
- * not 0) keep their state and output zeros.
+ * not 0) keep their state and output zeros. Only the sequences b0 <= b < b1 are run (their rows of
+ * every buffer, nothing else is read or written), so threads sharing this memory can each run a
+ * disjoint range of the batch at once.
  *
  * In: x [T, B, G] (x W_ih^T + b_ih), whhT [S, G] and whrT [H, S] (or 0) packed by `pack`,
  * bhh [G], valid [T, B] u8 (or 0). In/out: h [B, S], c [B, H] (LSTM). Out: out [T, B, S]. Scratch: hp [B, G], full [B, H]
@@ -261,6 +263,8 @@ export function forward(
   S: i32,
   G: i32,
   reverse: bool,
+  b0: i32,
+  b1: i32,
   x: usize,
   whhT: usize,
   bhh: usize,
@@ -280,16 +284,22 @@ export function forward(
   const bs = <usize>B * <usize>S << 2;
   const bh = <usize>B * <usize>H << 2;
   const bg = <usize>B * <usize>G << 2;
-  memory.fill(out, 0, <usize>T * bs);
+  const nb = b1 - b0;
+  const rowS = <usize>S << 2;
+  const rowH = <usize>H << 2;
+  // This range's rows of h, hp and full; the projection's result goes to the start of its hp rows.
+  const hb = h + <usize>b0 * rowS;
+  const hpb = hp + (<usize>b0 * <usize>G << 2);
+  const fb = full + <usize>b0 * rowH;
   for (let s = 0; s < T; s++) {
     const t = reverse ? T - 1 - s : s;
-    if (hIn) memory.copy(hIn + <usize>t * bs, h, bs);
-    if (cIn) memory.copy(cIn + <usize>t * bh, c, bh);
-    sgemm(B, G, S, h, whhT, bhh, hp);
+    if (hIn) memory.copy(hIn + <usize>t * bs + <usize>b0 * rowS, hb, <usize>nb * rowS);
+    if (cIn) memory.copy(cIn + <usize>t * bh + <usize>b0 * rowH, c + <usize>b0 * rowH, <usize>nb * rowH);
+    sgemm(nb, G, S, hb, whhT, bhh, hpb);
     const gt = savedStride ? gates + <usize>t * bg : gates;
     const nt = savedStride ? hn + <usize>t * bh : hn;
     const target = whrT ? full : h;
-    for (let b = 0; b < B; b++) {
+    for (let b = b0; b < b1; b++) {
       if (valid && !load<u8>(valid + <usize>t * <usize>B + <usize>b)) continue;
       const xo = x + ((<usize>t * <usize>B + <usize>b) * <usize>G << 2);
       const po = hp + (<usize>b * <usize>G << 2);
@@ -371,16 +381,16 @@ export function forward(
     }
     if (whrT) {
       // LSTM projection into hp (free again), then h = full W_hr^T for the sequences still running.
-      sgemm(B, S, H, full, whrT, 0, hp);
-      for (let b = 0; b < B; b++) {
+      sgemm(nb, S, H, fb, whrT, 0, hpb);
+      for (let b = b0; b < b1; b++) {
         if (valid && !load<u8>(valid + <usize>t * <usize>B + <usize>b)) continue;
-        memory.copy(h + <usize>b * (<usize>S << 2), hp + <usize>b * (<usize>S << 2), <usize>S << 2);
+        memory.copy(h + <usize>b * rowS, hpb + <usize>(b - b0) * rowS, rowS);
       }
     }
-    for (let b = 0; b < B; b++) {
-      if (valid && !load<u8>(valid + <usize>t * <usize>B + <usize>b)) continue;
-      const row = <usize>S << 2;
-      memory.copy(out + <usize>t * bs + <usize>b * row, h + <usize>b * row, row);
+    for (let b = b0; b < b1; b++) {
+      const o = out + <usize>t * bs + <usize>b * rowS;
+      if (valid && !load<u8>(valid + <usize>t * <usize>B + <usize>b)) memory.fill(o, 0, rowS);
+      else memory.copy(o, h + <usize>b * rowS, rowS);
     }
   }
 }

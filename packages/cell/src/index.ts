@@ -7,7 +7,7 @@ export {
   type ElmanRNNOptions,
   type ElmanRNNOutput,
 } from './elman.js';
-export { initKernel, kernelReady } from './kernel.js';
+export { initKernel, kernelReady, kernelThreads, setKernelThreads } from './kernel.js';
 export { projectInput } from './project.js';
 export { runSequence, type State } from './sequence.js';
 export {

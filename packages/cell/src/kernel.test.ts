@@ -1,11 +1,19 @@
 import { maxAbsDiff, randn, seeded } from '@rnnkit/vitest-config/helpers';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterEach, describe, expect, it } from 'vitest';
-import { initKernel, kernelReady, setKernelEnabled } from './kernel.js';
+import {
+  initKernel,
+  kernelReady,
+  kernelThreads,
+  setKernelEnabled,
+  setKernelThreads,
+  setMinParallelWork,
+} from './kernel.js';
 import { runSequence } from './sequence.js';
 import { type CellMode, createRecurrentWeights, type RecurrentWeights } from './weights.js';
 
 const T = 5;
+/** Batch size of most tests (the thread tests use more, to split). */
 const B = 3;
 const I = 7;
 const H = 6;
@@ -33,8 +41,17 @@ function weights(c: Case): RecurrentWeights {
   );
 }
 
-/** Outputs, final state and the gradients of every input of one run, with the kernel on or off. */
-function run(w: RecurrentWeights, kernel: boolean, reverse: boolean, masked: boolean) {
+/**
+ * Outputs, final state and the gradients of every input of one run, with the kernel on or off;
+ * B sequences of `lengths` (when masked).
+ */
+function run(
+  w: RecurrentWeights,
+  kernel: boolean,
+  reverse: boolean,
+  masked: boolean,
+  { B, lengths } = { B: 3, lengths: LENGTHS },
+) {
   setKernelEnabled(kernel);
   const S = w.whr ? (w.whr.shape[0] as number) : H;
   const x = randn([T, B, I], 2);
@@ -42,7 +59,7 @@ function run(w: RecurrentWeights, kernel: boolean, reverse: boolean, masked: boo
   const c0 = w.mode === 'lstm' ? randn([B, H], 4) : null;
   const mask = masked
     ? tf.tidy(() =>
-        tf.reshape(tf.less(tf.reshape(tf.range(0, T), [T, 1]), tf.tensor2d([LENGTHS])), [T, B, 1]),
+        tf.reshape(tf.less(tf.reshape(tf.range(0, T), [T, 1]), tf.tensor2d([lengths])), [T, B, 1]),
       )
     : null;
   const params = [w.wih, w.whh, w.bih, w.bhh, w.whr].filter((p): p is tf.Variable => p !== null);
@@ -186,4 +203,52 @@ describe('WebAssembly recurrence kernel', () => {
       tf.dispose(Object.values(w).filter((v): v is tf.Tensor => v instanceof tf.Tensor));
     }
   });
+});
+
+describe('kernel worker threads', () => {
+  afterEach(async () => {
+    setMinParallelWork(1 << 22);
+    await setKernelThreads();
+  });
+
+  it('starts the threads asked for (Node has worker_threads) and rejects a bad count', async () => {
+    expect(await setKernelThreads(2)).toBe(2);
+    expect(kernelThreads()).toBe(2);
+    expect(await setKernelThreads(1)).toBe(1);
+    for (const bad of [0, 1.5, -2]) {
+      await expect(setKernelThreads(bad)).rejects.toThrow(
+        `setKernelThreads(n): expected an integer >= 1, got ${bad}`,
+      );
+    }
+    expect(kernelThreads()).toBe(1); // a rejected call changes nothing
+  });
+
+  // 9 sequences split as rows 0-7 and 8 (every call split: minimum work 1 multiply-add).
+  const batch = { B: 9, lengths: [5, 2, 4, 1, 5, 3, 5, 2, 4] };
+  for (const c of CASES) {
+    for (const reverse of [false, true]) {
+      const name = `${c.mode}${c.proj ? ` proj ${c.proj}` : ''}${c.bias === false ? ' no bias' : ''}${reverse ? ' reverse' : ''}`;
+      it(`gives bit-identical outputs and gradients on 2 threads as on 1: ${name}, ragged`, async () => {
+        const w = weights(c);
+        setMinParallelWork(1);
+        const before = tf.memory().numTensors;
+        expect(await setKernelThreads(1)).toBe(1);
+        const one = run(w, true, reverse, true, batch);
+        expect(await setKernelThreads(2)).toBe(2);
+        const two = run(w, true, reverse, true, batch);
+        const js = run(w, false, reverse, true, batch);
+        one.forward.forEach((t, k) => {
+          expect(maxAbsDiff(t, two.forward[k]), `forward ${k}`).toBe(0);
+          expect(maxAbsDiff(t, js.forward[k]), `forward ${k} vs JS`).toBeLessThanOrEqual(1e-6);
+        });
+        one.grads.forEach((g, k) => {
+          expect(maxAbsDiff(g, two.grads[k]), `gradient ${k}`).toBe(0);
+        });
+        tf.dispose([...one.forward, ...one.grads, ...two.forward, ...two.grads]);
+        tf.dispose([...js.forward, ...js.grads]);
+        expect(tf.memory().numTensors).toBe(before);
+        tf.dispose(Object.values(w).filter((v): v is tf.Tensor => v instanceof tf.Tensor));
+      });
+    }
+  }
 });

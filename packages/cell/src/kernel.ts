@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { RECURRENCE_WASM } from './kernel/recurrence-wasm.js';
+import { RECURRENCE_WASM, RECURRENCE_WASM_SHARED } from './kernel/recurrence-wasm.js';
+import { hardwareThreads, ThreadPool, threadsPossible } from './threads.js';
 import type { CellMode } from './weights.js';
 
 /** The WebAssembly exports of assembly/recurrence.ts; pointers are byte offsets into `memory`. */
@@ -8,30 +9,9 @@ interface KernelExports {
   sgemm(M: number, N: number, K: number, a: number, b: number, bias: number, c: number): void;
   pack(N: number, K: number, w: number, dst: number): void;
   packT(N: number, K: number, b: number, dst: number): void;
-  forward(
-    mode: number,
-    T: number,
-    B: number,
-    H: number,
-    S: number,
-    G: number,
-    reverse: boolean,
-    x: number,
-    whhT: number,
-    bhh: number,
-    whrT: number,
-    valid: number,
-    h: number,
-    c: number,
-    out: number,
-    hp: number,
-    full: number,
-    gates: number,
-    hn: number,
-    savedStride: boolean,
-    hIn: number,
-    cIn: number,
-  ): void;
+  /** forward(mode, T, B, H, S, G, reverse, b0, b1, x, whhT, bhh, whrT, valid, h, c, out, hp, full,
+   *  gates, hn, savedStride, hIn, cIn), as in assembly/recurrence.ts */
+  forward(...args: number[]): void;
 }
 
 const MODES: Record<CellMode, number> = { rnn_tanh: 0, rnn_relu: 1, lstm: 2, gru: 3 };
@@ -45,18 +25,34 @@ const packedSize = (N: number, K: number) => Math.ceil(N / 8) * 8 * K;
 let kernel: KernelExports | null = null;
 let loading: Promise<boolean> | null = null;
 let enabled = true;
+/** The shared-memory module and its memory, when threads are possible here. */
+let sharedKernel: { module: WebAssembly.Module; memory: WebAssembly.Memory } | null = null;
 
 /**
  * Compiles and instantiates the WebAssembly SIMD recurrence kernel (asynchronously, so it also
  * works on a browser's main thread). Resolves true once the kernel is in use, false where
  * WebAssembly or its SIMD is unavailable: the cells then keep their plain JS path. Started when
  * this module loads; await it to be sure the kernel runs from the first forward on. Idempotent.
+ * Where threads are possible (Node; a cross-origin isolated page) the kernel's memory is shared,
+ * so that worker threads can join in (see `setKernelThreads`).
  */
 export function initKernel(): Promise<boolean> {
   loading ??= (async () => {
+    const decode = (b64: string) => Uint8Array.from(atob(b64), (ch) => ch.charCodeAt(0));
+    if (threadsPossible()) {
+      try {
+        const memory = new WebAssembly.Memory({ initial: 2, maximum: 65536, shared: true });
+        const module = await WebAssembly.compile(decode(RECURRENCE_WASM_SHARED));
+        const instance = await WebAssembly.instantiate(module, { env: { memory } });
+        kernel = instance.exports as unknown as KernelExports;
+        sharedKernel = { module, memory };
+        return true;
+      } catch {
+        // No shared memory after all: the single-threaded module below.
+      }
+    }
     try {
-      const bytes = Uint8Array.from(atob(RECURRENCE_WASM), (ch) => ch.charCodeAt(0));
-      const module = await WebAssembly.compile(bytes);
+      const module = await WebAssembly.compile(decode(RECURRENCE_WASM));
       const instance = await WebAssembly.instantiate(module, {});
       kernel = instance.exports as unknown as KernelExports;
       return true;
@@ -77,6 +73,95 @@ export function kernelReady(): boolean {
 /** Turns the kernel off (the plain JS path runs) or back on; for comparisons and tests. */
 export function setKernelEnabled(on: boolean): void {
   enabled = on;
+}
+
+/** Threads asked for (null: the default, this machine's threads up to MAX_THREADS). */
+let wanted: number | null = null;
+let pool: ThreadPool | null = null;
+let starting: Promise<void> | null = null;
+const MAX_THREADS = 4;
+/** Multiply-adds below which a call stays on one thread (a worker's wake-up costs ~0.05 ms). */
+let minWork = 1 << 22;
+
+/**
+ * Sets how many threads the kernel may use for one large call (`n` >= 1; omitted: this machine's
+ * threads, at most 4) and starts the worker threads it needs; resolves to the number of threads
+ * in use, 1 where threads are unavailable (no SharedArrayBuffer, a page that is not cross-origin
+ * isolated, no kernel). Without a call, workers start on the first call large enough to gain.
+ * Results do not depend on the number of threads: every row is computed the same way.
+ */
+export async function setKernelThreads(n?: number): Promise<number> {
+  if (n !== undefined && !(Number.isInteger(n) && n >= 1))
+    throw new RangeError(
+      `setKernelThreads(n): expected an integer >= 1, got ${typeof n === 'number' ? n : typeof n}`,
+    );
+  wanted = n ?? null;
+  await startPool();
+  return kernelThreads();
+}
+
+/** Threads a large kernel call uses now: 1 until the workers have started. */
+export function kernelThreads(): number {
+  return pool ? Math.min(pool.size, wanted ?? MAX_THREADS) : 1;
+}
+
+/** Starts (or restarts, to grow it) the pool for the threads wanted. */
+function startPool(): Promise<void> {
+  const prev = starting ?? Promise.resolve();
+  starting = (async () => {
+    await prev;
+    if (!(await initKernel()) || !sharedKernel) return;
+    const count = Math.min(wanted ?? Math.min(await hardwareThreads(), MAX_THREADS), 64) - 1;
+    if (pool && pool.size - 1 >= count) return;
+    pool?.close();
+    pool = null;
+    const { module, memory } = sharedKernel;
+    pool = await ThreadPool.start(kernel!, module, memory, count);
+  })();
+  return starting;
+}
+
+/** For tests: the work (multiply-adds) from which a call is split across threads. */
+export function setMinParallelWork(macs: number): void {
+  minWork = macs;
+}
+
+/**
+ * Splits rows [0, M) into one range per thread for a call of `work` multiply-adds: ranges of a
+ * multiple of 4 rows (the sgemm's blocks), none under `minWork`; one range when small. Starts the
+ * workers (for later calls) the first time a call is large enough.
+ */
+function ranges(M: number, work: number): Array<[number, number]> {
+  if (work < 2 * minWork || M < 8) return [[0, M]];
+  if (!pool) {
+    if (!starting) void startPool();
+    return [[0, M]];
+  }
+  const n = Math.min(kernelThreads(), Math.floor(work / minWork), Math.floor(M / 4));
+  if (n < 2) return [[0, M]];
+  const step = Math.ceil(M / n / 4) * 4;
+  const out: Array<[number, number]> = [];
+  for (let r0 = 0; r0 < M; r0 += step) out.push([r0, Math.min(r0 + step, M)]);
+  return out;
+}
+
+/** c [M, N] = a [M, K] x packed b (+ bias), rows split across threads when large. */
+function gemm(
+  k: KernelExports,
+  M: number,
+  N: number,
+  K: number,
+  a: number,
+  b: number,
+  bias: number,
+  c: number,
+) {
+  const rs = ranges(M, M * N * K);
+  if (rs.length === 1) return k.sgemm(M, N, K, a, b, bias, c);
+  pool!.run(
+    'sgemm',
+    rs.map(([r0, r1]) => [r1 - r0, N, K, a + r0 * K * 4, b, bias, c + r0 * N * 4]),
+  );
 }
 
 /** Lays buffers out in the kernel's memory, 16-byte aligned, growing it as needed. */
@@ -237,7 +322,7 @@ export function kernelProject(
   const px = mem.put(x);
   const pb = bias ? mem.put(bias) : 0;
   const pc = mem.alloc(M * N);
-  k.sgemm(M, N, K, px, pw!, pb, pc);
+  gemm(k, M, N, K, px, pw!, pb, pc);
   return mem.f32(pc, M * N).slice();
 }
 
@@ -268,7 +353,7 @@ export function kernelGemm(
   return (i, a, M) => {
     const p = packed[i]!;
     mem.f32(pa, M * p.K).set(a.subarray(0, M * p.K));
-    k.sgemm(M, p.N, p.K, pa, p.at, 0, pc);
+    gemm(k, M, p.N, p.K, pa, p.at, 0, pc);
     return mem.f32(pc, M * p.N);
   };
 }
@@ -301,7 +386,7 @@ export function kernelSumOuter(
     }
   }
   k.packT(N, R, pb, pbP);
-  k.sgemm(M, N, R, paT, pbP, 0, pc);
+  gemm(k, M, N, R, paT, pbP, 0, pc);
   return mem.f32(pc, M * N).slice();
 }
 
@@ -367,7 +452,7 @@ export function kernelRecurrence(
     px = mem.alloc(T * B * G);
     const pIn = mem.put(a.x);
     const pbi = p.bih ? mem.put(p.bih) : 0;
-    k.sgemm(T * B, G, p.I, pIn, offsets[iWih]!, pbi, px);
+    gemm(k, T * B, G, p.I, pIn, offsets[iWih]!, pbi, px);
   } else {
     px = mem.put(a.x);
   }
@@ -391,14 +476,16 @@ export function kernelRecurrence(
   const pHn = gru ? mem.alloc(save ? T * B * H : B * H) : 0;
   const pHIn = save ? mem.alloc(T * B * S) : 0;
   const pCIn = save && lstm ? mem.alloc(T * B * H) : 0;
-  k.forward(
+  const args = (b0: number, b1: number) => [
     MODES[a.mode],
     T,
     B,
     H,
     S,
     G,
-    a.reverse,
+    Number(a.reverse),
+    b0,
+    b1,
     px,
     pwT,
     pb,
@@ -411,10 +498,18 @@ export function kernelRecurrence(
     pFull,
     pGates,
     pHn,
-    save,
+    Number(save),
     pHIn,
     pCIn,
-  );
+  ];
+  // Sequences are independent: each thread runs a range of the batch through every step.
+  const rs = ranges(B, T * B * G * S);
+  if (rs.length === 1) k.forward(...args(0, B));
+  else
+    pool!.run(
+      'forward',
+      rs.map(([b0, b1]) => args(b0, b1)),
+    );
   const packed = mem.f32(pOut, packedLength).slice();
   const saved = save
     ? {

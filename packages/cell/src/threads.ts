@@ -1,0 +1,238 @@
+/**
+ * Worker threads for the WebAssembly kernel: each worker instantiates the kernel's module on the
+ * same shared memory and waits (Atomics.wait) for calls of its exports; the calling thread splits a
+ * product or a recurrence into disjoint row ranges, posts all but the first, runs the first itself
+ * and waits for the rest. Node uses worker_threads; a browser uses Web Workers where the page is
+ * cross-origin isolated (SharedArrayBuffer). Elsewhere there is no pool and the kernel runs on one
+ * thread.
+ */
+
+/** Exports a worker can run, by number. */
+export const FN = { sgemm: 1, forward: 2 } as const;
+export type Fn = keyof typeof FN;
+
+/** Bytes of control per worker: 4 int32 (sequence, done, function, argc) then float64 arguments. */
+const SLOT = 256;
+const MAX_ARGS = (SLOT - 16) / 8;
+const SEQ = 0;
+const DONE = 1;
+const FUNC = 2;
+const ARGC = 3;
+/** DONE while the worker starts; after a failed call. */
+const STARTING = -1;
+const FAILED = -2;
+
+// The worker, as source text so that no bundler needs to find a separate file. `start` runs once
+// the module, memory and control block arrive (workerData in Node, the first message in a browser).
+const WORKER = `
+function start({ module, memory, ctl, slot }) {
+  const k = new WebAssembly.Instance(module, { env: { memory } }).exports;
+  const fns = [null, k.sgemm, k.forward];
+  const i32 = new Int32Array(ctl, slot * ${SLOT}, 4);
+  const f64 = new Float64Array(ctl, slot * ${SLOT} + 16, ${MAX_ARGS});
+  let seq = 0;
+  Atomics.store(i32, ${DONE}, 0);
+  Atomics.notify(i32, ${DONE});
+  for (;;) {
+    Atomics.wait(i32, ${SEQ}, seq);
+    const next = Atomics.load(i32, ${SEQ});
+    if (next === seq) continue;
+    seq = next;
+    const fn = fns[i32[${FUNC}]];
+    if (!fn) return;
+    let done = seq;
+    try {
+      fn(...f64.subarray(0, i32[${ARGC}]));
+    } catch {
+      done = ${FAILED};
+    }
+    Atomics.store(i32, ${DONE}, done);
+    Atomics.notify(i32, ${DONE});
+  }
+}
+if (typeof self === 'undefined') start(require('node:worker_threads').workerData);
+else self.onmessage = (e) => start(e.data);
+`;
+
+type Exports = Record<Fn, (...args: number[]) => void>;
+type Started = { terminate(): unknown };
+
+/** A fixed set of workers running the kernel's exports on one shared memory. */
+export class ThreadPool {
+  private readonly ctl: Int32Array;
+  private readonly args: Float64Array[];
+  private readonly blocking: boolean;
+
+  private constructor(
+    private readonly kernel: Exports,
+    private readonly workers: Started[],
+    ctl: SharedArrayBuffer,
+  ) {
+    this.ctl = new Int32Array(ctl);
+    this.args = workers.map((_, i) => new Float64Array(ctl, i * SLOT + 16, MAX_ARGS));
+    this.blocking = canBlock(this.ctl);
+  }
+
+  /**
+   * Starts `count` workers on `module` and `memory` (shared); resolves once every one is waiting
+   * for work, or to null where threads are unavailable (no SharedArrayBuffer, not cross-origin
+   * isolated, no worker API) or a worker fails to start.
+   */
+  static async start(
+    kernel: Exports,
+    module: WebAssembly.Module,
+    memory: WebAssembly.Memory,
+    count: number,
+  ): Promise<ThreadPool | null> {
+    if (count < 1 || !threadsPossible()) return null;
+    const ctl = new SharedArrayBuffer(count * SLOT);
+    const i32 = new Int32Array(ctl);
+    for (let i = 0; i < count; i++) i32[i * (SLOT / 4) + DONE] = STARTING;
+    const spawn = await spawner();
+    if (!spawn) return null;
+    const workers: Started[] = [];
+    try {
+      for (let slot = 0; slot < count; slot++)
+        workers.push(spawn(WORKER, { module, memory, ctl, slot }));
+      const pool = new ThreadPool(kernel, workers, ctl);
+      await pool.whenStarted();
+      return pool;
+    } catch {
+      for (const w of workers) w.terminate();
+      return null;
+    }
+  }
+
+  /** Threads a call can use: the workers and the calling thread. */
+  get size(): number {
+    return this.workers.length + 1;
+  }
+
+  /**
+   * Runs `fn` once per argument list, at once: the first on this thread, the others on workers;
+   * returns when all have finished. The calls must touch disjoint memory (for writing).
+   */
+  run(fn: Fn, calls: number[][]): void {
+    const posted = calls.length - 1;
+    for (let w = 0; w < posted; w++) {
+      const a = calls[w + 1]!;
+      const base = w * (SLOT / 4);
+      this.args[w]!.set(a);
+      this.ctl[base + FUNC] = FN[fn];
+      this.ctl[base + ARGC] = a.length;
+      Atomics.add(this.ctl, base + SEQ, 1);
+      Atomics.notify(this.ctl, base + SEQ);
+    }
+    this.kernel[fn](...calls[0]!);
+    let failed = false;
+    for (let w = 0; w < posted; w++) {
+      const base = w * (SLOT / 4);
+      const seq = Atomics.load(this.ctl, base + SEQ);
+      for (;;) {
+        const done = Atomics.load(this.ctl, base + DONE);
+        if (done === seq) break;
+        if (done === FAILED) {
+          failed = true;
+          break;
+        }
+        if (this.blocking) Atomics.wait(this.ctl, base + DONE, done, 1000);
+      }
+    }
+    if (failed) throw new Error(`rnnkit kernel: a worker thread failed in ${fn}`);
+  }
+
+  /** Stops the workers (each ends its loop when it sees function 0). */
+  close(): void {
+    for (let w = 0; w < this.workers.length; w++) {
+      const base = w * (SLOT / 4);
+      this.ctl[base + FUNC] = 0;
+      Atomics.add(this.ctl, base + SEQ, 1);
+      Atomics.notify(this.ctl, base + SEQ);
+    }
+    for (const w of this.workers) w.terminate();
+  }
+
+  /** Resolves when every worker has instantiated the module (polling: no blocking wait here). */
+  private async whenStarted(): Promise<void> {
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      let waiting = 0;
+      for (let w = 0; w < this.workers.length; w++) {
+        const done = Atomics.load(this.ctl, w * (SLOT / 4) + DONE);
+        if (done === FAILED) throw new Error('worker failed to start');
+        if (done === STARTING) waiting++;
+      }
+      if (waiting === 0) break;
+      if (Date.now() > deadline) throw new Error('workers did not start within 10 s');
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  }
+}
+
+/** True where SharedArrayBuffer can be shared with workers. */
+export function threadsPossible(): boolean {
+  const g = globalThis as { crossOriginIsolated?: boolean };
+  if (typeof SharedArrayBuffer === 'undefined' || typeof Atomics === 'undefined') return false;
+  return isNode() || g.crossOriginIsolated === true;
+}
+
+/** Threads this machine runs at once (Node: os.availableParallelism; browsers: hardwareConcurrency). */
+export async function hardwareThreads(): Promise<number> {
+  if (isNode()) {
+    const os = (await import(/* @vite-ignore */ NODE_OS)) as { availableParallelism(): number };
+    return os.availableParallelism();
+  }
+  const nav = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator;
+  return nav?.hardwareConcurrency ?? 1;
+}
+
+// Module names in variables, so that bundlers for the browser leave them alone.
+const NODE_OS = 'node:os';
+const NODE_WORKERS = 'node:worker_threads';
+
+function isNode(): boolean {
+  const p = (globalThis as { process?: { versions?: { node?: string } } }).process;
+  return typeof p?.versions?.node === 'string';
+}
+
+/** True when this thread may block in Atomics.wait (not a browser's main thread). */
+function canBlock(i32: Int32Array): boolean {
+  try {
+    Atomics.wait(i32, SEQ, 1, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+type Spawn = (source: string, data: object) => Started;
+
+/** How to start a worker from source text here, or null where there is no way. */
+async function spawner(): Promise<Spawn | null> {
+  if (isNode()) {
+    const { Worker } = (await import(/* @vite-ignore */ NODE_WORKERS)) as {
+      Worker: new (
+        src: string,
+        o: { eval: boolean; workerData: object },
+      ) => Started & { unref(): void };
+    };
+    return (source, data) => {
+      const w = new Worker(source, { eval: true, workerData: data });
+      // Idle workers must not keep the process alive.
+      w.unref();
+      return w;
+    };
+  }
+  const g = globalThis as {
+    Worker?: new (url: string) => Started & { postMessage(d: object): void };
+  };
+  if (!g.Worker || typeof Blob === 'undefined' || typeof URL?.createObjectURL !== 'function')
+    return null;
+  const W = g.Worker;
+  return (source, data) => {
+    const url = URL.createObjectURL(new Blob([source], { type: 'text/javascript' }));
+    const w = new W(url);
+    w.postMessage(data);
+    return w;
+  };
+}
