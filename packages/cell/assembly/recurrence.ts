@@ -238,6 +238,12 @@ function tanhv(x: v128): v128 {
   return v128.or(t, v128.and(x, i32x4.splat(0x80000000)));
 }
 
+/** Row of step t of sequence b in a [T, B, *] buffer, or a [B, T, *] one when `batchFirst`. */
+@inline
+function row(batchFirst: bool, t: i32, b: i32, T: i32, B: i32): usize {
+  return batchFirst ? <usize>b * <usize>T + <usize>t : <usize>t * <usize>B + <usize>b;
+}
+
 /**
  * The whole recurrence of one direction of one layer, T steps of B sequences, hidden size H, state
  * size S (the LSTM projection size P, else H), G = gates * H. Per step t (T-1 down to 0 when
@@ -248,8 +254,9 @@ function tanhv(x: v128): v128 {
  * every buffer, nothing else is read or written), so threads sharing this memory can each run a
  * disjoint range of the batch at once.
  *
- * In: x [T, B, G] (x W_ih^T + b_ih), whhT [S, G] and whrT [H, S] (or 0) packed by `pack`,
- * bhh [G], valid [T, B] u8 (or 0). In/out: h [B, S], c [B, H] (LSTM). Out: out [T, B, S]. Scratch: hp [B, G], full [B, H]
+ * In: x [T, B, G] (x W_ih^T + b_ih; [B, T, G] when `batchFirst`), whhT [S, G] and whrT [H, S]
+ * (or 0) packed by `pack`, bhh [G], valid [T, B] u8 (or 0). In/out: h [B, S], c [B, H] (LSTM).
+ * Out: out [T, B, S] ([B, T, S] when `batchFirst`). Scratch: hp [B, G], full [B, H]
  * (projected LSTM). Saved for BPTT: gates [T, B, G] (RNN h; LSTM i, f, g, o; GRU r, z, n) and hn
  * [T, B, H] (GRU h W_hn^T + b_hn), both advancing `savedStride` (B * G and B * H floats) per step,
  * so with a stride of 0 they are [B, G] and [B, H] scratch; hIn [T, B, S] and cIn [T, B, H], the
@@ -263,6 +270,7 @@ export function forward(
   S: i32,
   G: i32,
   reverse: bool,
+  batchFirst: bool,
   b0: i32,
   b1: i32,
   x: usize,
@@ -301,7 +309,7 @@ export function forward(
     const target = whrT ? full : h;
     for (let b = b0; b < b1; b++) {
       if (valid && !load<u8>(valid + <usize>t * <usize>B + <usize>b)) continue;
-      const xo = x + ((<usize>t * <usize>B + <usize>b) * <usize>G << 2);
+      const xo = x + (row(batchFirst, t, b, T, B) * <usize>G << 2);
       const po = hp + (<usize>b * <usize>G << 2);
       const go = gt + (<usize>b * <usize>G << 2);
       const ho = <usize>b * <usize>H << 2;
@@ -388,7 +396,7 @@ export function forward(
       }
     }
     for (let b = b0; b < b1; b++) {
-      const o = out + <usize>t * bs + <usize>b * rowS;
+      const o = out + row(batchFirst, t, b, T, B) * rowS;
       if (valid && !load<u8>(valid + <usize>t * <usize>B + <usize>b)) memory.fill(o, 0, rowS);
       else memory.copy(o, h + <usize>b * rowS, rowS);
     }

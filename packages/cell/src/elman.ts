@@ -149,12 +149,12 @@ export class ElmanRNN extends Module {
     ]);
     return tf.tidy(() => {
       const init = { h: h0 ?? tf.zeros([B, hiddenSize]) };
-      const { output, state } = runSequence(
+      const { output: hiddenStates, state } = runSequence(
         this.linear1.recurrentWeights(),
-        tf.transpose(xt, [1, 0, 2]) as tf.Tensor3D,
+        xt as tf.Tensor3D,
         init,
+        { batchFirst: true },
       );
-      const hiddenStates = tf.transpose(output, [1, 0, 2]);
       return { hiddenStates, h: state.h, predictions: this.linear2.forward(hiddenStates) };
     });
   }

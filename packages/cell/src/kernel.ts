@@ -9,7 +9,7 @@ interface KernelExports {
   sgemm(M: number, N: number, K: number, a: number, b: number, bias: number, c: number): void;
   pack(N: number, K: number, w: number, dst: number): void;
   packT(N: number, K: number, b: number, dst: number): void;
-  /** forward(mode, T, B, H, S, G, reverse, b0, b1, x, whhT, bhh, whrT, valid, h, c, out, hp, full,
+  /** forward(mode, T, B, H, S, G, reverse, batchFirst, b0, b1, x, whhT, bhh, whrT, valid, h, c, out, hp, full,
    *  gates, hn, savedStride, hIn, cIn), as in assembly/recurrence.ts */
   forward(...args: number[]): void;
 }
@@ -399,6 +399,8 @@ export interface KernelInputs {
   G: number;
   S: number;
   reverse: boolean;
+  /** x and the outputs are [B, T, *] instead of [T, B, *] (inference only: not with `save`) */
+  batchFirst?: boolean;
   /** [T, B], 1 while t < length, or null */
   valid: Uint8Array | null;
   /** [T, B, G] x W_ih^T + b_ih; or the input [T, B, I] when `project` is given */
@@ -427,7 +429,7 @@ export interface KernelSaved {
 
 /**
  * Runs the whole recurrence in the kernel. Returns the packed output [T*B*S + B*S (+ B*H)]:
- * outputs [T, B, S], final h [B, S], final c [B, H]; and, with `save`, the per-step activations
+ * outputs [T, B, S] ([B, T, S] with `batchFirst`), final h [B, S], final c [B, H]; and, with `save`, the per-step activations
  * and states for BPTT. Call only when `kernelReady()`.
  */
 export function kernelRecurrence(
@@ -484,6 +486,7 @@ export function kernelRecurrence(
     S,
     G,
     Number(a.reverse),
+    Number(a.batchFirst ?? false),
     b0,
     b1,
     px,

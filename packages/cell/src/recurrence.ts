@@ -97,9 +97,10 @@ export function recurrence(
 
 /**
  * Inference in one kernel call when the WebAssembly kernel is ready and no gradient is being
- * recorded: x [T, B, I] (the raw input) is projected and run through the recurrence inside the
- * kernel, without the projection ever becoming a tensor. Returns the packed output (as
- * `recurrence`), or null when the differentiable path must run.
+ * recorded: x [T, B, I] (the raw input; [B, T, I] when `batchFirst`) is projected and run through
+ * the recurrence inside the kernel, without the projection ever becoming a tensor. Returns the
+ * packed output (as `recurrence`, outputs [B, T, S] when `batchFirst`), or null when the
+ * differentiable path must run.
  */
 export function fusedSequence(
   w: RecurrentWeights,
@@ -108,19 +109,20 @@ export function fusedSequence(
   c0: tf.Tensor | null,
   reverse: boolean,
   valid: Uint8Array | null,
+  batchFirst: boolean,
 ): Float32Array | null {
   if (!kernelReady() || tapeOn()) return null;
-  const [T, B, I] = x.shape;
+  const [T, B] = batchFirst ? [x.shape[1], x.shape[0]] : [x.shape[0], x.shape[1]];
+  const I = x.shape[2];
   const G = w.whh.shape[0] as number;
   const H = w.hiddenSize;
   const S = w.whr ? (w.whr.shape[0] as number) : H;
   const run: Run = { mode: w.mode, T, B, H, G, S, reverse, valid };
-  // Read as [T*B, I]: a reshape shares x's data.
-  const x2 = tf.reshape(x, [T * B, I]);
-  const inputs = hostInputs(run, w, x2.dataSync() as Float32Array, h0, c0);
-  tf.dispose(x2);
+  // The kernel reads x's rows in either order: its data as it is, no transpose.
+  const inputs = hostInputs(run, w, x.dataSync() as Float32Array, h0, c0);
   const bih = w.bih ? (w.bih.dataSync() as Float32Array) : null;
   inputs.project = { I, wih: w.wih, bih };
+  inputs.batchFirst = batchFirst;
   return kernelRecurrence(inputs, false).packed;
 }
 

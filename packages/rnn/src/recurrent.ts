@@ -179,13 +179,9 @@ export abstract class RecurrentLayer extends Module {
       };
     }
     return tf.tidy(() => {
-      let x = (
-        batched
-          ? this.batchFirst
-            ? tf.transpose(input, [1, 0, 2])
-            : input
-          : tf.expandDims(input, 1)
-      ) as tf.Tensor3D;
+      // Every layer runs in the input's own layout ([B, T, *] or [T, B, *]): no transposes.
+      const batchFirst = batched && this.batchFirst;
+      let x = (batched ? input : tf.expandDims(input, 1)) as tf.Tensor3D;
       const mask = lengths ? lengthMask(lengths, T) : null;
       const init = states.map(([, s]) =>
         s === undefined ? null : batched ? s : tf.expandDims(s, 1),
@@ -208,6 +204,7 @@ export abstract class RecurrentLayer extends Module {
           const { output, state } = runSequence(this.weights[layer][d], x, state0, {
             reverse: d === 1,
             mask,
+            batchFirst,
           });
           outs.push(output);
           finals[0].push(state.h);
@@ -215,11 +212,7 @@ export abstract class RecurrentLayer extends Module {
         }
         x = (outs.length === 1 ? outs[0] : tf.concat(outs, 2)) as tf.Tensor3D;
       }
-      const output = batched
-        ? this.batchFirst
-          ? tf.transpose(x, [1, 0, 2])
-          : x
-        : tf.squeeze(x, [1]);
+      const output = batched ? x : tf.squeeze(x, [1]);
       return {
         output,
         // [L*D, B, *] (one layer and direction: a reshape, no copy); unbatched drops B
