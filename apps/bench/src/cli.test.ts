@@ -20,7 +20,18 @@ describe('rnnkit-bench CLI', () => {
       const c = capture();
       const md = join(dir, 'out.md');
       const code = await main(
-        ['--quick', '--json', '--backend', backend, '--budget', '0.05', '--out', md],
+        [
+          '--quick',
+          '--json',
+          '--backend',
+          backend,
+          '--budget',
+          '0.05',
+          '--threads',
+          '2',
+          '--out',
+          md,
+        ],
         c.io,
       );
       expect(code, c.get().err).toBe(0);
@@ -34,6 +45,7 @@ describe('rnnkit-bench CLI', () => {
         minSampleMs: 2,
       });
       expect(report.environment.tfjsCore).toBe('4.22.0');
+      expect(report.environment.rnnkitThreads).toBe(2);
       expect(report.results.map((r) => `${r.id} ${r.backend}`)).toEqual(
         ['rnn', 'lstm', 'gru'].map((cell) => `${cell}.tutorial ${backend}`),
       );
@@ -50,6 +62,9 @@ describe('rnnkit-bench CLI', () => {
           planSamples(warmEstimate(ours.warmupMs!), report.options as RepPolicy).batch,
         );
         expect(ours.samplesMs).toHaveLength(ours.summary!.reps);
+        // rnnkit on one thread: timed too, and bit-identical to rnnkit on two.
+        expect(r.impls['rnnkit-1-thread']).toMatchObject({ status: 'ok', maxAbsDiff: 0 });
+        expect(r.impls['rnnkit-1-thread']!.summary!.reps).toBeGreaterThanOrEqual(2);
         for (const name of ['tfjs-layers', 'naive'] as const) {
           const v = r.impls[name]!;
           expect(v.status, `${r.id} ${name}: ${v.reason}`).toBe('ok');
@@ -74,15 +89,19 @@ describe('rnnkit-bench CLI', () => {
       expect(report.targets.map((t) => t.target)).toEqual(
         backend === 'wasm'
           ? [
-              'goal: RNN 2,10,300,256 on wasm, ×ORT ≥ 1',
-              'goal: LSTM 2,10,300,256 on wasm, ×ORT ≥ 1',
-              'goal: GRU 2,10,300,256 on wasm, ×ORT ≥ 1',
+              'goal: RNN 2,10,300,256 on wasm, ×ORT ≥ 1 (1 thread each)',
+              'goal: LSTM 2,10,300,256 on wasm, ×ORT ≥ 1 (1 thread each)',
+              'goal: GRU 2,10,300,256 on wasm, ×ORT ≥ 1 (1 thread each)',
               'floor: RNN 2,10,300,256 on wasm, ×layers ≥ 4',
             ]
           : [],
       );
       expect(readFileSync(md, 'utf8')).toMatch(/^\| case \| B,T,I,H \| backend \| rnnkit \|/m);
       expect(readFileSync(md, 'utf8')).toContain('called again until 50.0 ms has passed');
+      expect(readFileSync(md, 'utf8')).toContain('splits large calls across 2 threads');
+      expect(readFileSync(md, 'utf8')).toMatch(
+        /^\| case \| B,T,I,H \| backend \| rnnkit, 1 thread \| rnnkit, 2 threads \|/m,
+      );
       const rnn = report.results[0].impls.rnnkit!;
       expect(readFileSync(md, 'utf8')).toContain(
         `n=${rnn.summary!.reps}${rnn.batch! > 1 ? `×${rnn.batch}` : ''} |`,
@@ -125,6 +144,8 @@ describe('rnnkit-bench CLI', () => {
       ['--quick', '--filter', 'train'],
       ['--budget', '0'],
       ['--budget', 'soon'],
+      ['--threads', '0'],
+      ['--threads', '1.5'],
       ['stray-argument'],
       ['--render', '/nonexistent/run.json'],
     ]) {

@@ -3,6 +3,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, platform, release } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { setKernelThreads } from '@rnnkit/cell';
 import * as tf from '@tensorflow/tfjs-core';
 import { version_layers } from '@tensorflow/tfjs-layers';
 import { SingleBar } from 'cli-progress';
@@ -56,6 +57,13 @@ function parsePositive(value: string): number {
   return n;
 }
 
+function parseThreads(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1)
+    throw new InvalidArgumentError(`expected an integer >= 1, got "${value}".`);
+  return n;
+}
+
 function program(io: IO): Command {
   return new Command()
     .name('rnnkit-bench')
@@ -80,6 +88,11 @@ function program(io: IO): Command {
     .option(
       '-o, --out <file>',
       `write the Markdown there (a full run writes ${RESULTS_FILE} unless --no-write)`,
+    )
+    .option(
+      '--threads <n>',
+      "threads for rnnkit's kernel (default: this machine's, at most 4); above 1, rnnkit is also timed on 1",
+      parseThreads,
     )
     .option('--no-write', 'write no file')
     .option('--no-onnx', 'leave ONNX Runtime Web out')
@@ -110,6 +123,7 @@ interface Options {
   quick: boolean;
   json: boolean;
   budget?: number;
+  threads?: number;
   out?: string;
   write: boolean;
   onnx: boolean;
@@ -191,6 +205,8 @@ export async function main(argv: string[], io: IO = defaultIO): Promise<number> 
     : null;
   bar?.start(cases.length * backends.length + memoryRuns.length, 0, { task: 'starting' });
 
+  // rnnkit's kernel on the threads asked for (default: this machine's), started before timing.
+  const threads = await setKernelThreads(o.threads);
   const results: CaseResult[] = [];
   try {
     for (const c of cases) {
@@ -198,6 +214,7 @@ export async function main(argv: string[], io: IO = defaultIO): Promise<number> 
       for (const backend of backends) {
         const r = await runCase(c, backend, {
           policy,
+          threads,
           onnx: o.onnx ? onnx : null,
           withOrt: backend === ortBackend,
           slowLimitMs,
@@ -233,7 +250,7 @@ export async function main(argv: string[], io: IO = defaultIO): Promise<number> 
 
   const report: BenchReport = {
     tool: 'rnnkit-bench',
-    environment: environment(argv, onnx),
+    environment: { ...environment(argv, onnx), rnnkitThreads: threads },
     options: {
       quick: o.quick,
       backends,
@@ -256,7 +273,7 @@ export async function main(argv: string[], io: IO = defaultIO): Promise<number> 
           ? { available: true }
           : { available: false, reason: onnx.reason },
     results,
-    targets: evaluateTargets(results, memory),
+    targets: evaluateTargets(results, memory, threads),
     memory,
     profiles: [],
     notes: [...notes(results, ortBackend, backends), ...(o.note ?? [])],
@@ -286,7 +303,11 @@ function renderMode(file: string, o: Options, io: IO): number {
   }
   const backends = report.options.backends;
   const ortBackend: BackendName = backends.includes('wasm') ? 'wasm' : backends[0];
-  report.targets = evaluateTargets(report.results, report.memory);
+  report.targets = evaluateTargets(
+    report.results,
+    report.memory,
+    report.environment.rnnkitThreads ?? 1,
+  );
   report.notes = [...notes(report.results, ortBackend, backends), ...(o.note ?? [])];
   const md = markdown(report);
   const out = o.write ? (o.out ?? RESULTS_FILE) : undefined;

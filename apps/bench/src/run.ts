@@ -5,6 +5,7 @@
  * a fast call times a batch of consecutive calls.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { setKernelThreads } from '@rnnkit/cell';
 import { loadSafetensors, manualSeed, mseLoss, setBackend, trainStep } from '@rnnkit/ops';
 import { GRU, LSTM, RNN } from '@rnnkit/rnn';
 import * as tf from '@tensorflow/tfjs-core';
@@ -23,7 +24,14 @@ import {
   warmEstimate,
 } from './stats.js';
 
-export const IMPLS = ['rnnkit', 'tfjs-layers', 'naive', 'ort', 'tfjs-layers-stock-gru'] as const;
+export const IMPLS = [
+  'rnnkit',
+  'rnnkit-1-thread',
+  'tfjs-layers',
+  'naive',
+  'ort',
+  'tfjs-layers-stock-gru',
+] as const;
 export type ImplName = (typeof IMPLS)[number];
 
 /** Outputs must agree with rnnkit's to this (max abs difference; for training, the first loss). */
@@ -72,6 +80,8 @@ export interface RunOptions {
   slowLimitMs: number;
   /** Implementations to leave out, with the reason shown in their column. */
   exclude?: Partial<Record<ImplName, string>>;
+  /** Threads rnnkit's kernel uses in this run; above 1, rnnkit is also timed on one thread. */
+  threads: number;
   progress?: (task: string) => void;
 }
 
@@ -81,9 +91,17 @@ interface Contender {
   call: () => Promise<Float32Array | number>;
   dispose: () => void;
   different?: boolean;
+  /** Run before each call or sample and after it, outside the timed region. */
+  enter?: () => Promise<unknown>;
+  exit?: () => Promise<unknown>;
 }
 
 const now = () => performance.now();
+
+/** Hooks that run a contender's calls with the kernel on one thread, then restore `threads`. */
+function oneThread(threads: number): Pick<Contender, 'enter' | 'exit'> {
+  return { enter: () => setKernelThreads(1), exit: () => setKernelThreads(threads) };
+}
 
 function makeRnnkit(cell: CellKind, I: number, H: number) {
   const opts = { inputSize: I, hiddenSize: H, batchFirst: true };
@@ -174,6 +192,13 @@ export async function runCase(
       call: readForward(() => model.forward(x)[0]),
       dispose: () => {},
     }));
+    if (opts.threads > 1) {
+      add('rnnkit-1-thread', () => ({
+        call: readForward(() => model.forward(x)[0]),
+        dispose: () => {},
+        ...oneThread(opts.threads),
+      }));
+    }
     add('tfjs-layers', () => {
       const { model: km, layer } = buildLayersModel(c.cell, w);
       return { call: readForward(() => layer.apply(x) as tf.Tensor), dispose: () => km.dispose() };
@@ -217,6 +242,24 @@ export async function runCase(
         trainStep(model, () => mseLoss(model.forward(x)[0], target) as tf.Scalar, opt1).loss,
       dispose: () => opt1.dispose(),
     }));
+    if (opts.threads > 1) {
+      // Its own copy of the initial weights and optimizer, as every other contender.
+      add('rnnkit-1-thread', () => {
+        const m = makeRnnkit(c.cell, I, H);
+        m.loadStateDict(sd);
+        m.train();
+        const opt = tf.train.adam(1e-3);
+        return {
+          call: async () =>
+            trainStep(m, () => mseLoss(m.forward(x)[0], target) as tf.Scalar, opt).loss,
+          dispose: () => {
+            opt.dispose();
+            m.dispose();
+          },
+          ...oneThread(opts.threads),
+        };
+      });
+    }
     add('tfjs-layers', () => {
       const { model: km } = buildLayersModel(c.cell, w);
       const opt = tf.train.adam(1e-3);
@@ -294,12 +337,15 @@ async function timeContenders(
     result.impls[k.name] = r;
     let out: Float32Array | number;
     try {
+      await k.enter?.();
       const t0 = now();
       out = await k.call();
       r.warmupMs!.push(now() - t0);
     } catch (e) {
       result.impls[k.name] = { status: 'error', reason: (e as Error).message };
       continue;
+    } finally {
+      await k.exit?.();
     }
     if (k.name === 'rnnkit') reference = out;
     if (reference === null) {
@@ -334,6 +380,7 @@ async function timeContenders(
     // the JavaScript of every implementation only after many calls.
     progress(`${tag} ${k.name} warm-up`);
     try {
+      await k.enter?.();
       while (keepWarming(r.warmupMs!, opts.policy)) {
         const t0 = now();
         await k.call();
@@ -342,6 +389,8 @@ async function timeContenders(
     } catch (e) {
       result.impls[k.name] = { status: 'error', reason: (e as Error).message };
       continue;
+    } finally {
+      await k.exit?.();
     }
     const plan = planSamples(warmEstimate(r.warmupMs!), opts.policy);
     r.batch = plan.batch;
@@ -355,17 +404,22 @@ async function timeContenders(
     for (const t of timed) {
       if (round >= t.reps) continue;
       progress(`${tag} ${t.k.name} ${round + 1}/${t.reps}${t.batch > 1 ? ` ×${t.batch}` : ''}`);
+      await t.k.enter?.();
       const before = tf.memory().numTensors;
       const t0 = now();
+      let elapsed: number;
       try {
         for (let i = 0; i < t.batch; i++) await t.k.call();
+        elapsed = now() - t0;
       } catch (e) {
         t.r.status = 'error';
         t.r.reason = (e as Error).message;
         t.reps = round;
         continue;
+      } finally {
+        await t.k.exit?.();
       }
-      t.samples.push((now() - t0) / t.batch);
+      t.samples.push(elapsed / t.batch);
       leaks.set(t.k.name, (leaks.get(t.k.name) ?? 0) + tf.memory().numTensors - before);
     }
   }
