@@ -11,14 +11,19 @@
 export const FN = { sgemm: 1, forward: 2 } as const;
 export type Fn = keyof typeof FN;
 
-/** Bytes of control per worker: 4 int32 (sequence, done, function, argc) then float64 arguments. */
+/**
+ * Bytes of control per worker: 8 int32 (sequence number of the last call posted, of the last call
+ * done, of the last call that failed; the function; the argument count) then float64 arguments.
+ */
 const SLOT = 256;
-const MAX_ARGS = (SLOT - 16) / 8;
+const HEADER = 32;
+const MAX_ARGS = (SLOT - HEADER) / 8;
 const SEQ = 0;
 const DONE = 1;
-const FUNC = 2;
-const ARGC = 3;
-/** DONE while the worker starts; after a failed call. */
+const ERR = 2;
+const FUNC = 3;
+const ARGC = 4;
+/** DONE while the worker starts, and when it could not start. */
 const STARTING = -1;
 const FAILED = -2;
 
@@ -26,10 +31,17 @@ const FAILED = -2;
 // the module, memory and control block arrive (workerData in Node, the first message in a browser).
 const WORKER = `
 function start({ module, memory, ctl, slot }) {
-  const k = new WebAssembly.Instance(module, { env: { memory } }).exports;
-  const fns = [null, k.sgemm, k.forward];
-  const i32 = new Int32Array(ctl, slot * ${SLOT}, 4);
-  const f64 = new Float64Array(ctl, slot * ${SLOT} + 16, ${MAX_ARGS});
+  const i32 = new Int32Array(ctl, slot * ${SLOT}, ${HEADER / 4});
+  const f64 = new Float64Array(ctl, slot * ${SLOT} + ${HEADER}, ${MAX_ARGS});
+  let fns;
+  try {
+    const k = new WebAssembly.Instance(module, { env: { memory } }).exports;
+    fns = [null, k.sgemm, k.forward];
+  } catch {
+    Atomics.store(i32, ${DONE}, ${FAILED});
+    Atomics.notify(i32, ${DONE});
+    return;
+  }
   let seq = 0;
   Atomics.store(i32, ${DONE}, 0);
   Atomics.notify(i32, ${DONE});
@@ -40,13 +52,12 @@ function start({ module, memory, ctl, slot }) {
     seq = next;
     const fn = fns[i32[${FUNC}]];
     if (!fn) return;
-    let done = seq;
     try {
       fn(...f64.subarray(0, i32[${ARGC}]));
     } catch {
-      done = ${FAILED};
+      Atomics.store(i32, ${ERR}, seq);
     }
-    Atomics.store(i32, ${DONE}, done);
+    Atomics.store(i32, ${DONE}, seq);
     Atomics.notify(i32, ${DONE});
   }
 }
@@ -69,7 +80,7 @@ export class ThreadPool {
     ctl: SharedArrayBuffer,
   ) {
     this.ctl = new Int32Array(ctl);
-    this.args = workers.map((_, i) => new Float64Array(ctl, i * SLOT + 16, MAX_ARGS));
+    this.args = workers.map((_, i) => new Float64Array(ctl, i * SLOT + HEADER, MAX_ARGS));
     this.blocking = canBlock(this.ctl);
   }
 
@@ -123,22 +134,29 @@ export class ThreadPool {
       Atomics.add(this.ctl, base + SEQ, 1);
       Atomics.notify(this.ctl, base + SEQ);
     }
-    this.kernel[fn](...calls[0]!);
-    let failed = false;
+    try {
+      this.kernel[fn](...calls[0]!);
+    } finally {
+      // Even when this thread's share failed: the workers must be done before the memory is reused.
+      this.wait(fn, posted);
+    }
+  }
+
+  /** Waits for the first `posted` workers to finish their call of `fn`; throws if one failed. */
+  private wait(fn: Fn, posted: number): void {
+    let failed = 0;
     for (let w = 0; w < posted; w++) {
       const base = w * (SLOT / 4);
       const seq = Atomics.load(this.ctl, base + SEQ);
       for (;;) {
         const done = Atomics.load(this.ctl, base + DONE);
         if (done === seq) break;
-        if (done === FAILED) {
-          failed = true;
-          break;
-        }
-        if (this.blocking) Atomics.wait(this.ctl, base + DONE, done, 1000);
+        // A browser's main thread may not block: it spins (the workers' shares are as long as its own).
+        if (this.blocking) Atomics.wait(this.ctl, base + DONE, done);
       }
+      if (Atomics.load(this.ctl, base + ERR) === seq) failed++;
     }
-    if (failed) throw new Error(`rnnkit kernel: a worker thread failed in ${fn}`);
+    if (failed > 0) throw new Error(`rnnkit kernel: ${fn} failed on ${failed} worker thread(s)`);
   }
 
   /** Stops the workers (each ends its loop when it sees function 0). */

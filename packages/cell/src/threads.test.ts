@@ -1,0 +1,98 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RECURRENCE_WASM_SHARED } from './kernel/recurrence-wasm.js';
+import { ThreadPool, threadsPossible } from './threads.js';
+
+type Exports = {
+  memory: WebAssembly.Memory;
+  sgemm(...a: number[]): void;
+  pack(N: number, K: number, w: number, dst: number): void;
+  forward(...a: number[]): void;
+};
+
+describe('ThreadPool (the kernel on worker threads)', () => {
+  let k: Exports;
+  let pool: ThreadPool;
+  const M = 37;
+  const N = 24;
+  const K = 19;
+  // a [M, K], w [N, K], its packed copy, c [M, N]: at fixed offsets above the module's data.
+  const at = { a: 65536, w: 65536 * 2, packed: 65536 * 3, c: 65536 * 4 };
+
+  beforeAll(async () => {
+    expect(threadsPossible()).toBe(true); // Node
+    const memory = new WebAssembly.Memory({ initial: 8, maximum: 65536, shared: true });
+    const bytes = Uint8Array.from(atob(RECURRENCE_WASM_SHARED), (ch) => ch.charCodeAt(0));
+    const module = await WebAssembly.compile(bytes);
+    k = (await WebAssembly.instantiate(module, { env: { memory } })).exports as unknown as Exports;
+    const started = await ThreadPool.start(k, module, memory, 2);
+    expect(started).not.toBeNull();
+    pool = started!;
+    const f32 = (off: number, n: number) => new Float32Array(memory.buffer, off, n);
+    f32(at.a, M * K).forEach((_, i, v) => {
+      v[i] = Math.sin(i * 0.37);
+    });
+    f32(at.w, N * K).forEach((_, i, v) => {
+      v[i] = Math.cos(i * 0.11);
+    });
+    k.pack(N, K, at.w, at.packed);
+  });
+  afterAll(() => pool?.close());
+
+  const result = () => new Float32Array(k.memory.buffer, at.c, M * N).slice();
+  /** sgemm arguments for rows [r0, r1). */
+  const rows = (r0: number, r1: number) => [
+    r1 - r0,
+    N,
+    K,
+    at.a + r0 * K * 4,
+    at.packed,
+    0,
+    at.c + r0 * N * 4,
+  ];
+
+  it('has the calling thread and its workers', () => {
+    expect(pool.size).toBe(3);
+  });
+
+  it('runs row ranges on three threads with the same result as one call', () => {
+    k.sgemm(...rows(0, M));
+    const one = result();
+    new Float32Array(k.memory.buffer, at.c, M * N).fill(Number.NaN);
+    pool.run('sgemm', [rows(0, 12), rows(12, 24), rows(24, M)]);
+    expect(result()).toEqual(one);
+    // and against a plain JS product
+    const a = new Float32Array(k.memory.buffer, at.a, M * K);
+    const w = new Float32Array(k.memory.buffer, at.w, N * K);
+    let worst = 0;
+    for (let i = 0; i < M; i++)
+      for (let j = 0; j < N; j++) {
+        let s = 0;
+        for (let q = 0; q < K; q++) s += a[i * K + q]! * w[j * K + q]!;
+        worst = Math.max(worst, Math.abs(s - one[i * N + j]!));
+      }
+    expect(worst).toBeLessThan(1e-5);
+  });
+
+  it('throws when a worker traps, and runs the next call normally', () => {
+    const outOfBounds = [M, N, K, 0x7fff_fff0, at.packed, 0, at.c];
+    expect(() => pool.run('sgemm', [rows(0, 12), outOfBounds])).toThrow(
+      'rnnkit kernel: sgemm failed on 1 worker thread(s)',
+    );
+    k.sgemm(...rows(0, M));
+    const one = result();
+    pool.run('sgemm', [rows(0, 20), rows(20, M)]);
+    expect(result()).toEqual(one);
+  });
+
+  it('waits for the workers even when the calling thread traps', () => {
+    const outOfBounds = [M, N, K, 0x7fff_fff0, at.packed, 0, at.c];
+    new Float32Array(k.memory.buffer, at.c, M * N).fill(0);
+    expect(() => pool.run('sgemm', [outOfBounds, rows(0, M)])).toThrow(/out of bounds/);
+    // the worker's share finished before run returned: its rows are all there
+    k.sgemm(...rows(0, M));
+    const expected = result();
+    new Float32Array(k.memory.buffer, at.c, M * N).fill(0);
+    expect(() => pool.run('sgemm', [outOfBounds, rows(0, M)])).toThrow(/out of bounds/);
+    expect(result()).toEqual(expected);
+  });
+});
