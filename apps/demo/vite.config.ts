@@ -9,6 +9,14 @@ const modelsDir = fileURLToPath(
   new URL('./node_modules/@rnnkit/examples/models/', import.meta.url),
 );
 
+// Cross-origin isolation (crossOriginIsolated, SharedArrayBuffer): @rnnkit/cell's kernel then runs
+// large calls on worker threads (see src/web/kernel.ts). Everything the page loads is same-origin,
+// blob: or data:, so require-corp blocks nothing. e2e/server.ts sends the same headers.
+const isolation = {
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Embedder-Policy': 'require-corp',
+};
+
 // The page: index.html + src/web (the engine in src/engine is shared with the CLI).
 // Built to dist/web; training runs in module workers (format 'es' keeps tfjs's dynamic imports).
 export default defineConfig({
@@ -28,6 +36,6 @@ export default defineConfig({
     assetsInlineLimit: (file) => (file.endsWith('.safetensors') ? false : undefined),
   },
   worker: { format: 'es' },
-  server: { port: 5173 },
-  preview: { port: 4173 },
+  server: { port: 5173, headers: isolation },
+  preview: { port: 4173, headers: isolation },
 });

@@ -21,6 +21,24 @@ let server: Awaited<ReturnType<typeof serveStatic>>;
 const pageErrors: string[] = [];
 /** Every URL the page requested (the models included): all must be on the page's own origin. */
 const requests: string[] = [];
+/** The response headers of the page itself. */
+let documentHeaders: Record<string, string> = {};
+
+/** What the page puts on window for tests (src/web/main.ts, src/web/kernel.ts). */
+interface DemoWindow {
+  rnnkitDemo: {
+    threadCheck(): Promise<{
+      shape: { batch: number; steps: number; inputSize: number; hiddenSize: number };
+      threads: number;
+      singleThreads: number;
+      maxAbsDiff: number;
+      values: number;
+      msThreads: number;
+      msSingle: number;
+    }>;
+    kernelThreads(): number;
+  };
+}
 
 /** The attributes the training panel publishes: data-loss-<cell>, data-first-loss-<cell>, ... */
 async function trainState(): Promise<Record<string, string>> {
@@ -55,7 +73,8 @@ describe('demo page in Chromium', () => {
     page.on('console', (m) => {
       if (m.type() === 'error') pageErrors.push(m.text());
     });
-    await page.goto(server.url);
+    const response = await page.goto(server.url);
+    documentHeaders = response?.headers() ?? {};
     // On load the page runs the tutorial example and the gradient flow on cpu.
     await page.waitForSelector('body[data-ready=true]', { timeout: 60_000 });
   });
@@ -63,6 +82,50 @@ describe('demo page in Chromium', () => {
   afterAll(async () => {
     await browser?.close();
     await server?.close();
+  });
+
+  it('is cross-origin isolated and shows the kernel threads', async () => {
+    expect(documentHeaders['cross-origin-opener-policy']).toBe('same-origin');
+    expect(documentHeaders['cross-origin-embedder-policy']).toBe('require-corp');
+    const env = await page.evaluate(() => ({
+      isolated: crossOriginIsolated,
+      sharedArrayBuffer: typeof SharedArrayBuffer === 'function',
+      cores: navigator.hardwareConcurrency,
+    }));
+    expect(env.isolated).toBe(true);
+    expect(env.sharedArrayBuffer).toBe(true);
+    const status = page.locator('#kernel-status');
+    const text = (await status.textContent())?.trim() ?? '';
+    const threads = Number(await status.getAttribute('data-threads'));
+    expect(await status.getAttribute('data-kernel')).toBe('wasm');
+    expect(await status.getAttribute('data-isolated')).toBe('true');
+    expect(text).toBe(`kernel: WebAssembly SIMD, ${threads} thread${threads === 1 ? '' : 's'}`);
+    // As many threads as cores, at most 4 (setKernelThreads' default).
+    expect(threads).toBe(Math.min(env.cores, 4));
+    if (env.cores >= 2) expect(threads).toBeGreaterThanOrEqual(2);
+    console.log(`e2e kernel: "${text}" (hardwareConcurrency ${env.cores})`);
+  });
+
+  it('a forward split across the kernel threads equals the one-thread forward bit for bit', async () => {
+    const r = await page.evaluate(() => (window as unknown as DemoWindow).rnnkitDemo.threadCheck());
+    const { batch: B, steps: T, hiddenSize: H } = r.shape;
+    // Large enough to be split: batch >= 8 and T*B*4H*H >= 2^23 multiply-adds.
+    expect(B).toBeGreaterThanOrEqual(8);
+    expect(T * B * 4 * H * H).toBeGreaterThanOrEqual(2 ** 23);
+    const cores = await page.evaluate(() => navigator.hardwareConcurrency);
+    if (cores >= 2) expect(r.threads).toBeGreaterThanOrEqual(2);
+    expect(r.singleThreads).toBe(1);
+    // output [B, T, H] + h_n [1, B, H] + c_n [1, B, H]
+    expect(r.values).toBe(B * T * H + 2 * B * H);
+    expect(r.maxAbsDiff).toBe(0);
+    // Back to the default afterwards.
+    expect(
+      await page.evaluate(() => (window as unknown as DemoWindow).rnnkitDemo.kernelThreads()),
+    ).toBe(r.threads);
+    console.log(
+      `e2e LSTM forward B ${B}, T ${T}, I ${r.shape.inputSize}, H ${H}: ${r.threads} threads ` +
+        `${r.msThreads.toFixed(1)} ms, 1 thread ${r.msSingle.toFixed(1)} ms, max |diff| ${r.maxAbsDiff}`,
+    );
   });
 
   it('switches to wasm, runs the tutorial example and renders the heatmap', async () => {
@@ -142,7 +205,10 @@ describe('demo page in Chromium', () => {
     await page.waitForSelector('#train[data-state=stopped]', { timeout: 20_000 });
     expect(Date.now() - t0).toBeLessThan(20_000);
     const s = await trainState();
+    // Each worker started its own kernel threads (nested workers, isolated as the page is).
+    const cores = await page.evaluate(() => navigator.hardwareConcurrency);
     for (const cell of ['rnn', 'lstm', 'gru']) {
+      expect(Number(s[`data-kernel-threads-${cell}`])).toBe(Math.min(cores, 4));
       expect(Number(s[`data-step-${cell}`])).toBeLessThan(2000);
       expect(Number(s[`data-final-loss-${cell}`])).toBeLessThan(
         Number(s[`data-first-loss-${cell}`]),
@@ -153,6 +219,7 @@ describe('demo page in Chromium', () => {
       ['rnn', 'lstm', 'gru']
         .map((c) => `${c} ${s[`data-final-loss-${c}`]} after ${s[`data-step-${c}`]} steps`)
         .join(', '),
+      `(kernel threads per worker: ${['rnn', 'lstm', 'gru'].map((c) => s[`data-kernel-threads-${c}`]).join(', ')})`,
     );
   });
 
@@ -281,6 +348,14 @@ describe('demo page in Chromium', () => {
     );
     // Each file is fetched once, however often the panels run.
     expect(models).toHaveLength(3);
+    // Isolated, tfjs's wasm backend may pick its threaded binary: which ones were fetched.
+    console.log(
+      'e2e tfjs wasm binaries fetched:',
+      requests
+        .filter((u) => u.endsWith('.wasm'))
+        .map((u) => new URL(u).pathname.split('/').pop())
+        .join(', '),
+    );
     await page.evaluate(() => window.scrollTo(0, 0));
     const targets = [runShot];
     if (process.env.UPDATE_SCREENSHOT === '1' || !existsSync(committedShot))

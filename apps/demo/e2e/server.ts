@@ -13,17 +13,27 @@ const TYPES: Record<string, string> = {
   '.svg': 'image/svg+xml',
 };
 
-/** Serves the files under `root` on 127.0.0.1 (a free port); resolves to its URL and a close(). */
+/** As vite.config.ts: the page is cross-origin isolated, so the kernel can use worker threads. */
+export const ISOLATION = {
+  'cross-origin-opener-policy': 'same-origin',
+  'cross-origin-embedder-policy': 'require-corp',
+};
+
+/**
+ * Serves the files under `root` on 127.0.0.1 (a free port), every response with the isolation
+ * headers; resolves to its URL and a close().
+ */
 export async function serveStatic(root: string): Promise<{ url: string; close(): Promise<void> }> {
   const base = resolve(root);
   const server: Server = createServer((req, res) => {
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
     const file = normalize(join(base, path === '/' ? 'index.html' : path));
     if (!file.startsWith(base) || !existsSync(file) || !statSync(file).isFile()) {
-      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
+      res.writeHead(404, { ...ISOLATION, 'content-type': 'text/plain' }).end('not found');
       return;
     }
     res.writeHead(200, {
+      ...ISOLATION,
       'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
       'cache-control': 'no-store',
     });

@@ -1,3 +1,4 @@
+import { kernelThreads } from '@rnnkit/cell';
 import { CASES, type CaseResult, runShapeCases } from '@rnnkit/harness';
 import { type BackendName, getBackend } from '@rnnkit/ops';
 import {
@@ -11,6 +12,7 @@ import {
 } from '../engine/index.js';
 import { type GradSeries, gradChart, lossChart } from './charts.js';
 import { drawHeatmap, drawLegend } from './heatmap.js';
+import { describeKernel, startKernelThreads, threadCheck } from './kernel.js';
 import type { FromWorker, ToWorker } from './protocol.js';
 import './style.css';
 import { initNameGenerator, initSpamFilter, type PanelDeps } from './text-models.js';
@@ -21,6 +23,7 @@ const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getEleme
 const ui = {
   backend: $<HTMLSelectElement>('backend'),
   backendStatus: $('backend-status'),
+  kernelStatus: $('kernel-status'),
   cell: $<HTMLSelectElement>('cell'),
   hiddenSize: $<HTMLInputElement>('hidden-size'),
   seqLen: $<HTMLInputElement>('seq-len'),
@@ -154,6 +157,33 @@ ui.backend.addEventListener('change', () => {
   clearError();
   backendReady = switchBackend(ui.backend.value as BackendName).catch(showError);
 });
+
+// ---------------------------------------------------------------- kernel threads
+
+/** Starts @rnnkit/cell's kernel threads on this page (where it is cross-origin isolated). */
+async function startKernel(): Promise<void> {
+  try {
+    const k = await startKernelThreads();
+    ui.kernelStatus.textContent = `kernel: ${describeKernel(k)}`;
+    Object.assign(ui.kernelStatus.dataset, {
+      kernel: k.wasm ? 'wasm' : 'js',
+      threads: String(k.threads),
+      isolated: String(k.isolated),
+    });
+  } catch (e) {
+    ui.kernelStatus.textContent = 'kernel: failed to start';
+    ui.kernelStatus.dataset.threads = '0';
+    throw e;
+  }
+}
+
+// For tests and the console: a forward split across the kernel's threads vs one thread.
+declare global {
+  interface Window {
+    rnnkitDemo: { threadCheck: typeof threadCheck; kernelThreads: typeof kernelThreads };
+  }
+}
+window.rnnkitDemo = { threadCheck, kernelThreads };
 
 // ---------------------------------------------------------------- 1. tutorial example
 
@@ -292,7 +322,7 @@ function startTraining(): void {
     }
   };
   for (const c of TRAIN_CELLS) {
-    for (const a of ['loss', 'step', 'first-loss', 'final-loss'])
+    for (const a of ['loss', 'step', 'first-loss', 'final-loss', 'kernel-threads'])
       ui.train.removeAttribute(`data-${a}-${c}`);
   }
   for (const cell of TRAIN_CELLS) {
@@ -309,7 +339,8 @@ function startTraining(): void {
       const msg = e.data;
       if (msg.type === 'started') {
         run.startedAt = performance.now();
-        run.row.text.textContent = `training on ${msg.backend}...`;
+        run.row.text.textContent = `training on ${msg.backend} (kernel: ${msg.kernel})...`;
+        ui.train.setAttribute(`data-kernel-threads-${cell}`, String(msg.kernelThreads));
       } else if (msg.type === 'progress') {
         for (const st of msg.steps as StepInfo[]) {
           run.losses.push(st.loss);
@@ -507,7 +538,9 @@ const textPanels: PanelDeps = { backendReady: () => backendReady, showError, cle
 
 drawLegend(ui.legend);
 backendReady = switchBackend(ui.backend.value as BackendName).catch(showError);
+const kernelStarted = startKernel().catch(showError);
 void (async () => {
+  await kernelStarted;
   await busy(ui.runExample, runExample);
   await busy(ui.runGradflow, runGradflow);
   // The model panels fetch their safetensors files (same origin) and run once on the prefilled input.

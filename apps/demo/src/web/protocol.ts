@@ -12,7 +12,14 @@ export type ToWorker =
 
 /** Training worker -> page. */
 export type FromWorker =
-  | { type: 'started'; cell: string; backend: string }
+  | {
+      type: 'started';
+      cell: string;
+      backend: string;
+      /** Threads of the kernel in the worker, and its description ("WebAssembly SIMD, 2 threads"). */
+      kernelThreads: number;
+      kernel: string;
+    }
   | { type: 'progress'; cell: string; steps: StepInfo[] }
   | { type: 'done'; result: Omit<TrainAddingResult, 'losses' | 'gradNorms'> }
   | { type: 'error'; cell: string; message: string };

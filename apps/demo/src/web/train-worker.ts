@@ -1,6 +1,7 @@
 // One training run in a Web Worker: sets its own backend, trains, and posts progress in batches
 // (at most every 100 ms) so the page stays responsive; 'stop' ends the run after the current step.
 import { trainAdding } from '../engine/index.js';
+import { describeKernel, startKernelThreads } from './kernel.js';
 import type { FromWorker, ToWorker } from './protocol.js';
 import { useBackend } from './wasm.js';
 
@@ -15,8 +16,15 @@ self.onmessage = async (e: MessageEvent<ToWorker>) => {
   }
   const cell = msg.options.cell;
   try {
-    await useBackend(msg.backend);
-    post({ type: 'started', cell, backend: msg.backend });
+    // The kernel's threads are nested workers of this one (it is cross-origin isolated as the page).
+    const [, kernel] = await Promise.all([useBackend(msg.backend), startKernelThreads()]);
+    post({
+      type: 'started',
+      cell,
+      backend: msg.backend,
+      kernelThreads: kernel.threads,
+      kernel: describeKernel(kernel),
+    });
     let pending: FromWorker & { type: 'progress' } = { type: 'progress', cell, steps: [] };
     let lastPost = 0;
     const flush = () => {
