@@ -20,6 +20,8 @@ const common = [
   'simd',
   '--use',
   'abort=',
+  // A name section (~200 bytes): CPU profiles then name sgemm, forward, pack.
+  '--debug',
 ];
 /** Compiles the kernel with `flags` added; returns the module's bytes. */
 async function compile(flags) {
