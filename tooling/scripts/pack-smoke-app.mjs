@@ -106,6 +106,24 @@ for (const backend of ['cpu', 'wasm']) {
   }
 }
 
+// The kernel's worker threads from the tarball: a forward large enough to be split across two
+// threads gives the same numbers as on one.
+const cellPackage = names.includes('@rnnkit/cell') ? await import('@rnnkit/cell') : null;
+if (rnnPackage?.GRU && cellPackage) {
+  assert.equal(await cellPackage.setKernelThreads(2), 2, 'setKernelThreads(2) in Node');
+  manualSeed(0);
+  const gru = new rnnPackage.GRU({ inputSize: 32, hiddenSize: 64, batchFirst: true });
+  const seq = tf.randomNormal([16, 64, 32], 0, 1, 'float32', 2);
+  const run = () => tf.tidy(() => Array.from(gru.forward(seq)[0].dataSync()));
+  const two = run();
+  assert.equal(await cellPackage.setKernelThreads(1), 1, 'setKernelThreads(1)');
+  const one = run();
+  assert.deepEqual(two, one, 'GRU forward on 2 threads equals 1 thread');
+  console.log(`kernel threads: GRU [16,64,32] -> [16,64,64] on 2 threads equals 1 thread`);
+  tf.dispose(seq);
+  gru.dispose();
+}
+
 // Same seed, same numbers on both backends.
 const diff = Math.max(
   ...results.cpu.outValues.map((v, i) => Math.abs(v - results.wasm.outValues[i])),
