@@ -98,6 +98,29 @@ interface Contender {
 
 const now = () => performance.now();
 
+/**
+ * Calls `k` while `more()` says so, between its enter and exit hooks, recording each call's time
+ * in `times`; returns the last call's output.
+ */
+async function callWhile(
+  k: Contender,
+  times: number[],
+  more: () => boolean,
+): Promise<Float32Array | number | undefined> {
+  await k.enter?.();
+  try {
+    let out: Float32Array | number | undefined;
+    while (more()) {
+      const t0 = now();
+      out = await k.call();
+      times.push(now() - t0);
+    }
+    return out;
+  } finally {
+    await k.exit?.();
+  }
+}
+
 /** Hooks that run a contender's calls with the kernel on one thread, then restore `threads`. */
 function oneThread(threads: number): Pick<Contender, 'enter' | 'exit'> {
   return { enter: () => setKernelThreads(1), exit: () => setKernelThreads(threads) };
@@ -337,15 +360,11 @@ async function timeContenders(
     result.impls[k.name] = r;
     let out: Float32Array | number;
     try {
-      await k.enter?.();
-      const t0 = now();
-      out = await k.call();
-      r.warmupMs!.push(now() - t0);
+      let calls = 0;
+      out = (await callWhile(k, r.warmupMs!, () => calls++ === 0))!;
     } catch (e) {
       result.impls[k.name] = { status: 'error', reason: (e as Error).message };
       continue;
-    } finally {
-      await k.exit?.();
     }
     if (k.name === 'rnnkit') reference = out;
     if (reference === null) {
@@ -380,17 +399,10 @@ async function timeContenders(
     // the JavaScript of every implementation only after many calls.
     progress(`${tag} ${k.name} warm-up`);
     try {
-      await k.enter?.();
-      while (keepWarming(r.warmupMs!, opts.policy)) {
-        const t0 = now();
-        await k.call();
-        r.warmupMs!.push(now() - t0);
-      }
+      await callWhile(k, r.warmupMs!, () => keepWarming(r.warmupMs!, opts.policy));
     } catch (e) {
       result.impls[k.name] = { status: 'error', reason: (e as Error).message };
       continue;
-    } finally {
-      await k.exit?.();
     }
     const plan = planSamples(warmEstimate(r.warmupMs!), opts.policy);
     r.batch = plan.batch;
