@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { maxAbsDiff, randn, seeded } from '@rnnkit/vitest-config/helpers';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -221,6 +222,20 @@ describe('kernel worker threads', () => {
       );
     }
     expect(kernelThreads()).toBe(1); // a rejected call changes nothing
+  });
+
+  it('stays on one thread where workers are forbidden (Node permission model), without errors', () => {
+    // The built package in a Node that may read files but not start workers.
+    const dist = new URL('../dist/index.js', import.meta.url).href;
+    const script = `const k = await import(${JSON.stringify(dist)});
+      console.log(JSON.stringify([await k.initKernel(), await k.setKernelThreads(2), k.kernelThreads()]));`;
+    const r = spawnSync(
+      process.execPath,
+      ['--experimental-permission', '--allow-fs-read=*', '--input-type=module', '-e', script],
+      { encoding: 'utf8' },
+    );
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual([true, 1, 1]);
   });
 
   // 9 sequences split as rows 0-7 and 8 (every call split: minimum work 1 multiply-add).

@@ -111,12 +111,17 @@ function startPool(): Promise<void> {
   starting = (async () => {
     await prev;
     if (!(await initKernel()) || !sharedKernel) return;
-    const count = Math.min(wanted ?? Math.min(await hardwareThreads(), MAX_THREADS), 64) - 1;
-    if (pool && pool.size - 1 >= count) return;
-    pool?.close();
-    pool = null;
-    const { module, memory } = sharedKernel;
-    pool = await ThreadPool.start(kernel!, module, memory, count);
+    try {
+      const count = Math.min(wanted ?? Math.min(await hardwareThreads(), MAX_THREADS), 64) - 1;
+      if (pool && pool.size - 1 >= count) return;
+      pool?.close();
+      pool = null;
+      const { module, memory } = sharedKernel;
+      pool = await ThreadPool.start(kernel!, module, memory, count);
+    } catch {
+      // No threads here after all (e.g. a runtime that forbids workers): one thread, as before.
+      pool = null;
+    }
   })();
   return starting;
 }

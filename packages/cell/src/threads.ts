@@ -99,7 +99,7 @@ export class ThreadPool {
     const ctl = new SharedArrayBuffer(count * SLOT);
     const i32 = new Int32Array(ctl);
     for (let i = 0; i < count; i++) i32[i * (SLOT / 4) + DONE] = STARTING;
-    const spawn = await spawner();
+    const spawn = await spawner().catch(() => null);
     if (!spawn) return null;
     const workers: Started[] = [];
     try {
