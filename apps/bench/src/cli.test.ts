@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { captureIo } from '@rnnkit/vitest-config/helpers';
 import { describe, expect, it } from 'vitest';
 import { main } from './cli.js';
+import type { ProfileResult } from './profile.js';
 import type { BenchReport } from './report.js';
 import { planSamples, type RepPolicy, warmEstimate } from './stats.js';
 
@@ -136,6 +137,44 @@ describe('rnnkit-bench CLI', () => {
     expect(c.get().out).toMatch(/^\| RNN the tutorial \|.*\| skipped: no torch \| +\|$/m);
   });
 
+  it("--profile: rnnkit's time by function, sgemm and forward of its kernel on top, shares summing to 100%", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bench-profile-'));
+    try {
+      const c = capture();
+      const md = join(dir, 'PROFILE.md');
+      const argv = ['--profile', '-f', 'rnn.tutorial', '-b', backend, '--budget', '0.2'];
+      const code = await main([...argv, '--json', '--out', md], c.io);
+      expect(code, c.get().err).toBe(0);
+      const run = JSON.parse(c.get().out) as { mode: string; profiles: ProfileResult[] };
+      expect(run.mode).toBe('profile');
+      expect(run.profiles.map((p) => `${p.id} ${p.backend}`)).toEqual([`rnn.tutorial ${backend}`]);
+      const p = run.profiles[0]!;
+      expect(p.threads).toBeGreaterThanOrEqual(1);
+      expect(p.calls).toBeGreaterThanOrEqual(3);
+      const names = p.functions.map((f) => `${f.name} (${f.where})`);
+      expect(names).toContain('sgemm (recurrence.wasm)');
+      expect(names).toContain('forward (recurrence.wasm)');
+      expect(p.functions.reduce((s, f) => s + f.share, 0)).toBeCloseTo(1, 6);
+      expect(p.functions.reduce((s, f) => s + f.selfMs, 0)).toBeCloseTo(p.sampledMs, 6);
+      // RNN, 2,10,300,256: 10·2·(300 + 256)·256 multiply-adds, 2 flops each.
+      expect(p.bound!.gflops).toBeCloseTo((2 * 10 * 2 * 556 * 256) / (p.bound!.sgemmMs * 1e6), 6);
+
+      const text = readFileSync(md, 'utf8');
+      expect(text).toContain(`\`rnnkit-bench ${argv.join(' ')} --json --out ${md}\``);
+      expect(text).toContain('the profiled calls run on 1 thread (`setKernelThreads(1)`)');
+      expect(text).toMatch(/^\| sgemm \(recurrence\.wasm\) \| [\d.]+ \| [\d.]+% \|$/m);
+      expect(text).toMatch(/^\| forward \(recurrence\.wasm\) \| [\d.]+ \| [\d.]+% \|$/m);
+      const shares = [...text.matchAll(/^\| .+ \| [\d.]+ \| ([\d.]+)% \|$/gm)].map((m) =>
+        Number(m[1]),
+      );
+      expect(shares.length).toBeGreaterThanOrEqual(2);
+      expect(Math.abs(shares.reduce((s, v) => s + v, 0) - 100)).toBeLessThanOrEqual(1);
+      expect(text).toMatch(/^Bound: .* \*\*[\d.]+ GFLOP\/s\*\*/m);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('exits with 2 on bad usage, saying what was wrong', async () => {
     for (const argv of [
       ['--backend', 'tpu'],
@@ -148,6 +187,7 @@ describe('rnnkit-bench CLI', () => {
       ['--threads', '1.5'],
       ['stray-argument'],
       ['--render', '/nonexistent/run.json'],
+      ['--profile', '-f', 'train'],
     ]) {
       const c = capture();
       expect(await main(argv, c.io), argv.join(' ')).toBe(2);

@@ -82,7 +82,7 @@ function program(io: IO): Command {
     .option('--json', 'print the whole run as one JSON object instead of Markdown', false)
     .option(
       '--budget <seconds>',
-      'time budget for the timed calls of one implementation in one case, warm-up not counted (default 2, quick 0.3)',
+      'time budget for the timed calls of one implementation in one case, warm-up not counted (default 2, quick 0.3); with --profile, for the profiled calls of a case',
       parsePositive,
     )
     .option(
@@ -103,7 +103,7 @@ function program(io: IO): Command {
     .addOption(
       new Option(
         '--profile',
-        'instead of comparing: where rnnkit spends its time (tf.profile)',
+        "instead of comparing: where rnnkit's forward spends its time, by function (V8's CPU profiler, kernel on 1 thread)",
       ).default(false),
     )
     .option(
@@ -323,20 +323,53 @@ async function profileMode(
   o: Options,
   io: IO,
 ): Promise<number> {
-  const profiles: ProfileResult[] = [];
-  for (const c of cases.filter((k) => k.mode === 'forward')) {
-    for (const backend of backends) profiles.push(await profileCase(c, backend));
+  const forward = cases.filter((k) => k.mode === 'forward');
+  if (forward.length === 0) {
+    io.err('rnnkit-bench --profile: profiles forward cases only; --filter selected none\n');
+    return 2;
   }
-  const header =
-    `# rnnkit profile\n\nrnnkit: ${rnnkitSource()}. Measured ${new Date().toISOString().replace(/\.\d+Z$/, 'Z')} ` +
-    `with \`rnnkit-bench ${argv.join(' ')}\`: one warm call under tf.profile, each kernel's self time ` +
-    "(a tf.customGrad op's own JavaScript counted apart from the kernels it runs). Times from one run on a shared machine: compare shares, not times.\n\n";
-  const md = header + profiles.map((p) => profileMarkdown(p)).join('\n');
-  if (o.json)
-    io.out(`${JSON.stringify({ tool: 'rnnkit-bench', rnnkit: rnnkitSource(), profiles })}\n`);
-  else io.out(md);
-  if (o.out && o.write) writeFileSync(o.out, md);
+  const budgetMs = (o.budget ?? (o.quick ? 0.3 : 2)) * 1000;
+  const profiles: ProfileResult[] = [];
+  for (const c of forward) {
+    for (const backend of backends) {
+      profiles.push(await profileCase(c, backend, { budgetMs, threads: o.threads }));
+    }
+  }
+  const env = { ...environment(argv, null), command: ['rnnkit-bench', ...argv].join(' ') };
+  const md = profileHeader(env, budgetMs) + profiles.map((p) => profileMarkdown(p)).join('\n');
+  if (o.json) {
+    const { rnnkit, date, node, platform, cpu, cores, command } = env;
+    io.out(
+      `${JSON.stringify({ tool: 'rnnkit-bench', mode: 'profile', rnnkit, date, node, platform, cpu, cores, command, budgetMs, profiles })}\n`,
+    );
+  } else io.out(md);
+  if (o.out && o.write) {
+    writeFileSync(o.out, md);
+    if (!o.json) io.err(`wrote ${o.out}\n`);
+  }
   return 0;
+}
+
+function profileHeader(env: BenchReport['environment'], budgetMs: number): string {
+  return (
+    '# rnnkit profile\n\n' +
+    `rnnkit: ${env.rnnkit}. Measured ${env.date} with \`${env.command}\` on ${env.cpu} ` +
+    `(${env.cores} cores), Node ${env.node}, ${env.platform}.\n\n` +
+    "Each case: rnnkit's `RNN`/`LSTM`/`GRU` (`batchFirst: true`), `forward(x)[0]` read back with " +
+    "`dataSync()`, warm. Its median time per call is taken on the kernel's default threads and on 1 " +
+    `thread; then V8's CPU profiler (\`node:inspector\`) samples the main thread over about ` +
+    `${(budgetMs / 1000).toFixed(1)} s of calls, and each function's self time (samples with it on top of ` +
+    'the stack) is given per call and as a share of the sampled time. Only samples inside the profiled ' +
+    "calls count, plus garbage collection and `(program)` (V8's own work outside any function).\n\n" +
+    "The kernel's worker threads are not seen by the main thread's profiler, so the profiled calls run on " +
+    '1 thread (`setKernelThreads(1)`): the table then accounts for all the work. ' +
+    "`sgemm`, `forward` and `pack` (recurrence.wasm) are @rnnkit/cell's WebAssembly kernel: `sgemm` " +
+    "the products (the input projection, and each step's h·W_hh^T, called from `forward`), `forward` " +
+    'the recurrence around them (gate nonlinearities, state updates, output rows), `pack` the weights ' +
+    "(once; they stay cached). The bound line divides the call's multiply-adds by sgemm's self time, " +
+    "against what sgemm's inner loop reaches on data in L1 cache (measured here).\n\n" +
+    'Times from one run on a shared machine: compare shares and ratios, not times across runs.\n\n'
+  );
 }
 
 /** Which rnnkit was measured: the commit, and whether packages/ had uncommitted changes. */
