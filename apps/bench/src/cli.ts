@@ -22,7 +22,7 @@ import {
 import { type ProfileResult, profileCase, profileMarkdown } from './profile.js';
 import { type BenchReport, evaluateTargets, fmtMs, markdown } from './report.js';
 import { addSpeedups, type CaseResult, runCase, TOLERANCE } from './run.js';
-import type { RepPolicy } from './stats.js';
+import { POLICIES, type RepPolicy } from './stats.js';
 
 export interface IO {
   out: (text: string) => void;
@@ -160,27 +160,8 @@ export async function main(argv: string[], io: IO = defaultIO): Promise<number> 
   const backends = o.backend;
   if (o.profile) return profileMode(cases, backends, argv, o, io);
 
-  const policy: RepPolicy = o.quick
-    ? {
-        budgetMs: (o.budget ?? 0.3) * 1000,
-        minReps: 2,
-        slowBudgetMs: 2000,
-        maxReps: 5,
-        warmupMs: 50,
-        maxWarmupCalls: 500,
-        minSampleMs: 2,
-        maxBatch: 1000,
-      }
-    : {
-        budgetMs: (o.budget ?? 2) * 1000,
-        minReps: 3,
-        slowBudgetMs: 12_000,
-        maxReps: 25,
-        warmupMs: 250,
-        maxWarmupCalls: 2000,
-        minSampleMs: 10,
-        maxBatch: 1000,
-      };
+  const base = POLICIES[o.quick ? 'quick' : 'full'];
+  const policy: RepPolicy = { ...base, budgetMs: (o.budget ?? base.budgetMs / 1000) * 1000 };
   const slowLimitMs = o.quick ? 10_000 : 20_000;
   const fullRun = !o.quick && filter.length === 0 && backends.length === BACKENDS.length;
 

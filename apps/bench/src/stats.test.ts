@@ -3,24 +3,15 @@ import { ALL_CASES, selectCases } from './cases.js';
 import {
   keepWarming,
   maxAbsDiff,
+  POLICIES,
   planReps,
   planSamples,
-  type RepPolicy,
   randomArray,
   summarize,
   warmEstimate,
 } from './stats.js';
 
-const policy: RepPolicy = {
-  budgetMs: 2000,
-  minReps: 3,
-  slowBudgetMs: 12_000,
-  maxReps: 25,
-  warmupMs: 250,
-  maxWarmupCalls: 2000,
-  minSampleMs: 10,
-  maxBatch: 1000,
-};
+const policy = POLICIES.full;
 
 describe('stats', () => {
   it('summarizes median, quartiles and range', () => {

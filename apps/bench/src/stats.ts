@@ -50,6 +50,30 @@ export interface RepPolicy {
   maxBatch: number;
 }
 
+/** The policies of a full run and of `--quick` (the CI smoke run); `--budget` overrides budgetMs. */
+export const POLICIES: Record<'full' | 'quick', RepPolicy> = {
+  full: {
+    budgetMs: 2000,
+    minReps: 3,
+    slowBudgetMs: 12_000,
+    maxReps: 25,
+    warmupMs: 250,
+    maxWarmupCalls: 2000,
+    minSampleMs: 10,
+    maxBatch: 1000,
+  },
+  quick: {
+    budgetMs: 300,
+    minReps: 2,
+    slowBudgetMs: 2000,
+    maxReps: 5,
+    warmupMs: 50,
+    maxWarmupCalls: 500,
+    minSampleMs: 2,
+    maxBatch: 1000,
+  },
+};
+
 /**
  * How many timed samples fit the budget, given the time of one sample: many for fast samples,
  * `minReps` for slow ones, fewer (down to one) for samples too slow to repeat.
