@@ -5,6 +5,7 @@ import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ThreadCheck } from '../src/web/thread-check.js';
 import { serveStatic } from './server.js';
 
 const web = fileURLToPath(new URL('../dist/web', import.meta.url));
@@ -27,15 +28,7 @@ let documentHeaders: Record<string, string> = {};
 /** What the page puts on window for tests (src/web/main.ts, src/web/kernel.ts). */
 interface DemoWindow {
   rnnkitDemo: {
-    threadCheck(): Promise<{
-      shape: { batch: number; steps: number; inputSize: number; hiddenSize: number };
-      threads: number;
-      singleThreads: number;
-      maxAbsDiff: number;
-      values: number;
-      msThreads: number;
-      msSingle: number;
-    }>;
+    threadCheck(): Promise<ThreadCheck>;
     kernelThreads(): number;
   };
 }

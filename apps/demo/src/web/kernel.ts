@@ -7,6 +7,9 @@ import { initKernel, kernelReady, setKernelThreads } from '@rnnkit/cell';
 import { LSTM } from '@rnnkit/rnn';
 import * as tf from '@tensorflow/tfjs-core';
 import { DataRng } from '../engine/index.js';
+import type { ThreadCheck } from './thread-check.js';
+
+export type { ThreadCheck };
 
 export interface KernelState {
   /** True when the recurrences run in the WebAssembly SIMD kernel (else in plain JS). */
@@ -51,21 +54,6 @@ export function describeKernel(s: KernelState): string {
     else why = ' (worker threads did not start)';
   }
   return `WebAssembly SIMD, ${n}${why}`;
-}
-
-export interface ThreadCheck {
-  shape: { batch: number; steps: number; inputSize: number; hiddenSize: number };
-  /** Threads of the first forward (the default, setKernelThreads()). */
-  threads: number;
-  /** Threads of the second forward, after setKernelThreads(1). */
-  singleThreads: number;
-  /** max |a - b| over the outputs and the final h and c of the two forwards. */
-  maxAbsDiff: number;
-  /** Values compared. */
-  values: number;
-  /** Milliseconds per forward (best of `repeats`) with the default threads and with one. */
-  msThreads: number;
-  msSingle: number;
 }
 
 /**
