@@ -9,8 +9,10 @@ interface KernelExports {
   sgemm(M: number, N: number, K: number, a: number, b: number, bias: number, c: number): void;
   pack(N: number, K: number, w: number, dst: number): void;
   packT(N: number, K: number, b: number, dst: number): void;
-  /** forward(mode, T, B, H, S, G, reverse, batchFirst, b0, b1, x, whhT, bhh, whrT, valid, h, c, out, hp, full,
-   *  gates, hn, savedStride, hIn, cIn), as in assembly/recurrence.ts */
+  /**
+   * forward(mode, T, B, H, S, G, reverse, batchFirst, b0, b1, x, whhT, bhh, whrT, valid, h, c,
+   * out, hp, full, gates, hn, savedStride, hIn, cIn), as in assembly/recurrence.ts
+   */
   forward(...args: number[]): void;
 }
 
@@ -80,7 +82,7 @@ let wanted: number | null = null;
 let pool: ThreadPool | null = null;
 let starting: Promise<void> | null = null;
 const MAX_THREADS = 4;
-/** Multiply-adds below which a call stays on one thread (a worker's wake-up costs ~0.05 ms). */
+/** Multiply-adds each thread's share must reach (waking a worker costs tens of microseconds). */
 let minWork = 1 << 22;
 
 /**
@@ -434,8 +436,8 @@ export interface KernelSaved {
 
 /**
  * Runs the whole recurrence in the kernel. Returns the packed output [T*B*S + B*S (+ B*H)]:
- * outputs [T, B, S] ([B, T, S] with `batchFirst`), final h [B, S], final c [B, H]; and, with `save`, the per-step activations
- * and states for BPTT. Call only when `kernelReady()`.
+ * outputs [T, B, S] ([B, T, S] with `batchFirst`), final h [B, S], final c [B, H]; and, with
+ * `save`, the per-step activations and states for BPTT. Call only when `kernelReady()`.
  */
 export function kernelRecurrence(
   a: KernelInputs,
