@@ -172,7 +172,7 @@ async function train(task: TaskName, flags: TrainFlags, io: Io): Promise<number>
   if (s.savedModel) lines.push(`saved the model to ${s.savedModel} (${s.modelBytes} bytes)`);
   if (s.refereeFile) {
     lines.push(
-      `wrote ${s.refereeFile}; referee: /usr/bin/python3 apps/examples/reference/tasks.py ${s.refereeFile}${s.savedModel ? ` --model ${s.savedModel}` : ''}`,
+      `wrote ${s.refereeFile}; referee: /usr/bin/python3 tooling/golden/tasks.py ${s.refereeFile}${s.savedModel ? ` --model ${s.savedModel}` : ''}`,
     );
   }
   io.out(`${lines.join('\n')}\n`);
@@ -257,7 +257,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
       .option('--save <file.safetensors>', 'write the trained model (weights + vocabulary)')
       .option(
         '--referee <file.safetensors>',
-        'write data, batch orders, initial weights and our test predictions for reference/tasks.py',
+        'write data, batch orders, initial weights and our test predictions for tooling/golden/tasks.py',
       )
       .option('--json', 'no progress bar; the last line of output is one JSON object')
       .option('--batch-size <n>', `batch size (default ${r.batchSize})`, integer(1))

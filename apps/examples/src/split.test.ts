@@ -4,7 +4,7 @@ import { fnv1a, splitOf } from './split.js';
 import { namegenItems, nameItems, splitItems } from './tasks.js';
 
 describe('the fixed split', () => {
-  it('uses 32-bit FNV-1a (the same constants as reference/tasks.py)', () => {
+  it('uses 32-bit FNV-1a (the same constants as tooling/golden/tasks.py)', () => {
     expect(fnv1a('')).toBe(0x811c9dc5);
     expect(fnv1a('a')).toBe(0xe40c292c);
     expect(fnv1a('foobar')).toBe(0xbf9cf968);

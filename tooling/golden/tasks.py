@@ -4,7 +4,7 @@
 Run with Debian's python3-torch (no other packages):
 
     pnpm examples spam --save spam.safetensors --referee spam-ref.safetensors
-    /usr/bin/python3 apps/examples/reference/tasks.py spam-ref.safetensors --model spam.safetensors
+    /usr/bin/python3 tooling/golden/tasks.py spam-ref.safetensors --model spam.safetensors
 
 The referee file written by the Node CLI holds everything a run depends on: the token ids of the
 train/validation/test splits (already tokenised with the vocabulary of the training split), the
@@ -12,7 +12,7 @@ labels, the split keys, the batch order of every epoch, rnnkit's initial weights
 recipe (cell, sizes, Adam learning rate, batch size, epochs, gradient clip) and rnnkit's own test
 predictions. This script
   1. checks the split: every key lands where fnv1a("rnnkit-examples/" + key) % 10 puts it
-     (0 test, 1 validation, 2-9 train), the rule in src/split.ts;
+     (0 test, 1 validation, 2-9 train), the rule in apps/examples/src/split.ts;
   2. builds the same architecture in torch.nn with the same parameter names, loads rnnkit's initial
      weights, and trains with torch.optim.Adam (eps 1e-8) and clip_grad_norm_ over the same batches;
   3. reports the same metrics as the CLI (accuracy, spam/male precision/recall/F1, confusion matrix,
@@ -25,7 +25,6 @@ import argparse
 import json
 import math
 import os
-import struct
 import sys
 import time
 
@@ -34,29 +33,9 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-# --- safetensors (the wheel is not in Debian) -------------------------------------------------
+from safetensors_io import load as load_safetensors
 
-_DTYPES = {"F32": torch.float32, "I32": torch.int32, "I64": torch.int64, "F64": torch.float64}
-
-
-def load_safetensors(path):
-    with open(path, "rb") as f:
-        data = f.read()
-    (n,) = struct.unpack("<Q", data[:8])
-    header = json.loads(data[8:8 + n])
-    meta = header.pop("__metadata__", {}) or {}
-    base = 8 + n
-    out = {}
-    for name, info in header.items():
-        b, e = info["data_offsets"]
-        buf = bytearray(data[base + b:base + e])
-        dtype = _DTYPES[info["dtype"]]
-        t = torch.frombuffer(buf, dtype=dtype) if buf else torch.empty(0, dtype=dtype)
-        out[name] = t.reshape(info["shape"]).clone()
-    return out, meta
-
-
-# --- the split rule (src/split.ts) --------------------------------------------------------------
+# --- the split rule (apps/examples/src/split.ts) ------------------------------------------------
 
 def fnv1a(key):
     h = 0x811C9DC5
