@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { maxAbsDiff, randn, seeded } from '@rnnkit/vitest-config/helpers';
 import * as tf from '@tensorflow/tfjs-core';
+import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   initKernel,
@@ -236,6 +237,59 @@ describe('kernel worker threads', () => {
     );
     expect(r.status, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual([true, 1, 1]);
+  });
+
+  it('property: any batch split across 2 or 3 threads gives the one-thread forward bit for bit', async () => {
+    setMinParallelWork(1);
+    const cases = fc.record({
+      mode: fc.constantFrom<CellMode>('rnn_tanh', 'rnn_relu', 'lstm', 'gru'),
+      B: fc.integer({ min: 8, max: 29 }),
+      T: fc.integer({ min: 1, max: 5 }),
+      I: fc.integer({ min: 1, max: 11 }),
+      H: fc.integer({ min: 1, max: 13 }),
+      proj: fc.boolean(),
+      reverse: fc.boolean(),
+      batchFirst: fc.boolean(),
+      threads: fc.constantFrom(2, 3),
+      seed: fc.integer({ min: 0, max: 1000 }),
+    });
+    const forward = (
+      w: RecurrentWeights,
+      x: tf.Tensor3D,
+      S: number,
+      c: { B: number; T: number; reverse: boolean; batchFirst: boolean },
+    ) =>
+      tf.tidy(() => {
+        const lengths = Array.from({ length: c.B }, (_, b) => 1 + ((b * 7) % c.T));
+        const mask = tf.reshape(
+          tf.less(tf.reshape(tf.range(0, c.T), [c.T, 1]), tf.tensor2d([lengths])),
+          [c.T, c.B, 1],
+        ) as tf.Tensor3D;
+        const h = tf.fill([c.B, S], 0.1);
+        const init = w.mode === 'lstm' ? { h, c: tf.fill([c.B, w.hiddenSize], -0.2) } : { h };
+        const { output, state } = runSequence(w, x, init, {
+          reverse: c.reverse,
+          mask,
+          batchFirst: c.batchFirst,
+        });
+        const parts = [output, state.h, ...(state.c ? [state.c] : [])];
+        return tf.concat(parts.map((t) => tf.reshape(t, [-1]))).dataSync();
+      });
+    const samples = fc.sample(cases, { numRuns: 40, seed: 7 });
+    for (const c of samples) {
+      const proj = c.proj && c.mode === 'lstm' && c.H > 1 ? c.H - 1 : 0;
+      const w = seeded(c.seed, () =>
+        createRecurrentWeights((_, v) => tf.variable(v), '', c.mode, c.I, c.H, true, proj),
+      );
+      const S = proj || c.H;
+      const x = randn(c.batchFirst ? [c.B, c.T, c.I] : [c.T, c.B, c.I], c.seed) as tf.Tensor3D;
+      expect(await setKernelThreads(1)).toBe(1);
+      const one = forward(w, x, S, c);
+      expect(await setKernelThreads(c.threads)).toBe(c.threads);
+      const many = forward(w, x, S, c);
+      expect(Array.from(many), JSON.stringify(c)).toEqual(Array.from(one));
+      tf.dispose([x, ...Object.values(w).filter((v): v is tf.Tensor => v instanceof tf.Tensor)]);
+    }
   });
 
   // 9 sequences split as rows 0-7 and 8 (every call split: minimum work 1 multiply-add).
