@@ -299,7 +299,7 @@ function threadsNote(threads: number): string {
   const ours =
     threads > 1
       ? `rnnkit's WebAssembly kernel splits large calls across ${threads} threads (worker_threads on one shared memory; ` +
-        'calls under about 8 M multiply-adds stay on one thread); the next section times it on one thread as well.'
+        'calls under about 4 M multiply-adds stay on one thread); the next section times it on one thread as well.'
       : "rnnkit's WebAssembly kernel ran on one thread.";
   return (
     `Threads: ${ours} tfjs-layers and the naive loop run on tfjs's backends, which are single-threaded in Node ` +

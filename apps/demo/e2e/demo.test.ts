@@ -102,7 +102,7 @@ describe('demo page in Chromium', () => {
   it('a forward split across the kernel threads equals the one-thread forward bit for bit', async () => {
     const r = await page.evaluate(() => (window as unknown as DemoWindow).rnnkitDemo.threadCheck());
     const { batch: B, steps: T, hiddenSize: H } = r.shape;
-    // Large enough to be split: batch >= 8 and T*B*4H*H >= 2^23 multiply-adds.
+    // Large enough to be split: batch >= 8 and T*B*4H*H >= 2^22 multiply-adds.
     expect(B).toBeGreaterThanOrEqual(8);
     expect(T * B * 4 * H * H).toBeGreaterThanOrEqual(2 ** 23);
     const cores = await page.evaluate(() => navigator.hardwareConcurrency);

@@ -209,7 +209,7 @@ describe('WebAssembly recurrence kernel', () => {
 
 describe('kernel worker threads', () => {
   afterEach(async () => {
-    setMinParallelWork(1 << 22);
+    setMinParallelWork();
     await setKernelThreads();
   });
 

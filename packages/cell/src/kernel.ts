@@ -82,8 +82,12 @@ let wanted: number | null = null;
 let pool: ThreadPool | null = null;
 let starting: Promise<void> | null = null;
 const MAX_THREADS = 4;
-/** Multiply-adds each thread's share must reach (waking a worker costs tens of microseconds). */
-let minWork = 1 << 22;
+/**
+ * Multiply-adds each thread's share must reach (2 M: about 40 µs of work on one core, against the
+ * tens of microseconds that waking a worker costs).
+ */
+const MIN_WORK = 1 << 21;
+let minWork = MIN_WORK;
 
 /**
  * Sets how many threads the kernel may use for one large call (`n` >= 1; omitted: this machine's
@@ -128,8 +132,8 @@ function startPool(): Promise<void> {
   return starting;
 }
 
-/** For tests: the work (multiply-adds) from which a call is split across threads. */
-export function setMinParallelWork(macs: number): void {
+/** For tests: the work (multiply-adds) each thread's share must reach; omitted: the default. */
+export function setMinParallelWork(macs = MIN_WORK): void {
   minWork = macs;
 }
 
