@@ -76,7 +76,7 @@ describe('ThreadPool (the kernel on worker threads)', () => {
   it('throws when a worker traps, and runs the next call normally', () => {
     const outOfBounds = [M, N, K, 0x7fff_fff0, at.packed, 0, at.c];
     expect(() => pool.run('sgemm', [rows(0, 12), outOfBounds])).toThrow(
-      'rnnkit kernel: sgemm failed on 1 worker thread(s)',
+      'rnnkit kernel: sgemm failed in 1 share(s) of a split call',
     );
     k.sgemm(...rows(0, M));
     const one = result();
@@ -84,15 +84,26 @@ describe('ThreadPool (the kernel on worker threads)', () => {
     expect(result()).toEqual(one);
   });
 
-  it('waits for the workers even when the calling thread traps', () => {
+  it('throws when the calling thread traps, and runs the next call normally', () => {
     const outOfBounds = [M, N, K, 0x7fff_fff0, at.packed, 0, at.c];
-    new Float32Array(k.memory.buffer, at.c, M * N).fill(0);
     expect(() => pool.run('sgemm', [outOfBounds, rows(0, M)])).toThrow(/out of bounds/);
-    // the worker's share finished before run returned: its rows are all there
     k.sgemm(...rows(0, M));
-    const expected = result();
+    const one = result();
     new Float32Array(k.memory.buffer, at.c, M * N).fill(0);
-    expect(() => pool.run('sgemm', [outOfBounds, rows(0, M)])).toThrow(/out of bounds/);
-    expect(result()).toEqual(expected);
+    pool.run('sgemm', [rows(0, 12), rows(12, 24), rows(24, M)]);
+    expect(result()).toEqual(one);
+  });
+
+  it('runs a share itself when its worker has not claimed it yet, with the same result', () => {
+    k.sgemm(...rows(0, M));
+    const one = result();
+    // Shares far shorter than a worker's wake-up: the caller finishes its own and takes the rest.
+    const before = pool.stolen;
+    for (let i = 0; i < 200; i++) {
+      new Float32Array(k.memory.buffer, at.c, M * N).fill(Number.NaN);
+      pool.run('sgemm', [rows(0, 4), rows(4, 8), rows(8, M)]);
+      expect(result()).toEqual(one);
+    }
+    expect(pool.stolen - before).toBeGreaterThan(0);
   });
 });

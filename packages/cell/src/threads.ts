@@ -1,10 +1,11 @@
 /**
  * Worker threads for the WebAssembly kernel: each worker instantiates the kernel's module on the
  * same shared memory and waits (Atomics.wait) for calls of its exports; the calling thread splits a
- * product or a recurrence into disjoint row ranges, posts all but the first, runs the first itself
- * and waits for the rest. Node uses worker_threads; a browser uses Web Workers where the page is
- * cross-origin isolated (SharedArrayBuffer). Elsewhere there is no pool and the kernel runs on one
- * thread.
+ * product or a recurrence into disjoint row ranges, posts all but the first, runs the first itself,
+ * then runs any posted share that no worker has claimed yet (a worker that is slow to wake, e.g. on
+ * a busy machine, so costs no more than running on one thread) and waits for the claimed ones.
+ * Node uses worker_threads; a browser uses Web Workers where the page is cross-origin isolated
+ * (SharedArrayBuffer). Elsewhere there is no pool and the kernel runs on one thread.
  */
 
 /** Exports a worker can run, by number. */
@@ -13,7 +14,8 @@ export type Fn = keyof typeof FN;
 
 /**
  * Bytes of control per worker: 8 int32 (sequence number of the last call posted, of the last call
- * done, of the last call that failed; the function; the argument count) then float64 arguments.
+ * done, of the last call that failed; the function; the argument count; who claimed the call
+ * posted last) then float64 arguments.
  */
 const SLOT = 256;
 const HEADER = 32;
@@ -23,6 +25,11 @@ const DONE = 1;
 const ERR = 2;
 const FUNC = 3;
 const ARGC = 4;
+const CLAIM = 5;
+/** CLAIM: posted and not yet claimed; claimed by the worker; taken back by the caller. */
+const OPEN = 0;
+const BY_WORKER = 1;
+const BY_CALLER = 2;
 /** DONE while the worker starts, and when it could not start. */
 const STARTING = -1;
 const FAILED = -2;
@@ -47,9 +54,10 @@ function start({ module, memory, ctl, slot }) {
   Atomics.notify(i32, ${DONE});
   for (;;) {
     Atomics.wait(i32, ${SEQ}, seq);
-    const next = Atomics.load(i32, ${SEQ});
-    if (next === seq) continue;
-    seq = next;
+    seq = Atomics.load(i32, ${SEQ});
+    // The caller may have run this call itself already: only an open call is ours.
+    if (Atomics.compareExchange(i32, ${CLAIM}, ${OPEN}, ${BY_WORKER}) !== ${OPEN}) continue;
+    seq = Atomics.load(i32, ${SEQ});
     const fn = fns[i32[${FUNC}]];
     if (!fn) return;
     try {
@@ -73,6 +81,8 @@ export class ThreadPool {
   private readonly ctl: Int32Array;
   private readonly args: Float64Array[];
   private readonly blocking: boolean;
+  /** Posted shares this thread ran itself because no worker had claimed them yet. */
+  stolen = 0;
 
   private constructor(
     private readonly kernel: Exports,
@@ -131,22 +141,38 @@ export class ThreadPool {
       this.args[w]!.set(a);
       this.ctl[base + FUNC] = FN[fn];
       this.ctl[base + ARGC] = a.length;
+      // Open before the new sequence number: a worker claims only after it sees that number.
+      Atomics.store(this.ctl, base + CLAIM, OPEN);
       Atomics.add(this.ctl, base + SEQ, 1);
       Atomics.notify(this.ctl, base + SEQ);
     }
+    let ok = false;
     try {
       this.kernel[fn](...calls[0]!);
+      ok = true;
     } finally {
       // Even when this thread's share failed: the workers must be done before the memory is reused.
-      this.wait(fn, posted);
+      this.finish(fn, calls, ok);
     }
   }
 
-  /** Waits for the first `posted` workers to finish their call of `fn`; throws if one failed. */
-  private wait(fn: Fn, posted: number): void {
+  /**
+   * Runs here the posted shares of `calls` that no worker has claimed yet (only takes them when
+   * `run` is false), then waits for the claimed ones; throws if a share failed.
+   */
+  private finish(fn: Fn, calls: number[][], run: boolean): void {
     let failed = 0;
-    for (let w = 0; w < posted; w++) {
+    for (let w = 0; w < calls.length - 1; w++) {
       const base = w * (SLOT / 4);
+      if (Atomics.compareExchange(this.ctl, base + CLAIM, OPEN, BY_CALLER) === OPEN) {
+        this.stolen++;
+        try {
+          if (run) this.kernel[fn](...calls[w + 1]!);
+        } catch {
+          failed++;
+        }
+        continue;
+      }
       const seq = Atomics.load(this.ctl, base + SEQ);
       for (;;) {
         const done = Atomics.load(this.ctl, base + DONE);
@@ -156,7 +182,8 @@ export class ThreadPool {
       }
       if (Atomics.load(this.ctl, base + ERR) === seq) failed++;
     }
-    if (failed > 0) throw new Error(`rnnkit kernel: ${fn} failed on ${failed} worker thread(s)`);
+    if (failed > 0)
+      throw new Error(`rnnkit kernel: ${fn} failed in ${failed} share(s) of a split call`);
   }
 
   /** Stops the workers (each ends its loop when it sees function 0). */
@@ -164,6 +191,7 @@ export class ThreadPool {
     for (let w = 0; w < this.workers.length; w++) {
       const base = w * (SLOT / 4);
       this.ctl[base + FUNC] = 0;
+      Atomics.store(this.ctl, base + CLAIM, OPEN);
       Atomics.add(this.ctl, base + SEQ, 1);
       Atomics.notify(this.ctl, base + SEQ);
     }
