@@ -43,6 +43,7 @@ const tiny = [
 describe('rnnkit-examples CLI', () => {
   it('bad arguments give a clear message and exit code 2', async () => {
     const cases: Array<[string[], RegExp]> = [
+      [['names', '--threads', '0'], /--threads.*expected an integer >= 1, got "0"/],
       [['bogus'], /unknown command 'bogus'/],
       [['names', '--epochs', 'abc'], /--epochs.*expected an integer >= 1, got "abc"/],
       [['names', '--epochs', '0'], /expected an integer >= 1/],
@@ -67,6 +68,31 @@ describe('rnnkit-examples CLI', () => {
     expect(c.get().err).toMatch(/cannot read/);
   });
 
+  it('trains the same model bit for bit on 1 and 2 kernel threads', async () => {
+    // hidden 64, batch 32: the recurrences are large enough to be split across threads
+    const args = [
+      'names',
+      '--limit',
+      '64',
+      '--epochs',
+      '1',
+      '--hidden',
+      '64',
+      '--batch-size',
+      '32',
+    ];
+    const models = [];
+    for (const threads of ['1', '2']) {
+      const file = join(dir, `names-${threads}.safetensors`);
+      const c = capture();
+      expect(await main([...args, '--threads', threads, '--save', file, '--json'], c.io)).toBe(0);
+      const lines = c.get().out.trim().split('\n');
+      expect(JSON.parse(lines[lines.length - 1]).kernelThreads).toBe(Number(threads));
+      models.push(readFileSync(file));
+    }
+    expect(Buffer.compare(models[0]!, models[1]!)).toBe(0);
+  });
+
   it('trains names, saves, and predict round-trips the saved model', async () => {
     const file = join(dir, 'names.safetensors');
     const train = capture();
@@ -74,6 +100,7 @@ describe('rnnkit-examples CLI', () => {
     const lines = train.get().out.trim().split('\n');
     const summary = JSON.parse(lines[lines.length - 1]);
     expect(summary).toMatchObject({ task: 'names', backend: 'cpu', epochs: 1, trainItems: 48 });
+    expect(summary.kernelThreads).toBeGreaterThanOrEqual(1);
     for (const k of [
       'trainSeconds',
       'testAccuracy',

@@ -1,5 +1,6 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
+import { setKernelThreads } from '@rnnkit/cell';
 import { BACKENDS, type BackendName, setBackend } from '@rnnkit/ops';
 import cliProgress from 'cli-progress';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
@@ -59,6 +60,7 @@ interface TrainFlags {
   epochs?: number;
   limit?: number;
   backend: BackendName;
+  threads?: number;
   seed: number;
   save?: string;
   referee?: string;
@@ -95,6 +97,7 @@ async function train(task: TaskName, flags: TrainFlags, io: Io): Promise<number>
     maxTokens: task === 'spam' ? (flags.maxTokens ?? base.maxTokens) : 0,
   };
   await setBackend(flags.backend);
+  const threads = await setKernelThreads(flags.threads);
   const { items, note } = taskItems(task, recipe.maxTokens);
   const say = (s: string) => (flags.json ? io.err(`${s}\n`) : io.out(`${s}\n`));
   if (note) say(note);
@@ -135,6 +138,7 @@ async function train(task: TaskName, flags: TrainFlags, io: Io): Promise<number>
     samples: { count: flags.samples, temperature: flags.temperature, prefix: flags.prefix },
   });
   const s = result.summary;
+  s.kernelThreads = threads;
   if (flags.save) {
     writeFileSync(flags.save, result.modelFile);
     s.savedModel = flags.save;
@@ -253,6 +257,11 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
       .option('--epochs <n>', `training epochs (default ${r.epochs})`, integer(1))
       .option('--limit <n>', 'cap every split at N items (quick runs)', integer(1))
       .addOption(backendOption())
+      .option(
+        '--threads <n>',
+        "threads for rnnkit's kernel (default: this machine's, at most 4; results do not depend on it)",
+        integer(1),
+      )
       .option('--seed <n>', 'seed of the initial weights, shuffling and sampling', integer(0), 1)
       .option('--save <file.safetensors>', 'write the trained model (weights + vocabulary)')
       .option(
