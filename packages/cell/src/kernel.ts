@@ -401,8 +401,11 @@ export function kernelSumOuter(
   return mem.f32(pc, M * N).slice();
 }
 
-/** Host arrays of one recurrence call (shapes as in recurrence.ts). */
-export interface KernelInputs {
+/**
+ * Sizes of one recurrence call: T steps, B sequences, H hidden, G = gates * H, S = P (the LSTM
+ * projection) or H.
+ */
+export interface Run {
   mode: CellMode;
   T: number;
   B: number;
@@ -410,10 +413,14 @@ export interface KernelInputs {
   G: number;
   S: number;
   reverse: boolean;
+  /** [T, B], 1 while t < length; null when every sequence runs all T steps */
+  valid: Uint8Array | null;
+}
+
+/** Host arrays of one recurrence call in the kernel (shapes as in recurrence.ts). */
+export interface KernelInputs extends Run {
   /** x and the outputs are [B, T, *] instead of [T, B, *] (inference only: not with `save`) */
   batchFirst?: boolean;
-  /** [T, B], 1 while t < length, or null */
-  valid: Uint8Array | null;
   /** [T, B, G] x W_ih^T + b_ih; or the input [T, B, I] when `project` is given */
   x: Float32Array;
   /** Projects x in the kernel first: W_ih [G, I] and b_ih [G] (or null) */
@@ -430,11 +437,15 @@ export interface KernelInputs {
   c0: Float32Array | null;
 }
 
-/** What recurrence.ts's backward reads, [T, B, ...] by step (see its `Saved`). */
-export interface KernelSaved {
+/** What the forward keeps for BPTT (kernel or JS), in host memory, indexed by time step t. */
+export interface Saved {
+  /** [T, B, G] activations: RNN h; LSTM i, f, g, o; GRU r, z, n */
   gates: Float32Array;
+  /** [T, B, S] state entering each step */
   hIn: Float32Array;
+  /** [T, B, H] LSTM cell state entering each step */
   cIn: Float32Array | null;
+  /** [T, B, H] GRU h W_hn^T + b_hn, before r scales it */
   hn: Float32Array | null;
 }
 
@@ -446,7 +457,7 @@ export interface KernelSaved {
 export function kernelRecurrence(
   a: KernelInputs,
   save: boolean,
-): { packed: Float32Array; saved: KernelSaved | null } {
+): { packed: Float32Array; saved: Saved | null } {
   const { T, B, H, G, S } = a;
   const k = kernel!;
   const lstm = a.mode === 'lstm';

@@ -5,33 +5,10 @@ import {
   kernelReady,
   kernelRecurrence,
   kernelSumOuter,
+  type Run,
+  type Saved,
 } from './kernel.js';
-import type { CellMode, RecurrentWeights } from './weights.js';
-
-/** Sizes of one call: T steps, B sequences, H hidden, G = gates * H, S = P (projection) or H. */
-interface Run {
-  mode: CellMode;
-  T: number;
-  B: number;
-  H: number;
-  G: number;
-  S: number;
-  reverse: boolean;
-  /** [T, B], 1 while t < length; null when every sequence runs all T steps */
-  valid: Uint8Array | null;
-}
-
-/** What the forward keeps for BPTT, in host memory, indexed by time step t. */
-interface Saved {
-  /** [T, B, G] activations: RNN h; LSTM i, f, g, o; GRU r, z, n */
-  gates: Float32Array;
-  /** [T, B, S] state entering each step */
-  hIn: Float32Array;
-  /** [T, B, H] LSTM cell state entering each step */
-  cIn: Float32Array | null;
-  /** [T, B, H] GRU h W_hn^T + b_hn, before r scales it */
-  hn: Float32Array | null;
-}
+import type { RecurrentWeights } from './weights.js';
 
 const sigmoid = (v: number) => 1 / (1 + Math.exp(-v));
 
