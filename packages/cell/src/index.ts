@@ -9,6 +9,7 @@ export {
 } from './elman.js';
 export { initKernel, kernelReady, kernelThreads, setKernelThreads } from './kernel.js';
 export { projectInput } from './project.js';
+export { fusedInference } from './recurrence.js';
 export { runSequence, type State } from './sequence.js';
 export {
   type CellMode,

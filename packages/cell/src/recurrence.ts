@@ -73,6 +73,14 @@ export function recurrence(
 }
 
 /**
+ * True when `runSequence` runs in one kernel call, reading and writing either layout as it is:
+ * the WebAssembly kernel is ready and no gradient is being recorded.
+ */
+export function fusedInference(): boolean {
+  return kernelReady() && !tapeOn();
+}
+
+/**
  * Inference in one kernel call when the WebAssembly kernel is ready and no gradient is being
  * recorded: x [T, B, I] (the raw input; [B, T, I] when `batchFirst`) is projected and run through
  * the recurrence inside the kernel, without the projection ever becoming a tensor. Returns the
@@ -88,7 +96,7 @@ export function fusedSequence(
   valid: Uint8Array | null,
   batchFirst: boolean,
 ): Float32Array | null {
-  if (!kernelReady() || tapeOn()) return null;
+  if (!fusedInference()) return null;
   const [T, B] = batchFirst ? [x.shape[1], x.shape[0]] : [x.shape[0], x.shape[1]];
   const I = x.shape[2];
   const G = w.whh.shape[0] as number;

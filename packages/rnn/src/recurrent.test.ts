@@ -624,6 +624,34 @@ describe.each(KINDS)('$name', (kind) => {
       m.dispose();
     });
 
+    it('with batchFirst, transposes nothing in inference and once per stack when differentiating', async () => {
+      const x = randn([B, T, I], 29);
+      const transposes = async (numLayers: number, bidirectional: boolean, grad: boolean) => {
+        const m = kind.make({
+          inputSize: I,
+          hiddenSize: H,
+          numLayers,
+          bidirectional,
+          batchFirst: true,
+        });
+        m.eval();
+        const loss = () => tf.sum((m.forward(x) as [tf.Tensor])[0]) as tf.Scalar;
+        const info = await tf.profile(() => {
+          if (!grad) return loss();
+          const { value, grads } = tf.variableGrads(loss, m.parameters());
+          return [value, ...Object.values(grads)];
+        });
+        tf.dispose(info.result as tf.Tensor | tf.Tensor[]);
+        m.dispose();
+        return info.kernels.filter((k) => k.name === 'Transpose').length;
+      };
+      expect(await transposes(2, true, false)).toBe(0);
+      const one = await transposes(1, false, true);
+      expect(one).toBeGreaterThan(0);
+      expect(await transposes(3, true, true)).toBe(one);
+      x.dispose();
+    });
+
     it('throws DisposedError once disposed; dispose() twice is harmless', () => {
       const m = kind.make({ inputSize: I, hiddenSize: H });
       const x = randn([T, B, I], 23);

@@ -1,6 +1,7 @@
 import {
   type CellMode,
   createRecurrentWeights,
+  fusedInference,
   type RecurrentWeights,
   runSequence,
   type State,
@@ -179,9 +180,13 @@ export abstract class RecurrentLayer extends Module {
       };
     }
     return tf.tidy(() => {
-      // Every layer runs in the input's own layout ([B, T, *] or [T, B, *]): no transposes.
-      const batchFirst = batched && this.batchFirst;
-      let x = (batched ? input : tf.expandDims(input, 1)) as tf.Tensor3D;
+      // In one kernel call per layer and direction, every layer reads and writes the input's own
+      // layout; the differentiable path runs time-major, transposed once for the whole stack.
+      const batchFirst = batched && this.batchFirst && fusedInference();
+      const transposed = batched && this.batchFirst && !batchFirst;
+      let x = (
+        batched ? (transposed ? tf.transpose(input, [1, 0, 2]) : input) : tf.expandDims(input, 1)
+      ) as tf.Tensor3D;
       const mask = lengths ? lengthMask(lengths, T) : null;
       const init = states.map(([, s]) =>
         s === undefined ? null : batched ? s : tf.expandDims(s, 1),
@@ -212,7 +217,7 @@ export abstract class RecurrentLayer extends Module {
         }
         x = (outs.length === 1 ? outs[0] : tf.concat(outs, 2)) as tf.Tensor3D;
       }
-      const output = batched ? x : tf.squeeze(x, [1]);
+      const output = batched ? (transposed ? tf.transpose(x, [1, 0, 2]) : x) : tf.squeeze(x, [1]);
       return {
         output,
         // [L*D, B, *] (one layer and direction: a reshape, no copy); unbatched drops B
