@@ -14,30 +14,16 @@ The weights are seeded, so reruns write the same files. Prints one JSON line des
 """
 import json
 import os
-import struct
 import sys
 
 import torch
 
+# The repository's safetensors writer (the `safetensors` wheel is not in Debian).
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tooling", "golden"))
+from safetensors_io import save as save_safetensors  # noqa: E402
+
 SIZES = [(300, 256), (32, 64)]
 CELLS = {"rnn": torch.nn.RNN, "lstm": torch.nn.LSTM, "gru": torch.nn.GRU}
-
-
-def save_safetensors(tensors, path):
-    """Minimal float32 safetensors writer (the `safetensors` wheel is not in Debian)."""
-    header, blobs, off = {}, [], 0
-    for name, t in tensors.items():
-        raw = t.detach().contiguous().to(torch.float32).reshape(-1).numpy().tobytes()
-        header[name] = {"dtype": "F32", "shape": list(t.shape), "data_offsets": [off, off + len(raw)]}
-        blobs.append(raw)
-        off += len(raw)
-    h = json.dumps(header, separators=(",", ":")).encode()
-    h += b" " * ((8 - (len(h) + 8) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(h)))
-        f.write(h)
-        for b in blobs:
-            f.write(b)
 
 
 class SequenceOnly(torch.nn.Module):
