@@ -211,17 +211,9 @@ export async function runCase(
 
   if (c.mode === 'forward') {
     model.eval();
-    add('rnnkit', () => ({
-      call: readForward(() => model.forward(x)[0]),
-      dispose: () => {},
-    }));
-    if (opts.threads > 1) {
-      add('rnnkit-1-thread', () => ({
-        call: readForward(() => model.forward(x)[0]),
-        dispose: () => {},
-        ...oneThread(opts.threads),
-      }));
-    }
+    const ours = { call: readForward(() => model.forward(x)[0]), dispose: () => {} };
+    add('rnnkit', () => ours);
+    if (opts.threads > 1) add('rnnkit-1-thread', () => ({ ...ours, ...oneThread(opts.threads) }));
     add('tfjs-layers', () => {
       const { model: km, layer } = buildLayersModel(c.cell, w);
       return { call: readForward(() => layer.apply(x) as tf.Tensor), dispose: () => km.dispose() };
@@ -259,24 +251,27 @@ export async function runCase(
   } else {
     model.train();
     const target = y!;
-    const opt1 = tf.train.adam(1e-3);
-    add('rnnkit', () => ({
-      call: async () =>
-        trainStep(model, () => mseLoss(model.forward(x)[0], target) as tf.Scalar, opt1).loss,
-      dispose: () => opt1.dispose(),
-    }));
+    /** One trainStep of `m` with Adam per call, with its own optimizer. */
+    const trainer = (m: ReturnType<typeof makeRnnkit>) => {
+      const opt = tf.train.adam(1e-3);
+      return {
+        call: async () =>
+          trainStep(m, () => mseLoss(m.forward(x)[0], target) as tf.Scalar, opt).loss,
+        dispose: () => opt.dispose(),
+      };
+    };
+    add('rnnkit', () => trainer(model));
     if (opts.threads > 1) {
       // Its own copy of the initial weights and optimizer, as every other contender.
       add('rnnkit-1-thread', () => {
         const m = makeRnnkit(c.cell, I, H);
         m.loadStateDict(sd);
         m.train();
-        const opt = tf.train.adam(1e-3);
+        const t = trainer(m);
         return {
-          call: async () =>
-            trainStep(m, () => mseLoss(m.forward(x)[0], target) as tf.Scalar, opt).loss,
+          call: t.call,
           dispose: () => {
-            opt.dispose();
+            t.dispose();
             m.dispose();
           },
           ...oneThread(opts.threads),
