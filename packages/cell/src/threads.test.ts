@@ -106,4 +106,15 @@ describe('ThreadPool (the kernel on worker threads)', () => {
     }
     expect(pool.stolen - before).toBeGreaterThan(0);
   });
+
+  it('never deadlocks over a million back-to-back split calls (a worker late for one call and the next)', () => {
+    // Tiny shares: the caller posts the next call while a worker may still be in its loop from the
+    // previous one; the worker must report the call it actually claimed.
+    for (let i = 0; i < 1_000_000; i++) pool.run('sgemm', [rows(0, 4), rows(4, 8), rows(8, M)]);
+    k.sgemm(...rows(0, M));
+    const one = result();
+    new Float32Array(k.memory.buffer, at.c, M * N).fill(Number.NaN);
+    pool.run('sgemm', [rows(0, 4), rows(4, 8), rows(8, M)]);
+    expect(result()).toEqual(one);
+  });
 });

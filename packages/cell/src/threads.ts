@@ -141,9 +141,11 @@ export class ThreadPool {
       this.args[w]!.set(a);
       this.ctl[base + FUNC] = FN[fn];
       this.ctl[base + ARGC] = a.length;
-      // Open before the new sequence number: a worker claims only after it sees that number.
-      Atomics.store(this.ctl, base + CLAIM, OPEN);
+      // The new sequence number first, then open: a worker that claims the call then reads the
+      // number of this call. (Opening first let a worker still in its loop from the previous call
+      // claim this one, read the old number, report that, and leave the caller waiting forever.)
       Atomics.add(this.ctl, base + SEQ, 1);
+      Atomics.store(this.ctl, base + CLAIM, OPEN);
       Atomics.notify(this.ctl, base + SEQ);
     }
     let ok = false;
@@ -191,8 +193,8 @@ export class ThreadPool {
     for (let w = 0; w < this.workers.length; w++) {
       const base = w * (SLOT / 4);
       this.ctl[base + FUNC] = 0;
-      Atomics.store(this.ctl, base + CLAIM, OPEN);
       Atomics.add(this.ctl, base + SEQ, 1);
+      Atomics.store(this.ctl, base + CLAIM, OPEN);
       Atomics.notify(this.ctl, base + SEQ);
     }
     for (const w of this.workers) w.terminate();
