@@ -1,3 +1,4 @@
+import { assertBool, assertRank, checkOptions } from '@rnnkit/ops';
 import * as tf from '@tensorflow/tfjs-core';
 import { projectInput } from './project.js';
 import { fusedSequence, recurrence } from './recurrence.js';
@@ -26,12 +27,18 @@ export function runSequence(
   init: State,
   opts: { reverse?: boolean; mask?: tf.Tensor3D | null; batchFirst?: boolean } = {},
 ): { output: tf.Tensor3D; state: State } {
-  const batchFirst = opts.batchFirst ?? false;
+  checkOptions(opts, 'runSequence(opts)', ['reverse', 'mask', 'batchFirst']);
+  const batchFirst =
+    opts.batchFirst === undefined
+      ? false
+      : assertBool(opts.batchFirst, 'runSequence(opts.batchFirst)');
+  const reverse =
+    opts.reverse === undefined ? false : assertBool(opts.reverse, 'runSequence(opts.reverse)');
+  assertRank(x, 'runSequence(x)', [3], batchFirst ? '[B, T, I] (batchFirst)' : '[T, B, I]');
   const [T, B] = batchFirst ? [x.shape[1], x.shape[0]] : [x.shape[0], x.shape[1]];
   const S = init.h.shape[1] as number;
   const valid = opts.mask ? (opts.mask.dataSync() as Uint8Array) : null;
   const c0 = init.c ?? null;
-  const reverse = opts.reverse ?? false;
   const H = w.hiddenSize;
   const host = fusedSequence(w, x, init.h, c0, reverse, valid, batchFirst);
   if (host) {
