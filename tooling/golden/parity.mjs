@@ -2,7 +2,7 @@
 // error. Module classes are passed in (tooling depends on no package), so unit tests and the
 // harness share this one runner.
 import * as tf from '@tensorflow/tfjs-core';
-import { compare, readFixture } from './index.mjs';
+import { compare, readFixture } from './fixtures.mjs';
 
 const pick = (t, prefix) =>
   Object.fromEntries(

@@ -13,6 +13,10 @@ export function rnnkitConfig(opts = {}) {
     resolve: {
       alias: [
         {
+          find: /^@rnnkit\/(ops|cell|rnn|heads)\/internal$/,
+          replacement: `${root}packages/$1/src/internal.ts`,
+        },
+        {
           find: /^@rnnkit\/(ops|cell|rnn|heads)$/,
           replacement: `${root}packages/$1/src/index.ts`,
         },

@@ -1,6 +1,8 @@
 /** The benchmark's cases: which recurrence, what shape, forward or one training step. */
 
-export type CellKind = 'rnn' | 'lstm' | 'gru';
+export type { CellKind } from '@rnnkit/rnn';
+
+import type { CellKind } from '@rnnkit/rnn';
 export type Group = 'tutorial' | 'large' | 'long' | 'train';
 export type BackendName = 'cpu' | 'wasm';
 

@@ -1,5 +1,5 @@
 import { manualSeed, mseLoss, trainStep } from '@rnnkit/ops';
-import { GRU, LSTM, RNN } from '@rnnkit/rnn';
+import { createLayer } from '@rnnkit/rnn';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { CellKind } from './cases.js';
@@ -14,8 +14,7 @@ const H = 4;
 
 function make(cell: CellKind) {
   manualSeed(42);
-  const opts = { inputSize: I, hiddenSize: H, batchFirst: true };
-  return cell === 'rnn' ? new RNN(opts) : cell === 'lstm' ? new LSTM(opts) : new GRU(opts);
+  return createLayer(cell, { inputSize: I, hiddenSize: H, batchFirst: true });
 }
 
 // Correctness of the weight conversion (PyTorch layout -> Keras layout), never timings.

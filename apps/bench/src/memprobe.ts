@@ -6,7 +6,7 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setBackend } from '@rnnkit/ops';
-import { GRU, LSTM, RNN } from '@rnnkit/rnn';
+import { createLayer } from '@rnnkit/rnn';
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendName, CellKind } from './cases.js';
 import { randomArray } from './stats.js';
@@ -43,8 +43,7 @@ export async function probe(
   H = 64,
 ): Promise<MemoryResult> {
   await setBackend(backend);
-  const opts = { inputSize: I, hiddenSize: H, batchFirst: true };
-  const model = cell === 'rnn' ? new RNN(opts) : cell === 'lstm' ? new LSTM(opts) : new GRU(opts);
+  const model = createLayer(cell, { inputSize: I, hiddenSize: H, batchFirst: true });
   model.eval();
   const x = tf.tensor3d(randomArray(B * T * I, 7), [B, T, I]);
   // Warm the kernels up on a short sequence, so the measured pass allocates only for itself.

@@ -13,7 +13,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { kernelThreads, setKernelThreads } from '@rnnkit/cell';
 import { setBackend } from '@rnnkit/ops';
-import { GRU, LSTM, RNN } from '@rnnkit/rnn';
+import { createLayer } from '@rnnkit/rnn';
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendName, BenchCase, CellKind } from './cases.js';
 import { randomArray, summarize } from './stats.js';
@@ -93,9 +93,7 @@ export async function profileCase(
   const intervalUs = opts.intervalUs ?? 100;
   await setBackend(backend);
   const { B, T, I, H } = c.shape;
-  const options = { inputSize: I, hiddenSize: H, batchFirst: true };
-  const model =
-    c.cell === 'rnn' ? new RNN(options) : c.cell === 'lstm' ? new LSTM(options) : new GRU(options);
+  const model = createLayer(c.cell, { inputSize: I, hiddenSize: H, batchFirst: true });
   model.eval();
   const x = tf.tensor3d(randomArray(B * T * I, 3), [B, T, I]);
   const call = () => {

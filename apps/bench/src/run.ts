@@ -7,7 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { setKernelThreads } from '@rnnkit/cell';
 import { loadSafetensors, manualSeed, mseLoss, setBackend, trainStep } from '@rnnkit/ops';
-import { GRU, LSTM, RNN } from '@rnnkit/rnn';
+import { createLayer } from '@rnnkit/rnn';
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendName, BenchCase, CellKind } from './cases.js';
 import { buildLayersModel, type TorchWeights, torchWeights } from './layers.js';
@@ -127,8 +127,7 @@ function oneThread(threads: number): Pick<Contender, 'enter' | 'exit'> {
 }
 
 function makeRnnkit(cell: CellKind, I: number, H: number) {
-  const opts = { inputSize: I, hiddenSize: H, batchFirst: true };
-  return cell === 'rnn' ? new RNN(opts) : cell === 'lstm' ? new LSTM(opts) : new GRU(opts);
+  return createLayer(cell, { inputSize: I, hiddenSize: H, batchFirst: true });
 }
 
 function onnxAvailableFor(

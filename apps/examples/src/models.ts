@@ -2,11 +2,11 @@
 
 import { SequenceEncoder } from '@rnnkit/heads';
 import { Embedding, Linear, Module } from '@rnnkit/ops';
-import { GRU, LSTM, RNN } from '@rnnkit/rnn';
+import { CELL_KIND_NAMES, type CellKind, createLayer, type RecurrentLayer } from '@rnnkit/rnn';
 import * as tf from '@tensorflow/tfjs-core';
 
-export type Cell = 'rnn' | 'lstm' | 'gru';
-export const CELLS: readonly Cell[] = ['rnn', 'lstm', 'gru'];
+export type Cell = CellKind;
+export const CELLS: readonly Cell[] = CELL_KIND_NAMES;
 
 export interface ClassifierConfig {
   kind: 'classifier';
@@ -55,7 +55,7 @@ export type LMState = tf.Tensor | [tf.Tensor, tf.Tensor];
 export class CharLanguageModel extends Module {
   readonly config: LanguageModelConfig;
   readonly embedding: Embedding;
-  readonly rnn: RNN | LSTM | GRU;
+  readonly rnn: RecurrentLayer;
   readonly proj: Linear;
 
   constructor(c: LanguageModelConfig) {
@@ -65,10 +65,13 @@ export class CharLanguageModel extends Module {
       'embedding',
       new Embedding(c.vocabSize, c.embeddingDim, { paddingIdx: 0 }),
     );
-    const Ctor = { rnn: RNN, lstm: LSTM, gru: GRU }[c.cell];
     this.rnn = this.registerModule(
       'rnn',
-      new Ctor({ inputSize: c.embeddingDim, hiddenSize: c.hiddenSize, batchFirst: true }),
+      createLayer(c.cell, {
+        inputSize: c.embeddingDim,
+        hiddenSize: c.hiddenSize,
+        batchFirst: true,
+      }),
     );
     this.proj = this.registerModule('proj', new Linear(c.hiddenSize, c.vocabSize));
   }
@@ -77,17 +80,7 @@ export class CharLanguageModel extends Module {
   forward(ids: tf.Tensor, state?: LMState): [tf.Tensor, LMState] {
     return tf.tidy(() => {
       const x = this.embedding.forward(ids);
-      let out: tf.Tensor;
-      let next: LMState;
-      if (this.rnn instanceof LSTM) {
-        const [o, s] = this.rnn.forward(x, state as [tf.Tensor, tf.Tensor] | undefined);
-        out = o;
-        next = s as [tf.Tensor, tf.Tensor];
-      } else {
-        const [o, h] = this.rnn.forward(x, state as tf.Tensor | undefined);
-        out = o;
-        next = h;
-      }
+      const [out, next] = this.rnn.forward(x, state);
       return [this.proj.forward(out), next] as [tf.Tensor, LMState];
     }) as [tf.Tensor, LMState];
   }

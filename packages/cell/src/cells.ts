@@ -1,3 +1,4 @@
+import { Module, ShapeError } from '@rnnkit/ops';
 import {
   assertBool,
   assertFinite,
@@ -9,9 +10,7 @@ import {
   checkOptions,
   describeValue,
   fmtShape,
-  Module,
-  ShapeError,
-} from '@rnnkit/ops';
+} from '@rnnkit/ops/internal';
 import * as tf from '@tensorflow/tfjs-core';
 import { runSequence, type State } from './sequence.js';
 import { type CellMode, createRecurrentWeights, type RecurrentWeights } from './weights.js';

@@ -1,3 +1,4 @@
+import { Linear, linear, Module, ShapeError } from '@rnnkit/ops';
 import {
   assertFinite,
   assertFloat,
@@ -7,12 +8,8 @@ import {
   assertShape,
   checkOptions,
   fmtShape,
-  Linear,
-  linear,
-  Module,
-  ShapeError,
   uniform,
-} from '@rnnkit/ops';
+} from '@rnnkit/ops/internal';
 import * as tf from '@tensorflow/tfjs-core';
 import { runSequence } from './sequence.js';
 import type { RecurrentWeights } from './weights.js';

@@ -1,4 +1,4 @@
-import { assertBool, assertRank, checkOptions } from '@rnnkit/ops';
+import { assertBool, assertRank, checkOptions } from '@rnnkit/ops/internal';
 import * as tf from '@tensorflow/tfjs-core';
 import { projectInput } from './project.js';
 import { fusedSequence, recurrence } from './recurrence.js';

@@ -1,4 +1,4 @@
-import { uniform } from '@rnnkit/ops';
+import { uniform } from '@rnnkit/ops/internal';
 import type * as tf from '@tensorflow/tfjs-core';
 
 /** Which recurrence a weight set drives: PyTorch's RNN_TANH, RNN_RELU, LSTM and GRU. */

@@ -1,15 +1,16 @@
+import { Module, ShapeError } from '@rnnkit/ops';
 import {
   assertFloat,
   assertInt,
   assertShape,
+  checkLengths,
   checkOptions,
   fmtShape,
-  Module,
-  ShapeError,
+  stepMask,
   uniform,
-} from '@rnnkit/ops';
+  zeroPadding,
+} from '@rnnkit/ops/internal';
 import * as tf from '@tensorflow/tfjs-core';
-import { checkPoolLengths, stepMask, zeroPadding } from './pool.js';
 
 /**
  * Attention pooling: scores s_t = x_t . w + b (a learned Linear(F, 1): keys weight [1, F], bias [1]),
@@ -57,7 +58,7 @@ export class AttentionPooling extends Module {
         `AttentionPooling.forward(x): expected at least one time step, got shape ${fmtShape(x.shape)}`,
       );
     }
-    return checkPoolLengths(opts.lengths, B, T, 'AttentionPooling.forward(opts.lengths)');
+    return checkLengths(opts.lengths, 'AttentionPooling.forward(opts.lengths)', B, T);
   }
 
   /** softmax over T of x_t . w + b, with -1e9 added on padded steps */

@@ -1,3 +1,4 @@
+import { Embedding, Linear, Module, numericsChecked, ShapeError } from '@rnnkit/ops';
 import {
   assertBool,
   assertFinite,
@@ -8,20 +9,17 @@ import {
   assertRank,
   assertShape,
   checkIds,
+  checkLengths,
   checkOptions,
-  Embedding,
   fmtShape,
-  Linear,
-  Module,
-  numericsChecked,
-  ShapeError,
-} from '@rnnkit/ops';
-import { GRU, LSTM, RNN } from '@rnnkit/rnn';
+} from '@rnnkit/ops/internal';
+import { assertCellKind, type CellKind, createLayer, type RecurrentLayer } from '@rnnkit/rnn';
 import * as tf from '@tensorflow/tfjs-core';
 import { AttentionPooling } from './attention.js';
-import { checkPoolLengths, POOLINGS, type Pooling, pool } from './pool.js';
+import { POOLINGS, type Pooling, pool } from './pool.js';
 
-export type CellType = 'rnn' | 'lstm' | 'gru';
+/** The recurrent cell kind: a key of @rnnkit/rnn's `CELL_KINDS`. */
+export type CellType = CellKind;
 
 export interface SequenceEncoderOptions {
   /** With vocabSize and embeddingDim, input is int32 token ids [B, T] looked up in `embedding`. */
@@ -62,7 +60,7 @@ const KEYS = [
  */
 export class SequenceEncoder extends Module {
   readonly embedding: Embedding | null;
-  readonly rnn: RNN | LSTM | GRU;
+  readonly rnn: RecurrentLayer;
   readonly attention: AttentionPooling | null;
   readonly proj: Linear | null;
   readonly pooling: Pooling;
@@ -76,7 +74,7 @@ export class SequenceEncoder extends Module {
       throw new TypeError(
         `${name}: expected an options object { cell, hiddenSize, pooling, ... }, got undefined`,
       );
-    this.cell = assertOneOf(opts.cell, `${name}({ cell })`, ['rnn', 'lstm', 'gru'] as const);
+    this.cell = assertCellKind(opts.cell, `${name}({ cell })`);
     this.pooling = assertOneOf(opts.pooling, `${name}({ pooling })`, POOLINGS);
     const hiddenSize = assertInt(opts.hiddenSize, `${name}({ hiddenSize })`);
     const bidirectional = assertBool(opts.bidirectional ?? false, `${name}({ bidirectional })`);
@@ -126,8 +124,7 @@ export class SequenceEncoder extends Module {
         dropout,
         batchFirst: true,
       };
-      const Ctor = { rnn: RNN, lstm: LSTM, gru: GRU }[this.cell];
-      this.rnn = this.registerModule('rnn', new Ctor(rnnOpts));
+      this.rnn = this.registerModule('rnn', createLayer(this.cell, rnnOpts));
       this.attention =
         this.pooling === 'attention'
           ? this.registerModule('attention', new AttentionPooling({ inputSize: features }))
@@ -167,7 +164,7 @@ export class SequenceEncoder extends Module {
           `${name}.forward(input): expected at least one time step, got shape ${fmtShape((ids ?? input).shape)}`,
         );
       }
-      checkPoolLengths(opts.lengths, B, T, `${name}.forward(opts.lengths)`);
+      checkLengths(opts.lengths, `${name}.forward(opts.lengths)`, B, T);
       // check-numerics mode: name the input or the parameter by its full key ("rnn.weight_hh_l0")
       // before the inner layers would report their own inputs
       if (numericsChecked()) {

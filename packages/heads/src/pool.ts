@@ -1,3 +1,4 @@
+import { ShapeError } from '@rnnkit/ops';
 import {
   assertFloat,
   assertOneOf,
@@ -5,8 +6,9 @@ import {
   checkLengths,
   checkOptions,
   fmtShape,
-  ShapeError,
-} from '@rnnkit/ops';
+  stepMask,
+  zeroPadding,
+} from '@rnnkit/ops/internal';
 import * as tf from '@tensorflow/tfjs-core';
 import type { AttentionPooling } from './attention.js';
 
@@ -44,7 +46,7 @@ export function pool(x: tf.Tensor, mode: Pooling, opts: PoolOptions = {}): tf.Te
     throw new ShapeError(
       `pool(x): expected at least one time step, got shape ${fmtShape(x.shape)}`,
     );
-  const lengths = checkPoolLengths(opts.lengths, B, T);
+  const lengths = checkLengths(opts.lengths, 'pool(opts.lengths)', B, T);
   if (mode === 'attention') {
     if (!opts.attention) {
       throw new TypeError(
@@ -74,13 +76,9 @@ export function pool(x: tf.Tensor, mode: Pooling, opts: PoolOptions = {}): tf.Te
       case 'first':
         return tf.reshape(tf.slice(x, [0, 0, 0], [B, 1, F]), [B, F]);
       case 'last': {
-        // select-and-sum rather than gather: gather's gradient (UnsortedSegmentSum) has no wasm kernel
-        const pick = new Uint8Array(B * T * F);
-        for (let b = 0; b < B; b++) {
-          const t = (lengths ? lengths[b] : T) - 1;
-          pick.fill(1, (b * T + t) * F, (b * T + t + 1) * F);
-        }
-        return tf.sum(tf.where(tf.tensor3d(pick, [B, T, F], 'bool'), x, tf.zerosLike(x)), 1);
+        // row b * T + (length - 1) of x as [B * T, F]
+        const rows = Array.from({ length: B }, (_, b) => b * T + (lengths ? lengths[b] : T) - 1);
+        return tf.gather(tf.reshape(x, [B * T, F]), tf.tensor1d(rows, 'int32'));
       }
       case 'flatten':
         return tf.reshape(masked, [B, T * F]);
@@ -88,33 +86,4 @@ export function pool(x: tf.Tensor, mode: Pooling, opts: PoolOptions = {}): tf.Te
         return mask ? masked : tf.clone(x);
     }
   });
-}
-
-/** Checks pool lengths (one integer in [1, T] per sequence); null when absent. */
-export function checkPoolLengths(
-  lengths: unknown,
-  B: number,
-  T: number,
-  arg = 'pool(opts.lengths)',
-): number[] | null {
-  return checkLengths(lengths, arg, B, T);
-}
-
-/**
- * x [B, T, F] with every step t >= lengths[b] set to 0 by selection (not by multiplying with a
- * mask, which would let NaN or Infinity in the padding through as NaN). Gradient 0 there.
- */
-export function zeroPadding(x: tf.Tensor, lengths: number[]): tf.Tensor {
-  const [B, T, F] = x.shape as [number, number, number];
-  const keep = new Uint8Array(B * T * F);
-  for (let b = 0; b < B; b++) keep.fill(1, b * T * F, (b * T + lengths[b]) * F);
-  return tf.tidy(() => tf.where(tf.tensor3d(keep, [B, T, F], 'bool'), x, tf.zerosLike(x)));
-}
-
-/** lengths -> float [B, T, 1]: 1 where t < length, else 0. */
-export function stepMask(lengths: number[], T: number): tf.Tensor3D {
-  const B = lengths.length;
-  const data = new Float32Array(B * T);
-  for (let b = 0; b < B; b++) data.fill(1, b * T, b * T + lengths[b]);
-  return tf.tensor3d(data, [B, T, 1]);
 }

@@ -1,16 +1,45 @@
+/** `Symbol.for` key of the marker an error of class `kind` (and of each of its subclasses) carries. */
+const marker = (kind: string) => Symbol.for(`rnnkit.error.${kind}`);
+
+/**
+ * The base of every error rnnkit throws. Each class has a `kind` (its name); an error carries a
+ * `Symbol.for` marker for its class and every base class, so `ShapeError.isInstance(e)` works across
+ * two installed copies of rnnkit, where `instanceof` does not.
+ */
+export class RnnkitError extends Error {
+  static readonly kind: string = 'RnnkitError';
+
+  constructor(message?: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.kind;
+    // new.target and each base class up to RnnkitError (whose own base is Error)
+    for (let c: unknown = new.target; c !== Error; c = Object.getPrototypeOf(c))
+      Object.defineProperty(this, marker((c as typeof RnnkitError).kind), { value: true });
+  }
+
+  /** True when `e` is an error of this class or a subclass, from any copy of rnnkit. */
+  static isInstance(e: unknown): boolean {
+    return (
+      typeof e === 'object' &&
+      e !== null &&
+      (e as Record<symbol, unknown>)[marker(this.kind)] === true
+    );
+  }
+}
+
 /** A tensor argument has the wrong rank or size; the message names the argument, the expected and the actual shape. */
-export class ShapeError extends Error {
-  override name = 'ShapeError';
+export class ShapeError extends RnnkitError {
+  static override readonly kind = 'ShapeError';
 }
 
 /** A module or tensor was used after `dispose()`. */
-export class DisposedError extends Error {
-  override name = 'DisposedError';
+export class DisposedError extends RnnkitError {
+  static override readonly kind = 'DisposedError';
 }
 
 /** `loadStateDict` found missing, unexpected or mis-shaped keys; the module was left unchanged. */
-export class StateDictError extends Error {
-  override name = 'StateDictError';
+export class StateDictError extends RnnkitError {
+  static override readonly kind = 'StateDictError';
   constructor(
     message: string,
     readonly missingKeys: string[],
@@ -22,16 +51,21 @@ export class StateDictError extends Error {
 }
 
 /** A safetensors file is malformed; the message says which part and why. */
-export class SafetensorsError extends Error {
-  override name = 'SafetensorsError';
+export class SafetensorsError extends RnnkitError {
+  static override readonly kind = 'SafetensorsError';
 }
 
 /** A backend could not start; the message says which, why, and what to try. */
-export class BackendError extends Error {
-  override name = 'BackendError';
+export class BackendError extends RnnkitError {
+  static override readonly kind = 'BackendError';
 }
 
 /** A tensor held NaN or Infinity while `setCheckNumerics(true)` was on. */
-export class NumericsError extends Error {
-  override name = 'NumericsError';
+export class NumericsError extends RnnkitError {
+  static override readonly kind = 'NumericsError';
+}
+
+/** The WebAssembly kernel failed (a trapped share, workers that could not start, memory limits). */
+export class KernelError extends RnnkitError {
+  static override readonly kind = 'KernelError';
 }

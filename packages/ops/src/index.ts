@@ -7,33 +7,19 @@ export {
 } from './backend.js';
 export { clipGradNorm, globalNorm } from './clip.js';
 export { Dropout, dropout } from './dropout.js';
-export { checkIds, Embedding, type EmbeddingOptions, embeddingLookup } from './embedding.js';
+export { Embedding, type EmbeddingOptions, embeddingLookup } from './embedding.js';
 export {
   BackendError,
   DisposedError,
+  KernelError,
   NumericsError,
+  RnnkitError,
   SafetensorsError,
   ShapeError,
   StateDictError,
 } from './errors.js';
 export { ensureGradients } from './gradients.js';
-export {
-  assertBool,
-  assertFinite,
-  assertFloat,
-  assertInt,
-  assertOneOf,
-  assertProbability,
-  assertRank,
-  assertShape,
-  assertTensor,
-  checkLengths,
-  checkOptions,
-  describeValue,
-  fmtShape,
-  numericsChecked,
-  setCheckNumerics,
-} from './guards.js';
+export { numericsChecked, setCheckNumerics } from './guards.js';
 export { Linear, type LinearOptions, linear } from './linear.js';
 export { crossEntropy, mseLoss } from './loss.js';
 export {
@@ -42,6 +28,6 @@ export {
   Module,
   type StateDict,
 } from './module.js';
-export { dropoutMask, manualSeed, normal, uniform } from './rng.js';
+export { manualSeed } from './rng.js';
 export { loadSafetensors, safetensorsMetadata, saveSafetensors } from './safetensors.js';
 export { type CarriedState, type TrainStepOptions, trainChunk, trainStep } from './train.js';

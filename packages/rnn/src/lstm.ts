@@ -1,4 +1,4 @@
-import { describeValue } from '@rnnkit/ops';
+import { describeValue } from '@rnnkit/ops/internal';
 import type * as tf from '@tensorflow/tfjs-core';
 import { type ForwardOptions, RecurrentLayer, type RecurrentOptions } from './recurrent.js';
 

@@ -635,7 +635,7 @@ describe.each(KINDS)('$name', (kind) => {
           batchFirst: true,
         });
         m.eval();
-        const loss = () => tf.sum((m.forward(x) as [tf.Tensor])[0]) as tf.Scalar;
+        const loss = () => tf.sum(m.forward(x)[0]) as tf.Scalar;
         const info = await tf.profile(() => {
           if (!grad) return loss();
           const { value, grads } = tf.variableGrads(loss, m.parameters());

@@ -5,7 +5,8 @@ import {
   type RecurrentWeights,
   runSequence,
   type State,
-} from '@rnnkit/cell';
+} from '@rnnkit/cell/internal';
+import { dropout, Module, ShapeError } from '@rnnkit/ops';
 import {
   assertBool,
   assertFinite,
@@ -16,11 +17,8 @@ import {
   assertShape,
   checkLengths as checkLengthsOf,
   checkOptions,
-  dropout,
   fmtShape,
-  Module,
-  ShapeError,
-} from '@rnnkit/ops';
+} from '@rnnkit/ops/internal';
 import * as tf from '@tensorflow/tfjs-core';
 
 export interface RecurrentOptions {
@@ -111,6 +109,16 @@ export abstract class RecurrentLayer extends Module {
       this.weights.push(perDir);
     }
   }
+
+  /**
+   * input: [T,B,I] | [B,T,I] (batchFirst) | [T,I], initial state (h0, or [h0, c0] for LSTM; zeros if
+   * absent) -> [output [..,T,D*P], final state (hN, or [hN, cN] for LSTM)]
+   */
+  abstract override forward(
+    input: tf.Tensor,
+    state?: tf.Tensor | [tf.Tensor, tf.Tensor],
+    opts?: ForwardOptions,
+  ): [tf.Tensor, tf.Tensor | [tf.Tensor, tf.Tensor]];
 
   /** Size of h (projSize when projecting, else hiddenSize). */
   get outputSize(): number {

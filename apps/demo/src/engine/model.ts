@@ -1,6 +1,6 @@
 import { ElmanRNN } from '@rnnkit/cell';
 import { Linear, Module } from '@rnnkit/ops';
-import { GRU, LSTM, RNN } from '@rnnkit/rnn';
+import { createLayer, type RecurrentLayer } from '@rnnkit/rnn';
 import * as tf from '@tensorflow/tfjs-core';
 import type { CellType } from './options.js';
 
@@ -19,7 +19,7 @@ export class SequenceRegressor extends Module {
   readonly cell: CellType;
   readonly hiddenSize: number;
   readonly inputSize: number;
-  readonly rnn: RNN | LSTM | GRU | null = null;
+  readonly rnn: RecurrentLayer | null = null;
   readonly head: Linear | null = null;
   readonly myrnn: ElmanRNN | null = null;
 
@@ -35,8 +35,10 @@ export class SequenceRegressor extends Module {
         new ElmanRNN({ inputDim: inputSize, hiddenSize, outputDim: 1 }),
       );
     } else {
-      const Layer = { rnn: RNN, lstm: LSTM, gru: GRU }[cell];
-      this.rnn = this.registerModule('rnn', new Layer({ inputSize, hiddenSize, batchFirst: true }));
+      this.rnn = this.registerModule(
+        'rnn',
+        createLayer(cell, { inputSize, hiddenSize, batchFirst: true }),
+      );
       this.head = this.registerModule('head', new Linear(hiddenSize, 1));
     }
   }
@@ -49,7 +51,7 @@ export class SequenceRegressor extends Module {
         const { predictions } = this.myrnn.forward(x);
         return tf.reshape(tf.slice(predictions, [0, T - 1, 0], [B, 1, 1]), [B, 1]);
       }
-      const [output] = this.rnn!.forward(x) as [tf.Tensor, unknown];
+      const [output] = this.rnn!.forward(x);
       const last = tf.reshape(tf.slice(output, [0, T - 1, 0], [B, 1, this.hiddenSize]), [B, -1]);
       return this.head!.forward(last) as tf.Tensor2D;
     });

@@ -1,6 +1,6 @@
 import { ElmanRNN } from '@rnnkit/cell';
 import { getBackend, Linear, manualSeed } from '@rnnkit/ops';
-import { GRU, LSTM, RNN } from '@rnnkit/rnn';
+import { CELL_KINDS, createLayer } from '@rnnkit/rnn';
 import * as tf from '@tensorflow/tfjs-core';
 import { type CellType, checkCell, checkInt } from './options.js';
 import { DataRng } from './rng.js';
@@ -100,12 +100,16 @@ export function tutorialExample(opts: TutorialOptions): TutorialResult {
         };
         return { states: hiddenStates, predictions };
       }
-      const Layer = { rnn: RNN, lstm: LSTM, gru: GRU }[cell];
-      const name = { rnn: 'RNN', lstm: 'LSTM', gru: 'GRU' }[cell];
-      const rnn = new Layer({ inputSize: E, hiddenSize: H, numLayers: 1, batchFirst: true });
+      const name = CELL_KINDS[cell].torchName;
+      const rnn = createLayer(cell, {
+        inputSize: E,
+        hiddenSize: H,
+        numLayers: 1,
+        batchFirst: true,
+      });
       const head = new Linear(H, 1);
       modules.push(rnn, head);
-      const out = rnn.forward(xt) as [tf.Tensor, tf.Tensor | [tf.Tensor, tf.Tensor]];
+      const out = rnn.forward(xt);
       const [output, state] = out;
       const [hN, cN] = Array.isArray(state) ? state : [state, null];
       const predictions = head.forward(output);

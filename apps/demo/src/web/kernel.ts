@@ -3,7 +3,8 @@
 // cross-origin isolated page (the COOP/COEP headers that vite.config.ts and e2e/server.ts send);
 // elsewhere the kernel runs on one thread.
 
-import { initKernel, kernelReady, setKernelThreads } from '@rnnkit/cell';
+import { initKernel, setKernelThreads } from '@rnnkit/cell';
+import { kernelReady } from '@rnnkit/cell/internal';
 import { LSTM } from '@rnnkit/rnn';
 import * as tf from '@tensorflow/tfjs-core';
 import { DataRng } from '../engine/index.js';
