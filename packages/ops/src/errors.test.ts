@@ -1,5 +1,11 @@
 import { describe, expect, it, vi } from 'vitest';
-import { KernelError, RnnkitError, SafetensorsError, ShapeError, StateDictError } from './errors.js';
+import {
+  KernelError,
+  RnnkitError,
+  SafetensorsError,
+  ShapeError,
+  StateDictError,
+} from './errors.js';
 
 describe('RnnkitError', () => {
   it('is the base of every rnnkit error, with the class name as name', () => {

@@ -19,10 +19,10 @@ export class RnnkitError extends Error {
 
   /** True when `e` is an error of this class or a subclass, from any copy of rnnkit. */
   static isInstance(e: unknown): boolean {
+    // biome-ignore lint/complexity/noThisInStatic: `this` is the class isInstance is called on
+    const kind = this.kind;
     return (
-      typeof e === 'object' &&
-      e !== null &&
-      (e as Record<symbol, unknown>)[marker(this.kind)] === true
+      typeof e === 'object' && e !== null && (e as Record<symbol, unknown>)[marker(kind)] === true
     );
   }
 }
