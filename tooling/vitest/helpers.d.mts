@@ -4,7 +4,16 @@ export declare function values(t: Tensor): number[];
 export declare function maxAbs(t: Tensor): number;
 export declare function randn(shape: number[], seed?: number): Tensor;
 export declare function maxAbsDiff(a: Tensor, b: Tensor): number;
-export declare function expectClose(a: Tensor, b: Tensor, tol?: number): void;
+export declare function expectClose(
+  actual: Tensor,
+  expected: Tensor,
+  tol?: number,
+  kind?: 'abs' | 'rel',
+): void;
+export declare function fixture(
+  group: string,
+  name: string,
+): { t: Record<string, Tensor>; config: any };
 export declare function expectEqual(a: Tensor, b: Tensor): void;
 export declare function expectNoLeak<T>(fn: () => T, kept?: number): T;
 export declare function expectThrows(
@@ -21,3 +30,5 @@ export declare function disposeAll(sd: Record<string, Tensor>): void;
 export declare function captureIo<E extends object = object>(
   extra?: E,
 ): { io: { out(t: string): void; err(t: string): void } & E; get(): { out: string; err: string } };
+export declare function at(t: Tensor, i: number): Tensor;
+export declare function sliceAxis(t: Tensor, axis: number, begin: number, size: number): Tensor;

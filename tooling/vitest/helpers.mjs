@@ -1,5 +1,6 @@
 // Assertions shared by the packages' behaviour tests (tensor values, leaks, error messages).
-import { manualSeed } from '@rnnkit/ops';
+import { compare, readFixture } from '@rnnkit/golden';
+import { loadSafetensors, manualSeed, safetensorsMetadata } from '@rnnkit/ops';
 import * as tf from '@tensorflow/tfjs-core';
 import { expect } from 'vitest';
 
@@ -30,9 +31,19 @@ export function maxAbsDiff(a, b) {
   return m;
 }
 
-/** Asserts same shape and values within `tol`. */
-export function expectClose(a, b, tol = 1e-6) {
-  expect(maxAbsDiff(a, b)).toBeLessThanOrEqual(tol);
+/**
+ * Asserts same shape and values within `tol`: the largest absolute difference ('abs'), or that
+ * divided by max(1, max |expected|) ('rel', for gradients, whose scale varies). NaN never passes.
+ */
+export function expectClose(actual, expected, tol = 1e-6, kind = 'abs') {
+  expect(actual.shape).toEqual(expected.shape);
+  expect(compare(actual, expected)[kind]).toBeLessThanOrEqual(tol);
+}
+
+/** A golden fixture: its tensors and parsed config. The caller disposes `t`. */
+export function fixture(group, name) {
+  const bytes = readFixture(group, name);
+  return { t: loadSafetensors(bytes), config: JSON.parse(safetensorsMetadata(bytes).config) };
 }
 
 /** Asserts same shape and exactly the same values (-0 equals 0). */
@@ -100,4 +111,18 @@ export function captureIo(extra = {}) {
     },
     get: () => ({ out, err }),
   };
+}
+
+/** t[i] along axis 0 (dropping that axis). */
+export function at(t, i) {
+  const begin = t.shape.map((_, k) => (k === 0 ? i : 0));
+  const size = t.shape.map((s, k) => (k === 0 ? 1 : s));
+  return tf.reshape(tf.slice(t, begin, size), t.shape.slice(1));
+}
+
+/** t[begin:begin+size] along `axis` (keeping the axis). */
+export function sliceAxis(t, axis, begin, size) {
+  const b = t.shape.map((_, k) => (k === axis ? begin : 0));
+  const s = t.shape.map((n, k) => (k === axis ? size : n));
+  return tf.slice(t, b, s);
 }

@@ -1,8 +1,8 @@
+import { expectClose, expectNoLeak, fixture } from '@rnnkit/vitest-config/helpers';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { clipGradNorm, globalNorm } from './clip.js';
 import { DisposedError } from './errors.js';
-import { expectClose, expectNoLeak, fixture } from './test-utils.js';
 
 describe('clipGradNorm', () => {
   for (const name of ['clip_grad_norm_1', 'clip_grad_norm_100']) {

@@ -1,9 +1,9 @@
+import { expectNoLeak } from '@rnnkit/vitest-config/helpers';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { Dropout, dropout } from './dropout.js';
 import { DisposedError } from './errors.js';
 import { manualSeed } from './rng.js';
-import { expectNoLeak } from './test-utils.js';
 
 describe('Dropout', () => {
   it('is the identity in eval mode (a new tensor equal to the input)', () => {

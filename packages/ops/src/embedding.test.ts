@@ -1,9 +1,9 @@
+import { expectClose, expectNoLeak, fixture } from '@rnnkit/vitest-config/helpers';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { Embedding } from './embedding.js';
 import { DisposedError, ShapeError } from './errors.js';
 import { manualSeed } from './rng.js';
-import { expectClose, expectNoLeak, fixture } from './test-utils.js';
 import { trainStep } from './train.js';
 
 function rowIsZero(w: tf.Tensor, row: number): boolean {

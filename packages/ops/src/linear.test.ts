@@ -1,10 +1,10 @@
 import { listFixtures } from '@rnnkit/golden';
+import { expectClose, expectNoLeak, fixture } from '@rnnkit/vitest-config/helpers';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { ShapeError } from './errors.js';
 import { Linear } from './linear.js';
 import { manualSeed } from './rng.js';
-import { expectClose, expectNoLeak, fixture } from './test-utils.js';
 
 describe('Linear', () => {
   for (const name of listFixtures('ops').filter((n) => n.startsWith('linear_'))) {

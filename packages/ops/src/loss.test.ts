@@ -1,8 +1,8 @@
+import { expectClose, expectNoLeak, fixture } from '@rnnkit/vitest-config/helpers';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { DisposedError, ShapeError } from './errors.js';
 import { crossEntropy, mseLoss } from './loss.js';
-import { expectClose, expectNoLeak, fixture } from './test-utils.js';
 
 describe('crossEntropy', () => {
   for (const name of ['cross_entropy_2d', 'cross_entropy_3d']) {

@@ -1,10 +1,10 @@
+import { expectNoLeak } from '@rnnkit/vitest-config/helpers';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { Dropout } from './dropout.js';
 import { DisposedError, StateDictError } from './errors.js';
 import { Linear } from './linear.js';
 import { Module, type StateDict } from './module.js';
-import { expectNoLeak } from './test-utils.js';
 
 /** fc1 -> relu -> dropout -> fc2 (no bias), times a learned per-output scale. */
 class Net extends Module {

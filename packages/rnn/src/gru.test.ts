@@ -1,6 +1,3 @@
-import * as tf from '@tensorflow/tfjs-core';
-import { describe, expect, it } from 'vitest';
-import { GRU } from './gru.js';
 import {
   at,
   expectEqual,
@@ -9,7 +6,10 @@ import {
   randn,
   sliceAxis,
   values,
-} from './test-utils.js';
+} from '@rnnkit/vitest-config/helpers';
+import * as tf from '@tensorflow/tfjs-core';
+import { describe, expect, it } from 'vitest';
+import { GRU } from './gru.js';
 
 describe('GRU', () => {
   it('returns [output, hN] with the tutorial sizes', () => {

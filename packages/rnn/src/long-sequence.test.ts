@@ -1,8 +1,10 @@
 // Long sequences: no stack overflow, right shapes, nothing left behind. Small sizes (B = 1, I = 4,
 // H = 8) keep each test to a few seconds on the slower backend; time limits are raised explicitly.
+
+import { expectNoLeak, randn, values } from '@rnnkit/vitest-config/helpers';
+import { KINDS } from '@rnnkit/vitest-config/layers';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { expectNoLeak, KINDS, randn, values } from './test-utils.js';
 
 const I = 4;
 const H = 8;

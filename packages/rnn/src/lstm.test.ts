@@ -1,9 +1,4 @@
 import { DisposedError, ShapeError } from '@rnnkit/ops';
-import * as tf from '@tensorflow/tfjs-core';
-import { describe, expect, it } from 'vitest';
-import { GRU } from './gru.js';
-import { LSTM } from './lstm.js';
-import { RNN } from './rnn.js';
 import {
   at,
   expectEqual,
@@ -12,7 +7,12 @@ import {
   paramShapes,
   randn,
   sliceAxis,
-} from './test-utils.js';
+} from '@rnnkit/vitest-config/helpers';
+import * as tf from '@tensorflow/tfjs-core';
+import { describe, expect, it } from 'vitest';
+import { GRU } from './gru.js';
+import { LSTM } from './lstm.js';
+import { RNN } from './rnn.js';
 
 describe('LSTM', () => {
   it('returns [output, [hN, cN]] with the tutorial sizes', () => {

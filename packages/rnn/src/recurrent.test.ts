@@ -10,9 +10,6 @@ import {
   ShapeError,
   saveSafetensors,
 } from '@rnnkit/ops';
-import * as tf from '@tensorflow/tfjs-core';
-import { describe, expect, it } from 'vitest';
-import type { ForwardOptions, RecurrentLayer } from './recurrent.js';
 import {
   at,
   disposeAll,
@@ -20,15 +17,16 @@ import {
   expectEqual,
   expectNoLeak,
   expectThrows,
-  KINDS,
-  type LayerKind,
   maxAbsDiff,
-  type Run,
   randn,
   seeded,
   sliceAxis,
   values,
-} from './test-utils.js';
+} from '@rnnkit/vitest-config/helpers';
+import { KINDS, type LayerKind, type Run } from '@rnnkit/vitest-config/layers';
+import * as tf from '@tensorflow/tfjs-core';
+import { describe, expect, it } from 'vitest';
+import type { ForwardOptions, RecurrentLayer } from './recurrent.js';
 
 /** [B, T, F] <-> [T, B, F] */
 const swap01 = (t: tf.Tensor) => tf.transpose(t, [1, 0, 2]);

@@ -1,6 +1,3 @@
-import * as tf from '@tensorflow/tfjs-core';
-import { describe, expect, it } from 'vitest';
-import { RNN } from './rnn.js';
 import {
   at,
   disposeAll,
@@ -11,7 +8,10 @@ import {
   randn,
   sliceAxis,
   values,
-} from './test-utils.js';
+} from '@rnnkit/vitest-config/helpers';
+import * as tf from '@tensorflow/tfjs-core';
+import { describe, expect, it } from 'vitest';
+import { RNN } from './rnn.js';
 
 const bs = 2;
 const seqLen = 10;

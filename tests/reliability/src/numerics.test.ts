@@ -2,6 +2,7 @@
 // weights hold Infinity, throws NumericsError naming the first non-finite tensor; off by default
 // (no error, and not a single read of tensor data).
 import { ElmanRNN } from '@rnnkit/cell';
+import { SequenceEncoder } from '@rnnkit/heads';
 import {
   Linear,
   type Module,
@@ -13,7 +14,6 @@ import {
 import { GRU, LSTM, RNN } from '@rnnkit/rnn';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { SequenceEncoder } from '../index.js';
 import { det, PROJECT_BACKEND, releaseTracked, tensorsIn, withValue } from './test-utils.js';
 
 interface Subject {

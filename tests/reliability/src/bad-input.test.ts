@@ -3,6 +3,7 @@
 // Each case: the error has the named class, its message names the argument, what was expected and
 // what was given; the failed call leaks no tensor; the same module still gives the same output.
 import { ConcatRNNCell, ElmanRNN, GRUCell, LSTMCell, RNNCell } from '@rnnkit/cell';
+import { AttentionPooling, pool, SequenceEncoder, SequenceTagger } from '@rnnkit/heads';
 import {
   clipGradNorm,
   crossEntropy,
@@ -26,7 +27,6 @@ import {
 import { GRU, LSTM, RNN } from '@rnnkit/rnn';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, describe, expect, it } from 'vitest';
-import { AttentionPooling, pool, SequenceEncoder, SequenceTagger } from '../index.js';
 import {
   det,
   gone,

@@ -1,12 +1,13 @@
 // Issue 8, property tests (fast-check): random valid RNN/LSTM/GRU configurations always give the
 // documented shapes, zero outputs past `lengths`, hN at each sequence's last valid step, and leave
 // no tensors; random invalid shapes always throw ShapeError (never another error, never a crash).
+
+import { type Pooling, pool } from '@rnnkit/heads';
 import { manualSeed, ShapeError } from '@rnnkit/ops';
 import { GRU, LSTM, RNN } from '@rnnkit/rnn';
 import * as tf from '@tensorflow/tfjs-core';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type Pooling, pool } from '../index.js';
 import { det, PROJECT_BACKEND } from './test-utils.js';
 
 // fixed for reproducible CI runs; FC_SEED=<n> explores other cases

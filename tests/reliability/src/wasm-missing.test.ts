@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_BACKEND } from './test-utils.js';
 
-const root = fileURLToPath(new URL('../../../../', import.meta.url));
+const root = fileURLToPath(new URL('../../../', import.meta.url));
 const opsDir = join(root, 'packages/ops');
 const dist = join(opsDir, 'dist/index.js');
 const WASM_FILES = [

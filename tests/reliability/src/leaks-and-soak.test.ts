@@ -4,6 +4,13 @@
 // switches between calls all behave.
 import { ConcatRNNCell, ElmanRNN, GRUCell, LSTMCell, RNNCell } from '@rnnkit/cell';
 import {
+  AttentionPooling,
+  type Pooling,
+  pool,
+  SequenceEncoder,
+  SequenceTagger,
+} from '@rnnkit/heads';
+import {
   clipGradNorm,
   crossEntropy,
   DisposedError,
@@ -23,7 +30,6 @@ import {
 import { GRU, LSTM, RNN } from '@rnnkit/rnn';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, describe, expect, it } from 'vitest';
-import { AttentionPooling, type Pooling, pool, SequenceEncoder, SequenceTagger } from '../index.js';
 import { det, maxAbsDiff, PROJECT_BACKEND, tensorsIn } from './test-utils.js';
 
 interface Subject {

@@ -1,4 +1,4 @@
-// Helpers shared by the reliability suite (issue 8); not built into dist.
+// Helpers shared by the reliability suite: inputs it tracks and disposes, and the backend it runs on.
 import * as tf from '@tensorflow/tfjs-core';
 
 /** Input tensors created by a bad-input case; the harness disposes them after the call. */

@@ -1,0 +1,3 @@
+import { rnnkitConfig } from '@rnnkit/vitest-config';
+
+export default rnnkitConfig();
