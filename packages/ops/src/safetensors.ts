@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { SafetensorsError } from './errors.js';
 import { describeValue, fmtShape } from './guards.js';
+import { DTYPE_BYTES, type Dtype, decodeValues, encodeValues } from './tensor-bytes.js';
 
 /**
  * The safetensors format: 8-byte little-endian header length N, N bytes of JSON
@@ -9,9 +10,6 @@ import { describeValue, fmtShape } from './guards.js';
  */
 
 const MAX_HEADER = 100_000_000; // the reference implementation's limit
-
-const DTYPE_BYTES = { F32: 4, F16: 2, BF16: 2, F64: 8, I32: 4, I64: 8 } as const;
-type Dtype = keyof typeof DTYPE_BYTES;
 
 interface Entry {
   name: string;
@@ -194,57 +192,6 @@ function duplicateKey(text: string): string | null {
   return null;
 }
 
-function halfToFloat(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 0x1f;
-  const f = h & 0x3ff;
-  if (e === 0) return s * f * 2 ** -24;
-  if (e === 31) return f ? Number.NaN : s * Number.POSITIVE_INFINITY;
-  return s * (1 + f / 1024) * 2 ** (e - 15);
-}
-
-const bf16Bits = new Uint32Array(1);
-const bf16Value = new Float32Array(bf16Bits.buffer);
-
-function decode(bytes: Uint8Array, e: Entry, start: number): tf.Tensor {
-  const numel = e.shape.reduce((a, b) => a * b, 1);
-  const view = new DataView(bytes.buffer, bytes.byteOffset + start + e.begin, e.end - e.begin);
-  if (e.dtype === 'I32' || e.dtype === 'I64') {
-    const out = new Int32Array(numel);
-    for (let i = 0; i < numel; i++) {
-      if (e.dtype === 'I32') {
-        out[i] = view.getInt32(i * 4, true);
-      } else {
-        const v = view.getBigInt64(i * 8, true);
-        if (v > 2147483647n || v < -2147483648n) {
-          fail(`tensor "${e.name}": I64 value ${v} at flat index ${i} does not fit in int32`);
-        }
-        out[i] = Number(v);
-      }
-    }
-    return tf.tensor(out, e.shape, 'int32');
-  }
-  const out = new Float32Array(numel);
-  for (let i = 0; i < numel; i++) {
-    switch (e.dtype) {
-      case 'F32':
-        out[i] = view.getFloat32(i * 4, true);
-        break;
-      case 'F64':
-        out[i] = view.getFloat64(i * 8, true);
-        break;
-      case 'F16':
-        out[i] = halfToFloat(view.getUint16(i * 2, true));
-        break;
-      case 'BF16':
-        bf16Bits[0] = view.getUint16(i * 2, true) << 16;
-        out[i] = bf16Value[0];
-        break;
-    }
-  }
-  return tf.tensor(out, e.shape, 'float32');
-}
-
 /**
  * Reads a safetensors file. F32, F16, BF16 and F64 become float32 tensors; I32 and I64 become int32
  * (an I64 value outside int32 is an error). Malformed files throw SafetensorsError; nothing is allocated
@@ -254,7 +201,20 @@ export function loadSafetensors(bytes: Uint8Array): Record<string, tf.Tensor> {
   const { entries, dataStart } = parse(bytes);
   const out: Array<[string, tf.Tensor]> = [];
   try {
-    for (const e of entries) out.push([e.name, decode(bytes, e, dataStart)]);
+    for (const e of entries) {
+      const view = new DataView(
+        bytes.buffer,
+        bytes.byteOffset + dataStart + e.begin,
+        e.end - e.begin,
+      );
+      const values = decodeValues(view, e.dtype, e.end - e.begin, (msg) =>
+        fail(`tensor "${e.name}": ${msg}`),
+      );
+      out.push([
+        e.name,
+        tf.tensor(values, e.shape, values instanceof Int32Array ? 'int32' : 'float32'),
+      ]);
+    }
   } catch (err) {
     tf.dispose(out.map(([, t]) => t));
     throw err;
@@ -304,13 +264,7 @@ export function saveSafetensors(
         `saveSafetensors(tensors): "${name}" must be float32 or int32, got ${t.dtype}`,
       );
     }
-    const data = t.dataSync() as Float32Array | Int32Array;
-    const raw = new Uint8Array(data.length * 4);
-    const view = new DataView(raw.buffer);
-    for (let i = 0; i < data.length; i++) {
-      if (t.dtype === 'float32') view.setFloat32(i * 4, data[i], true);
-      else view.setInt32(i * 4, data[i], true);
-    }
+    const raw = encodeValues(t.dataSync() as Float32Array | Int32Array);
     Object.defineProperty(header, name, {
       value: {
         dtype: t.dtype === 'float32' ? 'F32' : 'I32',

@@ -4,7 +4,6 @@
 // elsewhere the kernel runs on one thread.
 
 import { initKernel, setKernelThreads } from '@rnnkit/cell';
-import { kernelReady } from '@rnnkit/cell/internal';
 import { LSTM } from '@rnnkit/rnn';
 import * as tf from '@tensorflow/tfjs-core';
 import { DataRng } from '../engine/index.js';
@@ -28,16 +27,16 @@ let started: Promise<KernelState> | null = null;
 /** Starts the kernel's worker threads here (once): as many as the machine has, at most 4. */
 export function startKernelThreads(): Promise<KernelState> {
   started ??= (async () => {
-    await initKernel();
+    const wasm = await initKernel();
     const threads = await setKernelThreads();
-    return kernelState(threads);
+    return kernelState(wasm, threads);
   })();
   return started;
 }
 
-function kernelState(threads: number): KernelState {
+function kernelState(wasm: boolean, threads: number): KernelState {
   return {
-    wasm: kernelReady(),
+    wasm,
     threads,
     isolated: globalThis.crossOriginIsolated === true,
     hardware: globalThis.navigator?.hardwareConcurrency ?? 1,
