@@ -5,8 +5,8 @@ import {
   assertShape,
   checkLengths,
   checkOptions,
+  fillPadding,
   fmtShape,
-  stepMask,
   uniform,
   zeroPadding,
 } from '@rnnkit/ops/internal';
@@ -61,7 +61,7 @@ export class AttentionPooling extends Module {
     return checkLengths(opts.lengths, 'AttentionPooling.forward(opts.lengths)', B, T);
   }
 
-  /** softmax over T of x_t . w + b, with -1e9 added on padded steps */
+  /** softmax over T of x_t . w + b; exactly 0 on padded steps, whatever the valid scores */
   private softmax(x: tf.Tensor, lengths: number[] | null): tf.Tensor {
     const [B, T] = x.shape as number[];
     let scores = tf.reshape(
@@ -71,10 +71,8 @@ export class AttentionPooling extends Module {
       ),
       [B, T],
     );
-    if (lengths) {
-      const valid = tf.reshape(stepMask(lengths, T), [B, T]);
-      scores = tf.add(scores, tf.mul(tf.sub(1, valid), -1e9));
-    }
+    // -Infinity on padded steps: exp(-Infinity - max) is exactly 0
+    if (lengths) scores = fillPadding(scores, lengths, Number.NEGATIVE_INFINITY);
     return tf.softmax(scores, 1);
   }
 }

@@ -116,6 +116,13 @@ describe('pool(): values', () => {
     tf.dispose([t, y]);
   });
 
+  it("'max' keeps a valid -Infinity as the maximum (padding never wins)", () => {
+    const t = tf.tensor3d([[[-Infinity], [-Infinity], [5], [7]]]);
+    const y = pool(t, 'max', { lengths: [2] });
+    expect(data(y)).toEqual([-Infinity]);
+    tf.dispose([t, y]);
+  });
+
   it("'none' without lengths returns a new tensor the caller may dispose", () => {
     const t = tf.tensor3d(x);
     const y = pool(t, 'none');
@@ -137,6 +144,21 @@ describe('pool(): values', () => {
       });
     });
     tf.dispose([t, a]);
+    attention.dispose();
+  });
+});
+
+describe('AttentionPooling at the limits', () => {
+  it('weights are exactly 0 on padding even when every valid score is below -1e9', () => {
+    const attention = new AttentionPooling({ inputSize: 1 });
+    attention.loadStateDict({ weight: tf.tensor2d([[1]]), bias: tf.tensor1d([0]) });
+    // scores x . 1 + 0: valid -5e9 and -4e9, padding 0 (it would win a -1e9 penalty)
+    const t = tf.tensor3d([[[-5e9], [-4e9], [0]]]);
+    const w = attention.weights(t, { lengths: [2] });
+    expect(data(w)).toEqual([0, 1, 0]);
+    const y = attention.forward(t, { lengths: [2] });
+    expect(data(y)).toEqual([-4e9].map(Math.fround));
+    tf.dispose([t, w, y]);
     attention.dispose();
   });
 });

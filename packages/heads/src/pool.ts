@@ -5,8 +5,8 @@ import {
   assertRank,
   checkLengths,
   checkOptions,
+  fillPadding,
   fmtShape,
-  stepMask,
   zeroPadding,
 } from '@rnnkit/ops/internal';
 import * as tf from '@tensorflow/tfjs-core';
@@ -59,7 +59,6 @@ export function pool(x: tf.Tensor, mode: Pooling, opts: PoolOptions = {}): tf.Te
   if (B === 0)
     return tf.zeros(mode === 'flatten' ? [0, T * F] : mode === 'none' ? [0, T, F] : [0, F]);
   return tf.tidy(() => {
-    const mask = lengths ? stepMask(lengths, T) : null; // [B, T, 1] float
     const masked = lengths ? zeroPadding(x, lengths) : x;
     switch (mode) {
       case 'sum':
@@ -68,11 +67,9 @@ export function pool(x: tf.Tensor, mode: Pooling, opts: PoolOptions = {}): tf.Te
         const counts = lengths ? tf.tensor2d(lengths, [B, 1]) : tf.scalar(T);
         return tf.div(tf.sum(masked, 1), counts);
       }
-      case 'max': {
-        if (!mask) return tf.max(x, 1);
-        const neg = tf.mul(tf.sub(1, mask), -3.4e38);
-        return tf.max(tf.add(masked, neg), 1);
-      }
+      case 'max':
+        // -Infinity on padded steps: a valid -Infinity stays the maximum
+        return tf.max(lengths ? fillPadding(x, lengths, Number.NEGATIVE_INFINITY) : x, 1);
       case 'first':
         return tf.reshape(tf.slice(x, [0, 0, 0], [B, 1, F]), [B, F]);
       case 'last': {
@@ -83,7 +80,7 @@ export function pool(x: tf.Tensor, mode: Pooling, opts: PoolOptions = {}): tf.Te
       case 'flatten':
         return tf.reshape(masked, [B, T * F]);
       default:
-        return mask ? masked : tf.clone(x);
+        return lengths ? masked : tf.clone(x);
     }
   });
 }

@@ -4,20 +4,6 @@
  */
 
 export { checkIds } from './embedding.js';
-export {
-  assertBool,
-  assertFinite,
-  assertFloat,
-  assertInt,
-  assertOneOf,
-  assertProbability,
-  assertRank,
-  assertShape,
-  assertTensor,
-  checkLengths,
-  checkOptions,
-  describeValue,
-  fmtShape,
-} from './guards.js';
-export { stepMask, validSteps, zeroPadding } from './mask.js';
+export * from './guards.js';
+export { fillPadding, validSteps, zeroPadding } from './mask.js';
 export { dropoutMask, normal, uniform } from './rng.js';

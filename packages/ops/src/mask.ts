@@ -13,21 +13,21 @@ export function validSteps(lengths: readonly number[], T: number): Uint8Array {
   return valid;
 }
 
-/** lengths [B] -> float [B, T, 1]: 1 where t < length, else 0. */
-export function stepMask(lengths: readonly number[], T: number): tf.Tensor3D {
-  const B = lengths.length;
-  const data = new Float32Array(B * T);
-  for (let b = 0; b < B; b++) data.fill(1, b * T, b * T + lengths[b]);
-  return tf.tensor3d(data, [B, T, 1]);
+/**
+ * x [B, T, ...] with every step t >= lengths[b] set to `value` by selection (not by multiplying with
+ * a mask, which would let NaN or Infinity in the padding through as NaN). Gradient 0 there.
+ */
+export function fillPadding(x: tf.Tensor, lengths: readonly number[], value: number): tf.Tensor {
+  const [B, T] = x.shape as number[];
+  const inner = x.size / (B * T);
+  const keep = new Uint8Array(x.size);
+  for (let b = 0; b < B; b++) keep.fill(1, b * T * inner, (b * T + lengths[b]) * inner);
+  return tf.tidy(() =>
+    tf.where(tf.tensor(keep, x.shape, 'bool'), x, tf.fill(x.shape, value, x.dtype)),
+  );
 }
 
-/**
- * x [B, T, F] with every step t >= lengths[b] set to 0 by selection (not by multiplying with a
- * mask, which would let NaN or Infinity in the padding through as NaN). Gradient 0 there.
- */
+/** x [B, T, ...] with every padded step set to 0 (see fillPadding). */
 export function zeroPadding(x: tf.Tensor, lengths: readonly number[]): tf.Tensor {
-  const [B, T, F] = x.shape as [number, number, number];
-  const keep = new Uint8Array(B * T * F);
-  for (let b = 0; b < B; b++) keep.fill(1, b * T * F, (b * T + lengths[b]) * F);
-  return tf.tidy(() => tf.where(tf.tensor3d(keep, [B, T, F], 'bool'), x, tf.zerosLike(x)));
+  return fillPadding(x, lengths, 0);
 }
