@@ -12,7 +12,7 @@ import {
   fmtShape,
 } from '@rnnkit/ops/internal';
 import * as tf from '@tensorflow/tfjs-core';
-import { runSequence, type State } from './sequence.js';
+import { runSequence, type State } from './sequence/run.js';
 import { type CellMode, createRecurrentWeights, type RecurrentWeights } from './weights.js';
 
 export interface CellOptions {

@@ -11,7 +11,7 @@ import {
   uniform,
 } from '@rnnkit/ops/internal';
 import * as tf from '@tensorflow/tfjs-core';
-import { runSequence } from './sequence.js';
+import { runSequence } from './sequence/run.js';
 import type { RecurrentWeights } from './weights.js';
 
 export type Activation = 'relu' | 'tanh';

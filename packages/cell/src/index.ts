@@ -7,4 +7,5 @@ export {
   type ElmanRNNOptions,
   type ElmanRNNOutput,
 } from './elman.js';
-export { initKernel, kernelThreads, setKernelThreads } from './kernel.js';
+export { initKernel } from './wasm/loader.js';
+export { kernelThreads, setKernelThreads } from './wasm/threads.js';

@@ -2,10 +2,10 @@
  * @rnnkit/cell/internal: the recurrent engine's pieces that @rnnkit/rnn and the tests share, not user
  * API. Outside semver: may change in any release.
  */
-export { kernelReady } from './kernel.js';
-export { projectInput } from './project.js';
-export { fusedInference } from './recurrence.js';
-export { runSequence, type State } from './sequence.js';
+export { ENGINE_DEFAULTS, type EnginePolicy, enginePolicy } from './policy.js';
+export { inLayout, kernelReady } from './sequence/engine.js';
+export { projectInput } from './sequence/project.js';
+export { runSequence, type SequenceOptions, type State } from './sequence/run.js';
 export {
   type CellMode,
   createRecurrentWeights,

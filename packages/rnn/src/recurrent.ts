@@ -1,7 +1,7 @@
 import {
   type CellMode,
   createRecurrentWeights,
-  fusedInference,
+  inLayout,
   type RecurrentWeights,
   runSequence,
   type State,
@@ -188,44 +188,43 @@ export abstract class RecurrentLayer extends Module {
       };
     }
     return tf.tidy(() => {
-      // In one kernel call per layer and direction, every layer reads and writes the input's own
-      // layout; the differentiable path runs time-major, transposed once for the whole stack.
-      const batchFirst = batched && this.batchFirst && fusedInference();
-      const transposed = batched && this.batchFirst && !batchFirst;
-      let x = (
-        batched ? (transposed ? tf.transpose(input, [1, 0, 2]) : input) : tf.expandDims(input, 1)
-      ) as tf.Tensor3D;
-      const mask = lengths ? lengthMask(lengths, T) : null;
       const init = states.map(([, s]) =>
         s === undefined ? null : batched ? s : tf.expandDims(s, 1),
       );
       const sizes = states.map(([, , size]) => size);
       const finals: tf.Tensor[][] = init.map(() => []);
-      for (let layer = 0; layer < this.numLayers; layer++) {
-        if (layer > 0 && this.training && this.dropout > 0)
-          x = dropout(x, this.dropout, true) as tf.Tensor3D;
-        const outs: tf.Tensor[] = [];
-        for (let d = 0; d < this.numDirections; d++) {
-          const k = layer * this.numDirections + d;
-          // layer k's initial state: zeros when none was given, else row k of h0/c0
-          const pick = (s: tf.Tensor | null, size: number) =>
-            s === null
-              ? tf.zeros([B, size])
-              : tf.reshape(tf.slice(s, [k, 0, 0], [1, B, size]), [B, size]);
-          const state0: State = { h: pick(init[0], sizes[0]) };
-          if (init.length > 1) state0.c = pick(init[1], sizes[1]);
-          const { output, state } = runSequence(this.weights[layer][d], x, state0, {
-            reverse: d === 1,
-            mask,
-            batchFirst,
-          });
-          outs.push(output);
-          finals[0].push(state.h);
-          if (state.c) finals[1].push(state.c);
+      /** Every layer and direction over x, in the layout the engine chose for the whole stack. */
+      const stack = (input: tf.Tensor3D, batchFirst: boolean) => {
+        let x = input;
+        for (let layer = 0; layer < this.numLayers; layer++) {
+          if (layer > 0 && this.training && this.dropout > 0)
+            x = dropout(x, this.dropout, true) as tf.Tensor3D;
+          const outs: tf.Tensor[] = [];
+          for (let d = 0; d < this.numDirections; d++) {
+            const k = layer * this.numDirections + d;
+            // layer k's initial state: zeros when none was given, else row k of h0/c0
+            const pick = (s: tf.Tensor | null, size: number) =>
+              s === null
+                ? tf.zeros([B, size])
+                : tf.reshape(tf.slice(s, [k, 0, 0], [1, B, size]), [B, size]);
+            const state0: State = { h: pick(init[0], sizes[0]) };
+            if (init.length > 1) state0.c = pick(init[1], sizes[1]);
+            const { output, state } = runSequence(this.weights[layer][d], x, state0, {
+              reverse: d === 1,
+              lengths,
+              batchFirst,
+            });
+            outs.push(output);
+            finals[0].push(state.h);
+            if (state.c) finals[1].push(state.c);
+          }
+          x = (outs.length === 1 ? outs[0] : tf.concat(outs, 2)) as tf.Tensor3D;
         }
-        x = (outs.length === 1 ? outs[0] : tf.concat(outs, 2)) as tf.Tensor3D;
-      }
-      const output = batched ? (transposed ? tf.transpose(x, [1, 0, 2]) : x) : tf.squeeze(x, [1]);
+        return x;
+      };
+      const output = batched
+        ? inLayout(input as tf.Tensor3D, this.batchFirst, stack)
+        : tf.squeeze(stack(tf.expandDims(input, 1) as tf.Tensor3D, false), [1]);
       return {
         output,
         // [L*D, B, *] (one layer and direction: a reshape, no copy); unbatched drops B
@@ -257,12 +256,4 @@ function checkLengths(
   }
   const list = checkLengthsOf(lengths, arg, B, T)!;
   return list.every((n) => n === T) ? null : list;
-}
-
-/** lengths -> bool [T, B, 1], true where t < length. */
-function lengthMask(lengths: number[], T: number): tf.Tensor3D {
-  const B = lengths.length;
-  const data = new Uint8Array(T * B);
-  for (let t = 0; t < T; t++) for (let b = 0; b < B; b++) data[t * B + b] = t < lengths[b] ? 1 : 0;
-  return tf.tensor3d(data, [T, B, 1], 'bool');
 }

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { kernelGemm, kernelProject, kernelReady, kernelSumOuter } from './kernel.js';
-import type { RecurrentWeights } from './weights.js';
+import type { RecurrentWeights } from '../weights.js';
+import { kernel } from './engine.js';
 
 /**
  * x [T, B, I] -> x W_ih^T + b_ih as [T, B, G*H], in one matMul, differentiable in x, W_ih and b_ih.
@@ -18,10 +18,11 @@ export function projectInput(w: RecurrentWeights, x: tf.Tensor3D): tf.Tensor3D {
     (args[inputs.length] as tf.GradSaveFunc)([xs, wih]);
     const x2 = tf.reshape(xs, [T * B, I]);
     let p: tf.Tensor;
-    if (kernelReady()) {
+    const k = kernel();
+    if (k) {
       const data = (t: tf.Tensor) => t.dataSync() as Float32Array;
       const b = bih ? data(bih) : null;
-      p = tf.tensor2d(kernelProject(data(x2), T * B, I, wih, G, b), [T * B, G]);
+      p = tf.tensor2d(k.project(data(x2), T * B, I, wih, G, b), [T * B, G]);
     } else {
       p = tf.matMul(x2, tf.transpose(wih));
       if (bih) p = tf.add(p, bih);
@@ -30,13 +31,14 @@ export function projectInput(w: RecurrentWeights, x: tf.Tensor3D): tf.Tensor3D {
       const d = tf.reshape(dy, [T * B, G]);
       let dx: tf.Tensor;
       let dw: tf.Tensor;
-      if (kernelReady()) {
+      const k = kernel();
+      if (k) {
         // dx = d W_ih and dW_ih = d^T x in the kernel's sgemm (tfjs-cpu's matMul is far slower).
         const dHost = d.dataSync() as Float32Array;
         const xHost = xSaved.dataSync() as Float32Array;
-        const mul = kernelGemm([{ b: wSaved.dataSync() as Float32Array, K: G, N: I }], T * B);
+        const mul = k.gemm([{ b: wSaved.dataSync() as Float32Array, K: G, N: I }], T * B);
         dx = tf.tensor3d(mul(0, dHost, T * B).slice(), [T, B, I]);
-        dw = tf.tensor2d(kernelSumOuter(dHost, T * B, G, xHost, I), [G, I]);
+        dw = tf.tensor2d(k.sumOuter(dHost, T * B, G, xHost, I), [G, I]);
       } else {
         dx = tf.reshape(tf.matMul(d, wSaved), [T, B, I]);
         dw = tf.matMul(tf.transpose(d), tf.reshape(xSaved, [T * B, I]));

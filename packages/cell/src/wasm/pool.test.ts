@@ -1,12 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RECURRENCE_WASM_SHARED } from './kernel/recurrence-wasm.js';
-import { ThreadPool, threadsPossible } from './threads.js';
+import { SGEMM_ARGS, writeArgs } from './args.js';
+import { KERNEL_WASM_SHARED } from './kernel-wasm.js';
+import { ThreadPool } from './pool.js';
+import { threadsPossible } from './workers.js';
 
 type Exports = {
   memory: WebAssembly.Memory;
-  sgemm(...a: number[]): void;
+  sgemm(args: number): void;
   pack(N: number, K: number, w: number, dst: number): void;
-  forward(...a: number[]): void;
+  forward(args: number): void;
 };
 
 describe('ThreadPool (the kernel on worker threads)', () => {
@@ -15,13 +17,22 @@ describe('ThreadPool (the kernel on worker threads)', () => {
   const M = 37;
   const N = 24;
   const K = 19;
-  // a [M, K], w [N, K], its packed copy, c [M, N]: at fixed offsets above the module's data.
-  const at = { a: 65536, w: 65536 * 2, packed: 65536 * 3, c: 65536 * 4 };
+  // a [M, K], w [N, K], its packed copy, c [M, N], argument blocks: at fixed offsets above the
+  // module's data.
+  const at = { a: 65536, w: 65536 * 2, packed: 65536 * 3, c: 65536 * 4, args: 65536 * 5 };
+  /** Argument blocks written so far: each call's shares get fresh ones (64 in turn). */
+  let blocks = 0;
+  /** Writes an sgemm argument block; returns its offset. */
+  const block = (M: number, a: number, c: number) => {
+    const ptr = at.args + (blocks++ % 64) * 64;
+    writeArgs(k.memory.buffer, ptr, SGEMM_ARGS, { M, N, K, a, b: at.packed, bias: 0, c });
+    return ptr;
+  };
 
   beforeAll(async () => {
     expect(threadsPossible()).toBe(true); // Node
     const memory = new WebAssembly.Memory({ initial: 8, maximum: 65536, shared: true });
-    const bytes = Uint8Array.from(atob(RECURRENCE_WASM_SHARED), (ch) => ch.charCodeAt(0));
+    const bytes = Uint8Array.from(atob(KERNEL_WASM_SHARED), (ch) => ch.charCodeAt(0));
     const module = await WebAssembly.compile(bytes);
     k = (await WebAssembly.instantiate(module, { env: { memory } })).exports as unknown as Exports;
     const started = await ThreadPool.start(k, module, memory, 2);
@@ -39,23 +50,15 @@ describe('ThreadPool (the kernel on worker threads)', () => {
   afterAll(() => pool?.close());
 
   const result = () => new Float32Array(k.memory.buffer, at.c, M * N).slice();
-  /** sgemm arguments for rows [r0, r1). */
-  const rows = (r0: number, r1: number) => [
-    r1 - r0,
-    N,
-    K,
-    at.a + r0 * K * 4,
-    at.packed,
-    0,
-    at.c + r0 * N * 4,
-  ];
+  /** The sgemm argument block for rows [r0, r1). */
+  const rows = (r0: number, r1: number) => block(r1 - r0, at.a + r0 * K * 4, at.c + r0 * N * 4);
 
   it('has the calling thread and its workers', () => {
     expect(pool.size).toBe(3);
   });
 
   it('runs row ranges on three threads with the same result as one call', () => {
-    k.sgemm(...rows(0, M));
+    k.sgemm(rows(0, M));
     const one = result();
     new Float32Array(k.memory.buffer, at.c, M * N).fill(Number.NaN);
     pool.run('sgemm', [rows(0, 12), rows(12, 24), rows(24, M)]);
@@ -74,20 +77,20 @@ describe('ThreadPool (the kernel on worker threads)', () => {
   });
 
   it('throws when a worker traps, and runs the next call normally', () => {
-    const outOfBounds = [M, N, K, 0x7fff_fff0, at.packed, 0, at.c];
+    const outOfBounds = block(M, 0x7fff_fff0, at.c);
     expect(() => pool.run('sgemm', [rows(0, 12), outOfBounds])).toThrow(
       'rnnkit kernel: sgemm failed in 1 share(s) of a split call',
     );
-    k.sgemm(...rows(0, M));
+    k.sgemm(rows(0, M));
     const one = result();
     pool.run('sgemm', [rows(0, 20), rows(20, M)]);
     expect(result()).toEqual(one);
   });
 
   it('throws when the calling thread traps, and runs the next call normally', () => {
-    const outOfBounds = [M, N, K, 0x7fff_fff0, at.packed, 0, at.c];
+    const outOfBounds = block(M, 0x7fff_fff0, at.c);
     expect(() => pool.run('sgemm', [outOfBounds, rows(0, M)])).toThrow(/out of bounds/);
-    k.sgemm(...rows(0, M));
+    k.sgemm(rows(0, M));
     const one = result();
     new Float32Array(k.memory.buffer, at.c, M * N).fill(0);
     pool.run('sgemm', [rows(0, 12), rows(12, 24), rows(24, M)]);
@@ -95,7 +98,7 @@ describe('ThreadPool (the kernel on worker threads)', () => {
   });
 
   it('runs a share itself when its worker has not claimed it yet, with the same result', () => {
-    k.sgemm(...rows(0, M));
+    k.sgemm(rows(0, M));
     const one = result();
     // Shares far shorter than a worker's wake-up: the caller finishes its own and takes the rest.
     const before = pool.stolen;
@@ -111,7 +114,7 @@ describe('ThreadPool (the kernel on worker threads)', () => {
     // Tiny shares: the caller posts the next call while a worker may still be in its loop from the
     // previous one; the worker must report the call it actually claimed.
     for (let i = 0; i < 1_000_000; i++) pool.run('sgemm', [rows(0, 4), rows(4, 8), rows(8, M)]);
-    k.sgemm(...rows(0, M));
+    k.sgemm(rows(0, M));
     const one = result();
     new Float32Array(k.memory.buffer, at.c, M * N).fill(Number.NaN);
     pool.run('sgemm', [rows(0, 4), rows(4, 8), rows(8, M)]);

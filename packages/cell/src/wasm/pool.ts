@@ -1,11 +1,14 @@
+import { KernelError } from '@rnnkit/ops';
+import { type Started, spawner, threadsPossible } from './workers.js';
+
 /**
  * Worker threads for the WebAssembly kernel: each worker instantiates the kernel's module on the
  * same shared memory and waits (Atomics.wait) for calls of its exports; the calling thread splits a
  * product or a recurrence into disjoint row ranges, posts all but the first, runs the first itself,
  * then runs any posted share that no worker has claimed yet (a worker that is slow to wake, e.g. on
  * a busy machine, so costs no more than running on one thread) and waits for the claimed ones.
- * Node uses worker_threads; a browser uses Web Workers where the page is cross-origin isolated
- * (SharedArrayBuffer). Elsewhere there is no pool and the kernel runs on one thread.
+ * A share is one export and one argument: the byte offset of its argument block (args.ts) in the
+ * shared memory, so a call may have any number of arguments.
  */
 
 /** Exports a worker can run, by number. */
@@ -13,18 +16,16 @@ export const FN = { sgemm: 1, forward: 2 } as const;
 export type Fn = keyof typeof FN;
 
 /**
- * Bytes of control per worker: 8 int32 (sequence number of the last call posted, of the last call
- * done, of the last call that failed; the function; the argument count; who claimed the call
- * posted last) then float64 arguments.
+ * Bytes of control per worker (a cache line): int32 sequence number of the last call posted, of
+ * the last call done, of the last call that failed; the function; its argument block (a uint32
+ * byte offset); who claimed the call posted last.
  */
-const SLOT = 256;
-const HEADER = 32;
-const MAX_ARGS = (SLOT - HEADER) / 8;
+const SLOT = 64;
 const SEQ = 0;
 const DONE = 1;
 const ERR = 2;
 const FUNC = 3;
-const ARGC = 4;
+const ARG = 4;
 const CLAIM = 5;
 /** CLAIM: posted and not yet claimed; claimed by the worker; taken back by the caller. */
 const OPEN = 0;
@@ -38,8 +39,7 @@ const FAILED = -2;
 // the module, memory and control block arrive (workerData in Node, the first message in a browser).
 const WORKER = `
 function start({ module, memory, ctl, slot }) {
-  const i32 = new Int32Array(ctl, slot * ${SLOT}, ${HEADER / 4});
-  const f64 = new Float64Array(ctl, slot * ${SLOT} + ${HEADER}, ${MAX_ARGS});
+  const i32 = new Int32Array(ctl, slot * ${SLOT}, ${SLOT / 4});
   let fns;
   try {
     const k = new WebAssembly.Instance(module, { env: { memory } }).exports;
@@ -61,7 +61,7 @@ function start({ module, memory, ctl, slot }) {
     const fn = fns[i32[${FUNC}]];
     if (!fn) return;
     try {
-      fn(...f64.subarray(0, i32[${ARGC}]));
+      fn(i32[${ARG}] >>> 0);
     } catch {
       Atomics.store(i32, ${ERR}, seq);
     }
@@ -73,13 +73,11 @@ if (typeof self === 'undefined') start(require('node:worker_threads').workerData
 else self.onmessage = (e) => start(e.data);
 `;
 
-type Exports = Record<Fn, (...args: number[]) => void>;
-type Started = { terminate(): unknown };
+type Exports = Record<Fn, (args: number) => void>;
 
 /** A fixed set of workers running the kernel's exports on one shared memory. */
 export class ThreadPool {
   private readonly ctl: Int32Array;
-  private readonly args: Float64Array[];
   private readonly blocking: boolean;
   /** Posted shares this thread ran itself because no worker had claimed them yet. */
   stolen = 0;
@@ -90,7 +88,6 @@ export class ThreadPool {
     ctl: SharedArrayBuffer,
   ) {
     this.ctl = new Int32Array(ctl);
-    this.args = workers.map((_, i) => new Float64Array(ctl, i * SLOT + HEADER, MAX_ARGS));
     this.blocking = canBlock(this.ctl);
   }
 
@@ -130,17 +127,16 @@ export class ThreadPool {
   }
 
   /**
-   * Runs `fn` once per argument list, at once: the first on this thread, the others on workers;
-   * returns when all have finished. The calls must touch disjoint memory (for writing).
+   * Runs `fn` once per argument block (byte offsets in the shared memory), at once: the first on
+   * this thread, the others on workers; returns when all have finished. The calls must write
+   * disjoint memory.
    */
-  run(fn: Fn, calls: number[][]): void {
+  run(fn: Fn, calls: number[]): void {
     const posted = calls.length - 1;
     for (let w = 0; w < posted; w++) {
-      const a = calls[w + 1]!;
       const base = w * (SLOT / 4);
-      this.args[w]!.set(a);
       this.ctl[base + FUNC] = FN[fn];
-      this.ctl[base + ARGC] = a.length;
+      this.ctl[base + ARG] = calls[w + 1]!;
       // The new sequence number first, then open: a worker that claims the call then reads the
       // number of this call. (Opening first let a worker still in its loop from the previous call
       // claim this one, read the old number, report that, and leave the caller waiting forever.)
@@ -150,7 +146,7 @@ export class ThreadPool {
     }
     let ok = false;
     try {
-      this.kernel[fn](...calls[0]!);
+      this.kernel[fn](calls[0]!);
       ok = true;
     } finally {
       // Even when this thread's share failed: the workers must be done before the memory is reused.
@@ -162,14 +158,14 @@ export class ThreadPool {
    * Runs here the posted shares of `calls` that no worker has claimed yet (only takes them when
    * `run` is false), then waits for the claimed ones; throws if a share failed.
    */
-  private finish(fn: Fn, calls: number[][], run: boolean): void {
+  private finish(fn: Fn, calls: number[], run: boolean): void {
     let failed = 0;
     for (let w = 0; w < calls.length - 1; w++) {
       const base = w * (SLOT / 4);
       if (Atomics.compareExchange(this.ctl, base + CLAIM, OPEN, BY_CALLER) === OPEN) {
         this.stolen++;
         try {
-          if (run) this.kernel[fn](...calls[w + 1]!);
+          if (run) this.kernel[fn](calls[w + 1]!);
         } catch {
           failed++;
         }
@@ -185,7 +181,7 @@ export class ThreadPool {
       if (Atomics.load(this.ctl, base + ERR) === seq) failed++;
     }
     if (failed > 0)
-      throw new Error(`rnnkit kernel: ${fn} failed in ${failed} share(s) of a split call`);
+      throw new KernelError(`rnnkit kernel: ${fn} failed in ${failed} share(s) of a split call`);
   }
 
   /** Stops the workers (each ends its loop when it sees function 0). */
@@ -217,32 +213,6 @@ export class ThreadPool {
   }
 }
 
-/** True where SharedArrayBuffer can be shared with workers. */
-export function threadsPossible(): boolean {
-  const g = globalThis as { crossOriginIsolated?: boolean };
-  if (typeof SharedArrayBuffer === 'undefined' || typeof Atomics === 'undefined') return false;
-  return isNode() || g.crossOriginIsolated === true;
-}
-
-/** Threads this machine runs at once (Node: os.availableParallelism; browsers: hardwareConcurrency). */
-export async function hardwareThreads(): Promise<number> {
-  if (isNode()) {
-    const os = (await import(/* @vite-ignore */ NODE_OS)) as { availableParallelism(): number };
-    return os.availableParallelism();
-  }
-  const nav = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator;
-  return nav?.hardwareConcurrency ?? 1;
-}
-
-// Module names in variables, so that bundlers for the browser leave them alone.
-const NODE_OS = 'node:os';
-const NODE_WORKERS = 'node:worker_threads';
-
-function isNode(): boolean {
-  const p = (globalThis as { process?: { versions?: { node?: string } } }).process;
-  return typeof p?.versions?.node === 'string';
-}
-
 /** True when this thread may block in Atomics.wait (not a browser's main thread). */
 function canBlock(i32: Int32Array): boolean {
   try {
@@ -251,36 +221,4 @@ function canBlock(i32: Int32Array): boolean {
   } catch {
     return false;
   }
-}
-
-type Spawn = (source: string, data: object) => Started;
-
-/** How to start a worker from source text here, or null where there is no way. */
-async function spawner(): Promise<Spawn | null> {
-  if (isNode()) {
-    const { Worker } = (await import(/* @vite-ignore */ NODE_WORKERS)) as {
-      Worker: new (
-        src: string,
-        o: { eval: boolean; workerData: object },
-      ) => Started & { unref(): void };
-    };
-    return (source, data) => {
-      const w = new Worker(source, { eval: true, workerData: data });
-      // Idle workers must not keep the process alive.
-      w.unref();
-      return w;
-    };
-  }
-  const g = globalThis as {
-    Worker?: new (url: string) => Started & { postMessage(d: object): void };
-  };
-  if (!g.Worker || typeof Blob === 'undefined' || typeof URL?.createObjectURL !== 'function')
-    return null;
-  const W = g.Worker;
-  return (source, data) => {
-    const url = URL.createObjectURL(new Blob([source], { type: 'text/javascript' }));
-    const w = new W(url);
-    w.postMessage(data);
-    return w;
-  };
 }

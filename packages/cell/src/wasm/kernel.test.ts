@@ -3,23 +3,28 @@ import { maxAbsDiff, randn, seeded } from '@rnnkit/vitest-config/helpers';
 import * as tf from '@tensorflow/tfjs-core';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  initKernel,
-  kernelReady,
-  kernelThreads,
-  setKernelEnabled,
-  setKernelThreads,
-  setMinParallelWork,
-} from './kernel.js';
-import { runSequence } from './sequence.js';
-import { type CellMode, createRecurrentWeights, type RecurrentWeights } from './weights.js';
+import { ENGINE_DEFAULTS, enginePolicy } from '../policy.js';
+import { kernelReady } from '../sequence/engine.js';
+import { runSequence } from '../sequence/run.js';
+import { type CellMode, createRecurrentWeights, type RecurrentWeights } from '../weights.js';
+import { initKernel } from './loader.js';
+import { kernelThreads, setKernelThreads } from './threads.js';
+
+/** The kernel on (the default) or off (the plain JS path). */
+const setKernelEnabled = (on: boolean) => {
+  enginePolicy.kernel = on;
+};
+/** The work each thread's share of a split call must reach; omitted: the default. */
+const setMinParallelWork = (macs = ENGINE_DEFAULTS.minParallelWork) => {
+  enginePolicy.minParallelWork = macs;
+};
 
 const T = 5;
 /** Batch size of most tests (the thread tests use more, to split). */
 const B = 3;
 const I = 7;
 const H = 6;
-/** Sequence lengths 5, 2, 4: the mask [T, B, 1] of pack_padded_sequence. */
+/** Sequence lengths 5, 2, 4 (pack_padded_sequence semantics). */
 const LENGTHS = [5, 2, 4];
 
 interface Case {
@@ -59,17 +64,12 @@ function run(
   const x = randn([T, B, I], 2);
   const h0 = randn([B, S], 3);
   const c0 = w.mode === 'lstm' ? randn([B, H], 4) : null;
-  const mask = masked
-    ? tf.tidy(() =>
-        tf.reshape(tf.less(tf.reshape(tf.range(0, T), [T, 1]), tf.tensor2d([lengths])), [T, B, 1]),
-      )
-    : null;
   const params = [w.wih, w.whh, w.bih, w.bhh, w.whr].filter((p): p is tf.Variable => p !== null);
   const f = (...args: tf.Tensor[]) => {
     const [xs, h, c] = args;
     const { output, state } = runSequence(w, xs as tf.Tensor3D, c ? { h, c } : { h }, {
       reverse,
-      mask: mask as tf.Tensor3D | null,
+      lengths: masked ? lengths : null,
     });
     const parts = [output, state.h, state.c].filter((p): p is tf.Tensor => p !== undefined);
     // a weighted sum, so every element's gradient differs
@@ -79,7 +79,7 @@ function run(
   const forward = tf.tidy(() => {
     const { output, state } = runSequence(w, x as tf.Tensor3D, c0 ? { h: h0, c: c0 } : { h: h0 }, {
       reverse,
-      mask: mask as tf.Tensor3D | null,
+      lengths: masked ? lengths : null,
     });
     return [output, state.h, ...(state.c ? [state.c] : [])];
   });
@@ -87,7 +87,7 @@ function run(
   const { grads: paramGrads, value: v2 } = tf.variableGrads(() => f(...inputs), params);
   setKernelEnabled(true);
   const grads = [...inputGrads, ...params.map((p) => paramGrads[p.name])];
-  tf.dispose([x, h0, value, v2, ...(c0 ? [c0] : []), ...(mask ? [mask] : [])]);
+  tf.dispose([x, h0, value, v2, ...(c0 ? [c0] : [])]);
   return { forward, grads };
 }
 
@@ -227,7 +227,7 @@ describe('kernel worker threads', () => {
 
   it('stays on one thread where workers are forbidden (Node permission model), without errors', () => {
     // The built package in a Node that may read files but not start workers.
-    const dist = new URL('../dist/index.js', import.meta.url).href;
+    const dist = new URL('../../dist/index.js', import.meta.url).href;
     const script = `const k = await import(${JSON.stringify(dist)});
       console.log(JSON.stringify([await k.initKernel(), await k.setKernelThreads(2), k.kernelThreads()]));`;
     const r = spawnSync(
@@ -261,15 +261,11 @@ describe('kernel worker threads', () => {
     ) =>
       tf.tidy(() => {
         const lengths = Array.from({ length: c.B }, (_, b) => 1 + ((b * 7) % c.T));
-        const mask = tf.reshape(
-          tf.less(tf.reshape(tf.range(0, c.T), [c.T, 1]), tf.tensor2d([lengths])),
-          [c.T, c.B, 1],
-        ) as tf.Tensor3D;
         const h = tf.fill([c.B, S], 0.1);
         const init = w.mode === 'lstm' ? { h, c: tf.fill([c.B, w.hiddenSize], -0.2) } : { h };
         const { output, state } = runSequence(w, x, init, {
           reverse: c.reverse,
-          mask,
+          lengths,
           batchFirst: c.batchFirst,
         });
         const parts = [output, state.h, ...(state.c ? [state.c] : [])];

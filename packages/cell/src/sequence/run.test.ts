@@ -2,8 +2,8 @@ import { ShapeError } from '@rnnkit/ops';
 import { expectThrows, maxAbsDiff, randn, seeded } from '@rnnkit/vitest-config/helpers';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runSequence } from './sequence.js';
-import { createRecurrentWeights } from './weights.js';
+import { createRecurrentWeights } from '../weights.js';
+import { runSequence } from './run.js';
 
 const T = 4;
 const B = 3;
@@ -22,26 +22,21 @@ describe('runSequence', () => {
   it('with batchFirst reads [B, T, I] and returns [B, T, H]: the time-major result, transposed (inference and gradient path)', () => {
     const x = randn([T, B, I], 1);
     const xb = tf.transpose(x, [1, 0, 2]) as tf.Tensor3D;
-    const mask = tf.tidy(
-      () =>
-        tf.reshape(tf.less(tf.reshape(tf.range(0, T), [T, 1]), tf.tensor2d([[4, 2, 3]])), [
-          T,
-          B,
-          1,
-        ]) as tf.Tensor3D,
-    );
+    const lengths = [4, 2, 3];
     for (const reverse of [false, true]) {
-      const timeMajor = tf.tidy(() => runSequence(w, x as tf.Tensor3D, init(), { reverse, mask }));
+      const timeMajor = tf.tidy(() =>
+        runSequence(w, x as tf.Tensor3D, init(), { reverse, lengths }),
+      );
       const inference = tf.tidy(() =>
-        runSequence(w, xb, init(), { reverse, mask, batchFirst: true }),
+        runSequence(w, xb, init(), { reverse, lengths, batchFirst: true }),
       );
       // Under a gradient tape: the differentiable path.
       const taped = tf.grads((xs: tf.Tensor) => {
-        const r = runSequence(w, xs as tf.Tensor3D, init(), { reverse, mask, batchFirst: true });
+        const r = runSequence(w, xs as tf.Tensor3D, init(), { reverse, lengths, batchFirst: true });
         return tf.sum(tf.mul(r.output, tf.reshape(tf.range(0, B * T * H), [B, T, H])));
       })([xb]);
       const tapedOut = tf.tidy(() => {
-        const r = runSequence(w, xb, init(), { reverse, mask, batchFirst: true });
+        const r = runSequence(w, xb, init(), { reverse, lengths, batchFirst: true });
         return r.output;
       });
       expect(inference.output.shape).toEqual([B, T, H]);
@@ -53,7 +48,7 @@ describe('runSequence', () => {
       tf.dispose([timeMajor.output, timeMajor.state.h, timeMajor.state.c!, expected, tapedOut]);
       tf.dispose([inference.output, inference.state.h, inference.state.c!, ...taped]);
     }
-    tf.dispose([x, xb, mask]);
+    tf.dispose([x, xb]);
   });
 
   it('names the argument, what it expected and what it got, and leaves nothing behind', () => {

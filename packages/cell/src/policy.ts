@@ -1,0 +1,23 @@
+/**
+ * The engine's switches, for comparisons, benchmarks and tests: the one place that forces the plain
+ * JS path or changes when a kernel call is split across threads. Exported through
+ * '@rnnkit/cell/internal' only; the user API is `initKernel` and `setKernelThreads`.
+ */
+export interface EnginePolicy {
+  /** False: every call runs the plain JS path, even where the WebAssembly kernel is ready. @default true */
+  kernel: boolean;
+  /**
+   * Multiply-adds each thread's share of a split kernel call must reach. @default 2 ** 21 (about
+   * 40 µs of work on one core, against the tens of microseconds that waking a worker costs)
+   */
+  minParallelWork: number;
+}
+
+/** The defaults, to restore the policy after changing it. */
+export const ENGINE_DEFAULTS: Readonly<EnginePolicy> = Object.freeze({
+  kernel: true,
+  minParallelWork: 1 << 21,
+});
+
+/** The policy in force (read at every call). */
+export const enginePolicy: EnginePolicy = { ...ENGINE_DEFAULTS };

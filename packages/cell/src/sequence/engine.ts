@@ -1,0 +1,48 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { enginePolicy } from '../policy.js';
+import { type Kernel, loadedKernel } from '../wasm/kernel.js';
+
+/**
+ * The one place that decides whether the WebAssembly kernel or the plain JS path runs, and in
+ * which layout a sequence runs. Every kernel call starts from `kernel()`: its result is the only
+ * way to reach the kernel's entry points.
+ */
+
+/** The kernel when it is loaded and allowed (enginePolicy.kernel), else null: the JS path. */
+export function kernel(): Kernel | null {
+  return enginePolicy.kernel ? loadedKernel() : null;
+}
+
+/** True when the recurrent forward and input projection run in the WebAssembly kernel. */
+export function kernelReady(): boolean {
+  return kernel() !== null;
+}
+
+/** True while tfjs records operations for a gradient (inside tf.grad, variableGrads, ...). */
+export function tapeOn(): boolean {
+  return (tf.engine() as unknown as { isTapeOn(): boolean }).isTapeOn();
+}
+
+/**
+ * The kernel for a whole inference in one call (projection and recurrence, reading and writing
+ * either layout as it is): the kernel while no gradient is being recorded, else null.
+ */
+export function inferenceKernel(): Kernel | null {
+  return tapeOn() ? null : kernel();
+}
+
+/**
+ * Runs `run` on x in the layout the engine wants, for one sequence or a whole stack of layers
+ * (`run` gets x and whether it is batch-first, and returns the output in that layout). Time-major
+ * x [T, B, *] runs as it is; batch-first x [B, T, *] runs as it is with the inference kernel,
+ * else transposed to time-major once before `run` and its output back once after (so a
+ * differentiable stack of layers transposes once, not per layer).
+ */
+export function inLayout(
+  x: tf.Tensor3D,
+  batchFirst: boolean,
+  run: (x: tf.Tensor3D, batchFirst: boolean) => tf.Tensor3D,
+): tf.Tensor3D {
+  if (!batchFirst || inferenceKernel()) return run(x, batchFirst);
+  return tf.transpose(run(tf.transpose(x, [1, 0, 2]), false), [1, 0, 2]);
+}

@@ -1,0 +1,63 @@
+/**
+ * The argument blocks of the kernel's exports `sgemm` and `forward`: the caller writes one block
+ * into the kernel's memory and passes its byte offset, the kernel reads each field at its offset.
+ * Every field is one 32-bit word: a size, a flag (0 or 1), or a byte offset into the kernel's
+ * memory (0: absent). The lists below are the only statement of the fields and their order:
+ * scripts/build-kernel.mjs reads them (each `export const NAME = [...] as const;` of quoted names)
+ * and writes the offsets the kernel reads them at into assembly/args.ts (generated).
+ */
+
+/** Cell kinds as the kernel numbers them (the position in this list): PyTorch's RNN_TANH, ... */
+export const MODES = ['rnn_tanh', 'rnn_relu', 'lstm', 'gru'] as const;
+
+/** sgemm: c [M, N] = a [M, K] x packed b (+ bias [N] when not 0); see assembly/sgemm.ts. */
+export const SGEMM_ARGS = ['M', 'N', 'K', 'a', 'b', 'bias', 'c'] as const;
+
+/**
+ * forward: the recurrence of sequences b0 <= b < b1 over T steps (see assembly/forward.ts for
+ * what each buffer holds).
+ */
+export const FORWARD_ARGS = [
+  'mode',
+  'T',
+  'B',
+  'H',
+  'S',
+  'G',
+  'reverse',
+  'batchFirst',
+  'b0',
+  'b1',
+  'x',
+  'whhT',
+  'bhh',
+  'whrT',
+  'valid',
+  'h',
+  'c',
+  'out',
+  'hp',
+  'full',
+  'gates',
+  'hn',
+  'savedStride',
+  'hIn',
+  'cIn',
+] as const;
+
+/** The values of one block, by field name. */
+export type Args<F extends readonly string[]> = Record<F[number], number>;
+
+/** Bytes of a block of `fields`. */
+export const argBytes = (fields: readonly string[]): number => fields.length * 4;
+
+/** Writes `values` as the block of `fields` at byte offset `at` of `buffer` (each as a uint32). */
+export function writeArgs<F extends readonly string[]>(
+  buffer: ArrayBufferLike,
+  at: number,
+  fields: F,
+  values: Args<F>,
+): void {
+  const words = new Uint32Array(buffer, at, fields.length);
+  for (let i = 0; i < fields.length; i++) words[i] = values[fields[i] as F[number]];
+}

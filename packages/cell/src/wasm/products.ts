@@ -1,0 +1,123 @@
+import type * as tf from '@tensorflow/tfjs-core';
+import { argBytes, SGEMM_ARGS, writeArgs } from './args.js';
+import type { KernelExports } from './loader.js';
+import { Arena, packedSize, Weights } from './memory.js';
+import { kernelThreads, ranges, runShares } from './threads.js';
+
+/** Room in `mem` for the argument blocks of one product (one block per share). */
+export const sgemmBlocks = (mem: Arena): number =>
+  mem.alloc(kernelThreads() * argBytes(SGEMM_ARGS), true);
+
+/**
+ * c [M, N] = a [M, K] x packed b (+ bias), rows split across threads when large; `blocks` from
+ * `sgemmBlocks`.
+ */
+export function sgemm(
+  k: KernelExports,
+  blocks: number,
+  M: number,
+  N: number,
+  K: number,
+  a: number,
+  b: number,
+  bias: number,
+  c: number,
+): void {
+  const shares = ranges(M, M * N * K).map(([r0, r1], i) => {
+    const at = blocks + i * argBytes(SGEMM_ARGS);
+    const args = { M: r1 - r0, N, K, a: a + r0 * K * 4, b, bias, c: c + r0 * N * 4 };
+    writeArgs(k.memory.buffer, at, SGEMM_ARGS, args);
+    return at;
+  });
+  runShares(k, 'sgemm', shares);
+}
+
+/**
+ * x [M, K] W^T + bias as [M, N] in the kernel's SIMD sgemm, W [N, K] as PyTorch stores it (packed
+ * once and cached while it is an unchanged tf.Variable), bias [N] or null.
+ */
+export function project(
+  k: KernelExports,
+  x: Float32Array,
+  M: number,
+  K: number,
+  w: tf.Tensor,
+  N: number,
+  bias: Float32Array | null,
+): Float32Array {
+  const ws = new Weights(k);
+  ws.add(w, N, K);
+  const mem = new Arena(k);
+  const [pw] = ws.offsets(mem);
+  const px = mem.put(x);
+  const pb = bias ? mem.put(bias) : 0;
+  const pc = mem.alloc(M * N);
+  sgemm(k, sgemmBlocks(mem), M, N, K, px, pw!, pb, pc);
+  return mem.f32(pc, M * N).slice();
+}
+
+/**
+ * Repeated products a [M, K] x b [K, N] (b row-major, untransposed) in the kernel's sgemm, for
+ * several right-hand sides packed once: `mul(i, a, M)` multiplies by the i-th, M at most `maxM`.
+ * Each result is a view into the kernel's memory, valid until the next `mul` or kernel call; `mul`
+ * itself may be called until the next kernel call (which reuses the memory of the packed sides).
+ */
+export function gemmSession(
+  k: KernelExports,
+  rhs: Array<{ b: Float32Array; K: number; N: number }>,
+  maxM: number,
+): (i: number, a: Float32Array, M: number) => Float32Array {
+  const mem = new Arena(k);
+  const packed = rhs.map(({ b, K, N }) => {
+    const at = mem.alloc(packedSize(N, K));
+    return { at, raw: mem.alloc(K * N), K, N, b };
+  });
+  const maxK = Math.max(...rhs.map((r) => r.K));
+  const maxN = Math.max(...rhs.map((r) => r.N));
+  const pa = mem.alloc(maxM * maxK);
+  const pc = mem.alloc(maxM * maxN);
+  const blocks = sgemmBlocks(mem);
+  for (const p of packed) {
+    mem.f32(p.raw, p.K * p.N).set(p.b);
+    k.packT(p.N, p.K, p.raw, p.at);
+  }
+  return (i, a, M) => {
+    const p = packed[i]!;
+    mem.f32(pa, M * p.K).set(a.subarray(0, M * p.K));
+    sgemm(k, blocks, M, p.N, p.K, pa, p.at, 0, pc);
+    return mem.f32(pc, M * p.N);
+  };
+}
+
+/**
+ * a^T b as [M, N], a [R, M] and b [R, N] row-major (a sum of R outer products, e.g. BPTT's
+ * dW_hh = dgates^T h over every step), in the kernel's sgemm.
+ */
+export function sumOuter(
+  k: KernelExports,
+  a: Float32Array,
+  R: number,
+  M: number,
+  b: Float32Array,
+  N: number,
+): Float32Array {
+  const mem = new Arena(k);
+  const paT = mem.alloc(M * R);
+  const pb = mem.put(b.subarray(0, R * N));
+  const pbP = mem.alloc(packedSize(N, R));
+  const pc = mem.alloc(M * N);
+  const blocks = sgemmBlocks(mem);
+  const aT = mem.f32(paT, M * R);
+  // Transposed in blocks of rows, so reads and writes both stay within a few cache lines.
+  const BLK = 16;
+  for (let r0 = 0; r0 < R; r0 += BLK) {
+    const r1 = Math.min(r0 + BLK, R);
+    for (let m = 0; m < M; m++) {
+      const row = m * R;
+      for (let r = r0; r < r1; r++) aT[row + r] = a[r * M + m]!;
+    }
+  }
+  k.packT(N, R, pb, pbP);
+  sgemm(k, blocks, M, N, R, paT, pbP, 0, pc);
+  return mem.f32(pc, M * N).slice();
+}

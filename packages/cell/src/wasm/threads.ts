@@ -1,0 +1,85 @@
+import { enginePolicy } from '../policy.js';
+import { initKernel, type KernelExports, sharedModule } from './loader.js';
+import { type Fn, ThreadPool } from './pool.js';
+import { hardwareThreads } from './workers.js';
+
+/**
+ * How many threads the kernel uses and how a call is split among them: the pool's lifecycle,
+ * the threads asked for, and the split of rows into per-thread ranges.
+ */
+
+/** Threads asked for (null: the default, this machine's threads up to MAX_THREADS). */
+let wanted: number | null = null;
+let pool: ThreadPool | null = null;
+let starting: Promise<void> | null = null;
+const MAX_THREADS = 4;
+
+/**
+ * Sets how many threads the kernel may use for one large call (`n` >= 1; omitted: this machine's
+ * threads, at most 4) and starts the worker threads it needs; resolves to the number of threads
+ * in use, 1 where threads are unavailable (no SharedArrayBuffer, a page that is not cross-origin
+ * isolated, no kernel). Without a call, workers start on the first call large enough to gain.
+ * Results do not depend on the number of threads: every row is computed the same way.
+ */
+export async function setKernelThreads(n?: number): Promise<number> {
+  if (n !== undefined && !(Number.isInteger(n) && n >= 1))
+    throw new RangeError(
+      `setKernelThreads(n): expected an integer >= 1, got ${typeof n === 'number' ? n : typeof n}`,
+    );
+  wanted = n ?? null;
+  await startPool();
+  return kernelThreads();
+}
+
+/** Threads a large kernel call uses now: 1 until the workers have started. */
+export function kernelThreads(): number {
+  return pool ? Math.min(pool.size, wanted ?? MAX_THREADS) : 1;
+}
+
+/** Starts (or restarts, to grow it) the pool for the threads wanted. */
+function startPool(): Promise<void> {
+  const prev = starting ?? Promise.resolve();
+  starting = (async () => {
+    await prev;
+    const shared = (await initKernel()) ? sharedModule() : null;
+    if (!shared) return;
+    try {
+      const count = Math.min(wanted ?? Math.min(await hardwareThreads(), MAX_THREADS), 64) - 1;
+      if (pool && pool.size - 1 >= count) return;
+      pool?.close();
+      pool = null;
+      const { module, memory, exports } = shared;
+      pool = await ThreadPool.start(exports, module, memory, count);
+    } catch {
+      // No threads here after all (e.g. a runtime that forbids workers): one thread, as before.
+      pool = null;
+    }
+  })();
+  return starting;
+}
+
+/**
+ * Splits rows [0, M) into one range per thread for a call of `work` multiply-adds: ranges of a
+ * multiple of 4 rows (the sgemm's blocks), none under `enginePolicy.minParallelWork`; one range
+ * when small. Starts the workers (for later calls) the first time a call is large enough.
+ */
+export function ranges(M: number, work: number): Array<[number, number]> {
+  const minWork = enginePolicy.minParallelWork;
+  if (work < 2 * minWork || M < 8) return [[0, M]];
+  if (!pool) {
+    if (!starting) void startPool();
+    return [[0, M]];
+  }
+  const n = Math.min(kernelThreads(), Math.floor(work / minWork), Math.floor(M / 4));
+  if (n < 2) return [[0, M]];
+  const step = Math.ceil(M / n / 4) * 4;
+  const out: Array<[number, number]> = [];
+  for (let r0 = 0; r0 < M; r0 += step) out.push([r0, Math.min(r0 + step, M)]);
+  return out;
+}
+
+/** Runs export `fn` once per argument block in `blocks` (one per range of `ranges`), at once. */
+export function runShares(k: KernelExports, fn: Fn, blocks: number[]): void {
+  if (blocks.length === 1) k[fn](blocks[0]!);
+  else pool!.run(fn, blocks);
+}
