@@ -47,25 +47,25 @@ const common = [
   'simd',
   '--use',
   'abort=',
-  // A name section (~200 bytes): CPU profiles then name sgemm, forward, pack.
+  // A name section (~200 bytes): CPU profiles then name sgemm, forward, pack (of recurrence.wasm).
   '--debug',
 ];
 /** Compiles the kernel with `flags` added; returns the module's bytes. */
 async function compile(flags) {
   let wasm = null;
   const { error, stderr } = await asc.main(
-    ['index.ts', '--outFile', 'kernel.wasm', ...common, ...flags],
+    ['recurrence.ts', '--outFile', 'recurrence.wasm', ...common, ...flags],
     {
       readFile: async (name) => readFile(new URL(name, assembly), 'utf8').catch(() => null),
       writeFile: async (name, contents) => {
-        if (name === 'kernel.wasm') wasm = contents;
+        if (name === 'recurrence.wasm') wasm = contents;
       },
       listFiles: async () => [],
     },
   );
   if (error || !wasm) {
     console.error(stderr.toString());
-    throw error ?? new Error('asc wrote no kernel.wasm');
+    throw error ?? new Error('asc wrote no recurrence.wasm');
   }
   return wasm;
 }

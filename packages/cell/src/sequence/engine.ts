@@ -31,6 +31,11 @@ export function inferenceKernel(): Kernel | null {
   return tapeOn() ? null : kernel();
 }
 
+/** True when `runSequence` runs an inference in one kernel call (see `inferenceKernel`). */
+export function fusedInference(): boolean {
+  return inferenceKernel() !== null;
+}
+
 /**
  * Runs `run` on x in the layout the engine wants, for one sequence or a whole stack of layers
  * (`run` gets x and whether it is batch-first, and returns the output in that layout). Time-major

@@ -1,0 +1,34 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { argBytes, FORWARD_ARGS, MODES, SGEMM_ARGS, writeArgs } from './args.js';
+
+/** The constants of assembly/args.ts, which scripts/build-kernel.mjs generates from args.ts. */
+function generated(): Map<string, number> {
+  const text = readFileSync(new URL('../../assembly/args.ts', import.meta.url), 'utf8');
+  const out = new Map<string, number>();
+  for (const [, name, value] of text.matchAll(/export const (\w+): \w+ = (\d+);/g))
+    out.set(name!, Number(value));
+  return out;
+}
+
+describe('kernel argument blocks', () => {
+  it("the kernel reads each field at the offset of its place in args.ts's list, and numbers the modes in order", () => {
+    const consts = generated();
+    expect(consts.size).toBe(MODES.length + SGEMM_ARGS.length + FORWARD_ARGS.length);
+    FORWARD_ARGS.forEach((f, i) => expect(consts.get(`FORWARD_${f}`), f).toBe(i * 4));
+    SGEMM_ARGS.forEach((f, i) => expect(consts.get(`SGEMM_${f}`), f).toBe(i * 4));
+    MODES.forEach((m, i) => expect(consts.get(m.toUpperCase()), m).toBe(i));
+  });
+
+  it('writes a block of any length field by field, byte offsets above 2^31 included', () => {
+    // Forward's block already has 25 fields; the old positional calls through the thread pool
+    // stopped at 28. A block has no such ceiling.
+    const fields = Array.from({ length: 40 }, (_, i) => `f${i}`);
+    const values = Object.fromEntries(fields.map((f, i) => [f, i === 39 ? 0xffff_fff0 : i * 7]));
+    const buffer = new ArrayBuffer(16 + argBytes(fields));
+    writeArgs(buffer, 16, fields, values);
+    const words = new Uint32Array(buffer, 16, fields.length);
+    expect(Array.from(words)).toEqual(fields.map((f) => values[f]));
+    expect(new Uint32Array(buffer, 0, 4).every((w) => w === 0)).toBe(true); // nothing before `at`
+  });
+});
