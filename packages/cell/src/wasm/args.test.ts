@@ -15,9 +15,9 @@ describe('kernel argument blocks', () => {
   it("the kernel reads each field at the offset of its place in args.ts's list, and numbers the modes in order", () => {
     const consts = generated();
     expect(consts.size).toBe(MODES.length + SGEMM_ARGS.length + FORWARD_ARGS.length);
-    FORWARD_ARGS.forEach((f, i) => expect(consts.get(`FORWARD_${f}`), f).toBe(i * 4));
-    SGEMM_ARGS.forEach((f, i) => expect(consts.get(`SGEMM_${f}`), f).toBe(i * 4));
-    MODES.forEach((m, i) => expect(consts.get(m.toUpperCase()), m).toBe(i));
+    for (const [i, f] of FORWARD_ARGS.entries()) expect(consts.get(`FORWARD_${f}`), f).toBe(i * 4);
+    for (const [i, f] of SGEMM_ARGS.entries()) expect(consts.get(`SGEMM_${f}`), f).toBe(i * 4);
+    for (const [i, m] of MODES.entries()) expect(consts.get(m.toUpperCase()), m).toBe(i);
   });
 
   it('writes a block of any length field by field, byte offsets above 2^31 included', () => {
