@@ -1,33 +1,25 @@
-import type * as tf from '@tensorflow/tfjs-core';
-import type { Saved } from '../sequence/layout.js';
 import { type KernelExports, loadedExports } from './loader.js';
 import { gemmSession, project, sumOuter } from './products.js';
-import { type KernelInputs, recurrence } from './recurrence.js';
+import { recurrence } from './recurrence.js';
+
+/** A function F of products.ts or recurrence.ts without its first parameter (the kernel's exports). */
+type Bound<F> = F extends (k: KernelExports, ...args: infer A) => infer R
+  ? (...args: A) => R
+  : never;
 
 /**
  * The WebAssembly kernel's entry points, once it is loaded: holding this object is what allows a
- * call (sequence/engine.ts hands it out, or null for the JS path). Shapes as in products.ts and
- * recurrence.ts.
+ * call (sequence/engine.ts hands it out, or null for the JS path).
  */
 export interface Kernel {
-  /** x [M, K] W^T + bias -> [M, N], W [N, K] */
-  project(
-    x: Float32Array,
-    M: number,
-    K: number,
-    w: tf.Tensor,
-    N: number,
-    bias: Float32Array | null,
-  ): Float32Array;
-  /** Repeated products by right-hand sides packed once (see products.ts `gemmSession`) */
-  gemm(
-    rhs: Array<{ b: Float32Array; K: number; N: number }>,
-    maxM: number,
-  ): (i: number, a: Float32Array, M: number) => Float32Array;
-  /** a^T b -> [M, N], a [R, M], b [R, N] */
-  sumOuter(a: Float32Array, R: number, M: number, b: Float32Array, N: number): Float32Array;
-  /** One direction of one layer over every step: the packed output and, with `save`, BPTT's saved state */
-  recurrence(a: KernelInputs, save: boolean): { packed: Float32Array; saved: Saved | null };
+  /** x [M, K] W^T + bias -> [M, N] (products.ts) */
+  project: Bound<typeof project>;
+  /** Repeated products by right-hand sides packed once (products.ts `gemmSession`) */
+  gemm: Bound<typeof gemmSession>;
+  /** a^T b -> [M, N], a [R, M], b [R, N] (products.ts) */
+  sumOuter: Bound<typeof sumOuter>;
+  /** One direction of one layer over every step (recurrence.ts) */
+  recurrence: Bound<typeof recurrence>;
 }
 
 /** The entry points bound to the kernel's exports `k`. */
