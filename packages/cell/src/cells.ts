@@ -4,16 +4,20 @@ import {
   assertFinite,
   assertFloat,
   assertInt,
-  assertOneOf,
   assertRank,
   assertShape,
+  assertStatePair,
   checkOptions,
-  describeValue,
   fmtShape,
 } from '@rnnkit/ops/internal';
 import * as tf from '@tensorflow/tfjs-core';
 import { runSequence, type State } from './sequence/run.js';
-import { type CellMode, createRecurrentWeights, type RecurrentWeights } from './weights.js';
+import {
+  type CellMode,
+  createRecurrentWeights,
+  type RecurrentWeights,
+  rnnMode,
+} from './weights.js';
 
 export interface CellOptions {
   inputSize: number;
@@ -97,12 +101,9 @@ export class RNNCell extends RecurrentCell {
   readonly nonlinearity: 'tanh' | 'relu';
 
   constructor(opts: RNNCellOptions) {
-    const nl = assertOneOf(opts?.nonlinearity ?? 'tanh', 'RNNCell({ nonlinearity })', [
-      'tanh',
-      'relu',
-    ] as const);
-    super('RNNCell', nl === 'tanh' ? 'rnn_tanh' : 'rnn_relu', opts, ['nonlinearity']);
-    this.nonlinearity = nl;
+    const { nonlinearity, mode } = rnnMode(opts?.nonlinearity, 'RNNCell({ nonlinearity })');
+    super('RNNCell', mode, opts, ['nonlinearity']);
+    this.nonlinearity = nonlinearity;
   }
 
   /** x: [B, I] | [I], h: [B, H] | [H] (zeros if absent) -> h' of h's shape */
@@ -122,14 +123,7 @@ export class LSTMCell extends RecurrentCell {
   /** x: [B, I] | [I], state [h, c] each [B, H] | [H] (zeros if absent) -> [h', c'] */
   forward(x: tf.Tensor, state?: [tf.Tensor, tf.Tensor]): [tf.Tensor, tf.Tensor] {
     this.assertAlive();
-    if (
-      state !== undefined &&
-      (!Array.isArray(state) || state.length !== 2 || !state[0] || !state[1])
-    ) {
-      throw new TypeError(
-        `LSTMCell.forward(state): expected [h, c] (two tensors), got ${Array.isArray(state) ? `[${state.map(describeValue).join(', ')}]` : describeValue(state)}`,
-      );
-    }
+    assertStatePair(state, 'LSTMCell.forward(state)', '[h, c]');
     const batch = this.checkInput(x, [
       ['state[0]', state?.[0]],
       ['state[1]', state?.[1]],

@@ -12,4 +12,5 @@ export {
   GATES,
   type RecurrentWeights,
   type Register,
+  rnnMode,
 } from './weights.js';

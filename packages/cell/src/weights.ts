@@ -1,8 +1,20 @@
-import { uniform } from '@rnnkit/ops/internal';
+import { assertOneOf, uniform } from '@rnnkit/ops/internal';
 import type * as tf from '@tensorflow/tfjs-core';
 
 /** Which recurrence a weight set drives: PyTorch's RNN_TANH, RNN_RELU, LSTM and GRU. */
 export type CellMode = 'rnn_tanh' | 'rnn_relu' | 'lstm' | 'gru';
+
+/**
+ * An Elman RNN's nonlinearity option (`arg` names it in errors; default 'tanh') and its mode:
+ * 'tanh' -> 'rnn_tanh', 'relu' -> 'rnn_relu'.
+ */
+export function rnnMode(
+  nonlinearity: unknown,
+  arg: string,
+): { nonlinearity: 'tanh' | 'relu'; mode: CellMode } {
+  const nl = assertOneOf(nonlinearity ?? 'tanh', arg, ['tanh', 'relu'] as const);
+  return { nonlinearity: nl, mode: nl === 'tanh' ? 'rnn_tanh' : 'rnn_relu' };
+}
 
 /** Gate blocks stacked in weight_ih/weight_hh: LSTM i,f,g,o; GRU r,z,n. */
 export const GATES: Record<CellMode, number> = { rnn_tanh: 1, rnn_relu: 1, lstm: 4, gru: 3 };

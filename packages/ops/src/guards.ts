@@ -180,3 +180,20 @@ export function checkLengths(lengths: unknown, arg: string, B: number, T: number
   });
   return list;
 }
+
+/**
+ * Checks an LSTM state argument: undefined or a pair of tensors [h, c] (`expected` names them in the
+ * message, e.g. "[h0, c0]").
+ */
+export function assertStatePair(
+  state: unknown,
+  arg: string,
+  expected: string,
+): asserts state is [unknown, unknown] | undefined {
+  if (state === undefined) return;
+  if (!Array.isArray(state) || state.length !== 2 || !state[0] || !state[1]) {
+    throw new TypeError(
+      `${arg}: expected ${expected} (two tensors), got ${Array.isArray(state) ? `[${state.map(describeValue).join(', ')}]` : describeValue(state)}`,
+    );
+  }
+}

@@ -1,4 +1,4 @@
-import { describeValue } from '@rnnkit/ops/internal';
+import { assertStatePair } from '@rnnkit/ops/internal';
 import type * as tf from '@tensorflow/tfjs-core';
 import { type ForwardOptions, RecurrentLayer, type RecurrentOptions } from './recurrent.js';
 
@@ -23,14 +23,7 @@ export class LSTM extends RecurrentLayer {
     opts?: ForwardOptions,
   ): [tf.Tensor, [tf.Tensor, tf.Tensor]] {
     this.assertAlive();
-    if (
-      state !== undefined &&
-      (!Array.isArray(state) || state.length !== 2 || !state[0] || !state[1])
-    ) {
-      throw new TypeError(
-        `LSTM.forward(state): expected [h0, c0] (two tensors), got ${Array.isArray(state) ? `[${state.map(describeValue).join(', ')}]` : describeValue(state)}`,
-      );
-    }
+    assertStatePair(state, 'LSTM.forward(state)', '[h0, c0]');
     const { output, finals } = this.run(
       input,
       [

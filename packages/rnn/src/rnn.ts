@@ -1,4 +1,4 @@
-import { assertOneOf } from '@rnnkit/ops/internal';
+import { rnnMode } from '@rnnkit/cell/internal';
 import type * as tf from '@tensorflow/tfjs-core';
 import { type ForwardOptions, RecurrentLayer, type RecurrentOptions } from './recurrent.js';
 
@@ -11,12 +11,9 @@ export class RNN extends RecurrentLayer {
   readonly nonlinearity: 'tanh' | 'relu';
 
   constructor(opts: RNNOptions) {
-    const nl = assertOneOf(opts?.nonlinearity ?? 'tanh', 'RNN({ nonlinearity })', [
-      'tanh',
-      'relu',
-    ] as const);
-    super('RNN', nl === 'tanh' ? 'rnn_tanh' : 'rnn_relu', opts, ['nonlinearity']);
-    this.nonlinearity = nl;
+    const { nonlinearity, mode } = rnnMode(opts?.nonlinearity, 'RNN({ nonlinearity })');
+    super('RNN', mode, opts, ['nonlinearity']);
+    this.nonlinearity = nonlinearity;
   }
 
   /**
