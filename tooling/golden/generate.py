@@ -23,6 +23,7 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import safetensors_io  # noqa: E402
 from modules import build_module, run_module  # noqa: E402
+import semantics  # noqa: E402
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures")
 torch.set_default_dtype(torch.float32)
@@ -173,6 +174,7 @@ def gen_cell():
     xt, h0, (config, myrnn), _ = tutorial_setup()
     inputs = {"xt": xt.requires_grad_(True), "h0": h0.requires_grad_(True)}
     write("cell", "tutorial_myrnn", config, myrnn, inputs, run_module(config, myrnn, inputs))
+    semantics.gen_odd_cells(fixture, leaf)  # hidden sizes 5, 7, 13: the kernel's scalar tail loops
 
 
 # ---------------------------------------------------------------- rnn
@@ -242,6 +244,7 @@ def gen_rnn():
     xt, _, _, (config, rnn) = tutorial_setup()
     inputs = {"x": xt.requires_grad_(True)}
     write("rnn", "tutorial_rnn", config, rnn, inputs, run_module(config, rnn, inputs))
+    semantics.gen_odd_layers(fixture, leaf)
 
 
 # ---------------------------------------------------------------- heads
@@ -307,7 +310,7 @@ def gen_heads():
             lambda: {"x": leaf(B, T, 6)})
 
 
-GROUPS = {"ops": gen_ops, "cell": gen_cell, "rnn": gen_rnn, "heads": gen_heads}
+GROUPS = {"ops": gen_ops, "cell": gen_cell, "rnn": gen_rnn, "heads": gen_heads, **semantics.GROUPS}
 
 
 def main():
