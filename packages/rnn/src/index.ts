@@ -9,3 +9,15 @@ export {
 export { LSTM, type LSTMOptions } from './lstm.js';
 export { type ForwardOptions, RecurrentLayer, type RecurrentOptions } from './recurrent.js';
 export { RNN, type RNNOptions } from './rnn.js';
+export {
+  PackedSequence,
+  type PackPaddedOptions,
+  type PadPackedOptions,
+  type PadSequenceOptions,
+  packPaddedSequence,
+  packSequence,
+  padPackedSequence,
+  padSequence,
+  unpackSequence,
+  unpadSequence,
+} from './packed.js';
