@@ -44,7 +44,7 @@ describe('packPaddedSequence / padPackedSequence: PyTorch parity (values and gra
         const [padded, lengths] = expectNoLeak(() => padPackedSequence(packed, bf), 1);
         expect(lengths).toEqual(config.lengths);
         expectMatch(padded, t['output.padded'], 0);
-        const T = x.shape[config.batchFirst ? 1 : 0];
+        const T = x.shape[config.batchFirst ? 1 : 0] as number;
         const [total] = padPackedSequence(packed, {
           ...bf,
           paddingValue: -1.5,
@@ -113,7 +113,7 @@ describe('padSequence, packSequence, unpackSequence: PyTorch parity', () => {
         const grads = tf.grads((...s: tf.Tensor[]) =>
           tf.sum(tf.mul(padSequence(s, opts), t['lossweight.y'])),
         )(seqs);
-        grads.forEach((g, i) => expectMatch(g, t[`grad.input.s${i}`], 1e-6));
+        for (const [i, g] of grads.entries()) expectMatch(g, t[`grad.input.s${i}`], 1e-6);
         tf.dispose([y, ...grads, ...Object.values(t)]);
       });
     }
@@ -128,10 +128,10 @@ describe('padSequence, packSequence, unpackSequence: PyTorch parity', () => {
     expect(packed.sortedIndices).toEqual(values(t['output.sorted_indices']));
     expect(packed.unsortedIndices).toEqual(values(t['output.unsorted_indices']));
     const back = expectNoLeak(() => unpackSequence(packed), 4);
-    back.forEach((s, i) => expectMatch(s, seqs[i], 0));
+    for (const [i, s] of back.entries()) expectMatch(s, seqs[i], 0);
     const padded = padSequence(seqs, { batchFirst: true });
     const parts = unpadSequence(padded, [2, 5, 1, 5], { batchFirst: true });
-    parts.forEach((s, i) => expectMatch(s, seqs[i], 0));
+    for (const [i, s] of parts.entries()) expectMatch(s, seqs[i], 0);
     packed.dispose();
     expect(packed.data.isDisposed).toBe(true);
     tf.dispose([...back, padded, ...parts, ...Object.values(t)]);

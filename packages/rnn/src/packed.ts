@@ -118,8 +118,8 @@ export function packPaddedSequence(
       `${where}(input): expected rank >= 2 (${batchFirst ? '[B, T, *]' : '[T, B, *]'}), got shape ${fmtShape(input.shape)}`,
     );
   }
-  const T = input.shape[batchFirst ? 1 : 0];
-  const B = input.shape[batchFirst ? 0 : 1];
+  const T = input.shape[batchFirst ? 1 : 0] as number;
+  const B = input.shape[batchFirst ? 0 : 1] as number;
   const lens = intList(lengths, `${where}(lengths)`, 1, T);
   if (lens.length !== B) {
     throw new ShapeError(
@@ -192,8 +192,8 @@ export function padPackedSequence(
   const B = seq.batchSize;
   const N = seq.data.shape[0];
   const rank = seq.unsortedIndices ?? seq.lengths.map((_, i) => i);
-  const offsets: number[] = [];
-  seq.batchSizes.reduce((acc, n) => (offsets.push(acc), acc + n), 0);
+  const offsets: number[] = [0];
+  for (const n of seq.batchSizes) offsets.push(offsets[offsets.length - 1] + n);
   const index = new Int32Array(T * B);
   for (let t = 0; t < T; t++) {
     for (let b = 0; b < B; b++) {
@@ -307,8 +307,8 @@ export function unpadSequence(
       `${where}(padded): expected rank >= 2 (${batchFirst ? '[B, T, *]' : '[T, B, *]'}), got shape ${fmtShape(padded.shape)}`,
     );
   }
-  const T = padded.shape[batchFirst ? 1 : 0];
-  const B = padded.shape[batchFirst ? 0 : 1];
+  const T = padded.shape[batchFirst ? 1 : 0] as number;
+  const B = padded.shape[batchFirst ? 0 : 1] as number;
   const lens = intList(lengths, `${where}(lengths)`, 0, T);
   if (lens.length !== B) {
     throw new ShapeError(
