@@ -1,8 +1,9 @@
-import { expectClose, expectNoLeak, fixture } from '@rnnkit/vitest-config/helpers';
+import { listFixtures } from '@rnnkit/golden';
+import { expectClose, expectNoLeak, expectThrows, fixture } from '@rnnkit/vitest-config/helpers';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { clipGradNorm, globalNorm } from './clip.js';
-import { DisposedError } from './errors.js';
+import { clipGradNorm, clipGradValue, globalNorm } from './clip.js';
+import { DisposedError, NumericsError } from './errors.js';
 
 describe('clipGradNorm', () => {
   for (const name of ['clip_grad_norm_1', 'clip_grad_norm_100']) {
@@ -64,21 +65,30 @@ describe('clipGradNorm', () => {
     tf.dispose([g.a, out.grads.a]);
   });
 
-  it('rejects a bad maxNorm with a RangeError naming it and the value', () => {
+  it('rejects a bad maxNorm with a RangeError naming it and the value (0 is allowed, as PyTorch)', () => {
     const g = { a: tf.ones([2]) };
     const before = tf.memory().numTensors;
-    for (const bad of [0, -1, Number.NaN, Number.POSITIVE_INFINITY]) {
+    for (const bad of [-1, Number.NaN, Number.POSITIVE_INFINITY]) {
       expect(() => clipGradNorm(g, bad)).toThrow(RangeError);
       expect(() => clipGradNorm(g, bad)).toThrow(
         new RegExp(
-          `^clipGradNorm\\(maxNorm\\): expected a positive finite number, got ${String(bad).replace('-', '\\-')}$`,
+          `^clipGradNorm\\(maxNorm\\): expected a finite number >= 0, got ${String(bad).replace('-', '\\-')}$`,
         ),
       );
     }
     expect(() => clipGradNorm(g, '1' as any)).toThrow(/clipGradNorm\(maxNorm\).*got "1"/);
     expect(() => clipGradNorm(g, undefined as any)).toThrow(/got undefined/);
+    expect(() => clipGradNorm(g, 1, { normType: 'inf' as any })).toThrow(
+      /clipGradNorm\(\{ normType \}\): expected a number .*got "inf"/,
+    );
+    expect(() => clipGradNorm(g, 1, { norm_type: 2 } as any)).toThrow(/did you mean "normType"/);
+    expect(() => clipGradValue(g, -0.5)).toThrow(
+      /clipGradValue\(clipValue\): expected a number >= 0, got -0.5/,
+    );
     expect(tf.memory().numTensors).toBe(before);
-    g.a.dispose();
+    const zero = clipGradNorm(g, 0);
+    expect(Array.from(zero.grads.a.dataSync())).toEqual([0, 0]);
+    tf.dispose([g.a, zero.grads.a]);
   });
 
   it('rejects bad gradients, naming the key', () => {
@@ -105,5 +115,58 @@ describe('clipGradNorm', () => {
     }
     expect(tf.memory().numTensors).toBe(before);
     tf.dispose(Object.values(g));
+  });
+});
+
+const normTypes: Record<string, number> = { inf: Infinity, '-inf': -Infinity };
+
+describe('clipGradNorm with normType: PyTorch fixtures (clip_grad_norm_ on float32 gradients)', () => {
+  for (const name of listFixtures('clip').filter((n) => n !== 'value_0.5')) {
+    it(name, () => {
+      const { t, config } = fixture('clip', name);
+      const keys = Object.keys(t).filter((k) => k.startsWith('input.'));
+      const grads = Object.fromEntries(keys.map((k) => [k.slice(6), t[k]]));
+      const normType = normTypes[config.normType] ?? config.normType;
+      const out = expectNoLeak(
+        () => clipGradNorm(grads, config.maxNorm, { normType }),
+        keys.length,
+      );
+      const want = t['output.total_norm'].dataSync()[0];
+      // PyTorch's pow-based norms differ by a few float32 roundings
+      if (!Number.isFinite(want)) expect(out.totalNorm).toBe(want);
+      else expect(Math.abs(out.totalNorm - want)).toBeLessThanOrEqual(1e-6 * Math.max(1, want));
+      for (const k of Object.keys(grads)) {
+        const got = Array.from(out.grads[k].dataSync());
+        const exp = Array.from(t[`output.${k}`].dataSync());
+        // NaN where PyTorch has NaN, within one float32 rounding elsewhere
+        expect(got.map(Number.isNaN)).toEqual(exp.map(Number.isNaN));
+        got.forEach((v, i) => {
+          if (!Number.isNaN(v))
+            expect(Math.abs(v - exp[i])).toBeLessThanOrEqual(1e-6 * Math.max(1, Math.abs(exp[i])));
+        });
+      }
+      if (!Number.isFinite(want)) {
+        expectThrows(
+          () => clipGradNorm(grads, config.maxNorm, { normType, errorIfNonfinite: true }),
+          NumericsError,
+          [`the total norm of order ${normType}`, 'errorIfNonfinite: false'],
+        );
+      }
+      tf.dispose([...Object.values(out.grads), ...Object.values(t)]);
+    });
+  }
+});
+
+describe('clipGradValue', () => {
+  it('value_0.5: matches torch.nn.utils.clip_grad_value_', () => {
+    const { t, config } = fixture('clip', 'value_0.5');
+    const out = expectNoLeak(
+      () => clipGradValue({ g0: t['input.g0'], g1: t['input.g1'] }, config.clipValue),
+      2,
+    );
+    expectClose(out.g0, t['output.g0'], 0);
+    expectClose(out.g1, t['output.g1'], 0);
+    expect(t['input.g0'].isDisposed).toBe(false);
+    tf.dispose([...Object.values(out), ...Object.values(t)]);
   });
 });

@@ -5,7 +5,7 @@ export {
   getBackend,
   setBackend,
 } from './backend.js';
-export { clipGradNorm, globalNorm } from './clip.js';
+export { type ClipGradNormOptions, clipGradNorm, clipGradValue, globalNorm } from './clip.js';
 export { Dropout, dropout } from './dropout.js';
 export { Embedding, type EmbeddingOptions, embeddingLookup } from './embedding.js';
 export {
