@@ -94,7 +94,7 @@ function totalNorm(grads: tf.Tensor[], p: number): number {
 }
 
 /** torch.linalg.vector_norm(x, p) in float64: p = Infinity is max|x|, -Infinity min|x|, 0 the count of non-zeros. */
-function vectorNorm(x: ArrayLike<number>, p: number): number {
+export function vectorNorm(x: ArrayLike<number>, p: number): number {
   if (x.length === 0) return p === -Infinity ? Infinity : 0;
   let acc = p === -Infinity ? Infinity : 0;
   for (let i = 0; i < x.length; i++) {

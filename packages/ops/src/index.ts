@@ -7,7 +7,12 @@ export {
 } from './backend.js';
 export { type ClipGradNormOptions, clipGradNorm, clipGradValue, globalNorm } from './clip.js';
 export { Dropout, dropout } from './dropout.js';
-export { Embedding, type EmbeddingOptions, embeddingLookup } from './embedding.js';
+export {
+  Embedding,
+  type EmbeddingOptions,
+  embeddingLookup,
+  type FromPretrainedOptions,
+} from './embedding.js';
 export {
   BackendError,
   DisposedError,

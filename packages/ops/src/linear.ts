@@ -20,8 +20,7 @@ export interface LinearOptions {
 export class Linear extends Module {
   readonly inFeatures: number;
   readonly outFeatures: number;
-  readonly weight: tf.Variable;
-  readonly bias: tf.Variable | null;
+  readonly hasBias: boolean;
 
   constructor(inFeatures: number, outFeatures: number, opts: LinearOptions = {}) {
     super();
@@ -29,15 +28,32 @@ export class Linear extends Module {
     this.inFeatures = assertInt(inFeatures, 'Linear(inFeatures)');
     this.outFeatures = assertInt(outFeatures, 'Linear(outFeatures)');
     // checked before the weight is made, so a bad option leaves no variable behind
-    const hasBias = assertBool(opts.bias ?? true, 'Linear({ bias })');
+    this.hasBias = assertBool(opts.bias ?? true, 'Linear({ bias })');
     const bound = 1 / Math.sqrt(inFeatures);
-    this.weight = this.registerParameter(
-      'weight',
-      uniform([outFeatures, inFeatures], -bound, bound),
-    );
-    this.bias = hasBias
-      ? this.registerParameter('bias', uniform([outFeatures], -bound, bound))
-      : null;
+    this.registerParameter('weight', uniform([outFeatures, inFeatures], -bound, bound));
+    if (this.hasBias) this.registerParameter('bias', uniform([outFeatures], -bound, bound));
+  }
+
+  /** [out, in]. Assigning another module's parameter ties them: `decoder.weight = embedding.weight`. */
+  get weight(): tf.Variable {
+    return this.parameter('weight');
+  }
+
+  set weight(param: tf.Variable) {
+    this.tieParameter('weight', param);
+  }
+
+  /** [out], or null without bias. */
+  get bias(): tf.Variable | null {
+    return this.hasBias ? this.parameter('bias') : null;
+  }
+
+  set bias(param: tf.Variable) {
+    this.tieParameter('bias', param);
+  }
+
+  protected override canTie(): boolean {
+    return true;
   }
 
   /** x: [..., in] -> [..., out] */

@@ -1,9 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { DisposedError, StateDictError } from './errors.js';
+import { DisposedError, ShapeError, StateDictError } from './errors.js';
 import { ensureGradients } from './gradients.js';
 import { assertBool, checkOptions, describeValue, fmtShape } from './guards.js';
 
 export type StateDict = Record<string, tf.Tensor>;
+
+/** How many modules hold each parameter (more than one when tied); it is freed by the last. */
+const holders = new WeakMap<tf.Variable, number>();
 
 export interface LoadStateDictOptions {
   /** Require the keys to match exactly (default true), as PyTorch's `load_state_dict`. */
@@ -31,12 +34,62 @@ export abstract class Module {
 
   abstract forward(...args: any[]): unknown;
 
-  /** Takes ownership of `value` and registers it as a trainable parameter called `name`. */
-  protected registerParameter(name: string, value: tf.Tensor): tf.Variable {
-    const v = tf.variable(value, true);
+  /**
+   * Takes ownership of `value` and registers it as a parameter called `name`, trainable unless
+   * `trainable` is false (a frozen parameter: listed, saved and loaded, but trainStep skips it).
+   */
+  protected registerParameter(name: string, value: tf.Tensor, trainable = true): tf.Variable {
+    const v = tf.variable(value, trainable);
     value.dispose();
     this.#params.set(name, v);
+    holders.set(v, 1);
     return v;
+  }
+
+  /** The parameter registered as `name` (the shared one once tied). */
+  protected parameter(name: string): tf.Variable {
+    return this.#params.get(name)!;
+  }
+
+  /** Whether `name` may be tied: true for modules that read it through `parameter(name)`. */
+  protected canTie(_name: string): boolean {
+    return false;
+  }
+
+  /**
+   * Weight tying, as PyTorch's `lm.decoder.weight = lm.embedding.weight`: parameter `name` becomes
+   * `param` (a parameter of another module, same shape), and this module's own is freed. The shared
+   * parameter is listed once by parameters() (its gradient is accumulated once), appears under both
+   * keys in stateDict(), and is freed when the last module holding it is disposed.
+   */
+  tieParameter(name: string, param: tf.Variable): void {
+    this.assertAlive();
+    const where = `${this.constructor.name}.tieParameter`;
+    const own = this.#params.get(name);
+    if (own === undefined) {
+      throw new TypeError(
+        `${where}(name): expected one of ${[...this.#params.keys()].map((k) => `"${k}"`).join(', ')}, got ${describeValue(name)}`,
+      );
+    }
+    if (!this.canTie(name)) {
+      throw new TypeError(
+        `${where}(name): ${this.constructor.name} keeps its own references to "${name}", so it cannot be tied`,
+      );
+    }
+    if (!(param instanceof tf.Variable) || param.isDisposed) {
+      throw new TypeError(
+        `${where}(param): expected a live parameter (tf.Variable) of another module, got ${describeValue(param)}`,
+      );
+    }
+    if (!tf.util.arraysEqual(param.shape, own.shape) || param.dtype !== own.dtype) {
+      throw new ShapeError(
+        `${where}(param): expected a ${own.dtype} parameter of shape ${fmtShape(own.shape)} (as "${name}"), got a ${param.dtype} one of shape ${fmtShape(param.shape)}`,
+      );
+    }
+    if (param === own) return;
+    release(own);
+    holders.set(param, (holders.get(param) ?? 1) + 1);
+    this.#params.set(name, param);
   }
 
   /** Registers a child module; its parameters appear as `name.<key>`. */
@@ -54,12 +107,27 @@ export abstract class Module {
     }
   }
 
-  /** Every parameter with its dotted PyTorch name, e.g. "rnn.weight_ih_l0". */
-  namedParameters(): Array<[string, tf.Variable]> {
+  /** Every key with its parameter, tied ones under each of their keys. */
+  #allNamed(): Array<[string, tf.Variable]> {
     this.assertAlive();
     const out: Array<[string, tf.Variable]> = [...this.#params];
     for (const [prefix, child] of this.#children) {
-      for (const [name, v] of child.namedParameters()) out.push([`${prefix}.${name}`, v]);
+      for (const [name, v] of child.#allNamed()) out.push([`${prefix}.${name}`, v]);
+    }
+    return out;
+  }
+
+  /**
+   * Every parameter with its dotted PyTorch name, e.g. "rnn.weight_ih_l0"; a tied parameter once,
+   * under its first name (as PyTorch's named_parameters()).
+   */
+  namedParameters(): Array<[string, tf.Variable]> {
+    const seen = new Set<tf.Variable>();
+    const out: Array<[string, tf.Variable]> = [];
+    for (const [name, v] of this.#allNamed()) {
+      if (seen.has(v)) continue;
+      seen.add(v);
+      out.push([name, v]);
     }
     return out;
   }
@@ -68,10 +136,13 @@ export abstract class Module {
     return this.namedParameters().map(([, v]) => v);
   }
 
-  /** A snapshot of every parameter under its PyTorch key; the caller owns (and disposes) the tensors. */
+  /**
+   * A snapshot of every parameter under its PyTorch key (a tied one under each of its keys, as
+   * PyTorch); the caller owns (and disposes) the tensors.
+   */
   stateDict(): StateDict {
     const sd: StateDict = {};
-    for (const [name, v] of this.namedParameters()) sd[name] = tf.clone(v);
+    for (const [name, v] of this.#allNamed()) sd[name] = tf.clone(v);
     return sd;
   }
 
@@ -86,7 +157,8 @@ export abstract class Module {
     if (sd === null || typeof sd !== 'object') {
       throw new TypeError(`${where}(sd): expected an object of tensors, got ${describeValue(sd)}`);
     }
-    const own = new Map(this.namedParameters());
+    // every key, tied ones too: both are expected and both are copied (the last wins, as PyTorch)
+    const own = new Map(this.#allNamed());
     const missingKeys = [...own.keys()].filter((k) => !(k in sd));
     const unexpectedKeys = Object.keys(sd).filter((k) => !own.has(k));
     const shapeMismatches: StateDictError['shapeMismatches'] = [];
@@ -163,7 +235,14 @@ export abstract class Module {
   dispose(): void {
     if (this.#disposed) return;
     for (const child of this.#children.values()) child.dispose();
-    for (const v of this.#params.values()) v.dispose();
+    for (const v of this.#params.values()) release(v);
     this.#disposed = true;
   }
+}
+
+/** Drops one holder of `v`; the last one frees it. */
+function release(v: tf.Variable): void {
+  const n = holders.get(v) ?? 1;
+  if (n > 1) holders.set(v, n - 1);
+  else v.dispose();
 }

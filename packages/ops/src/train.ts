@@ -43,7 +43,11 @@ export function trainStep(
     );
   }
   ensureGradients();
-  const vars = model.parameters();
+  // frozen parameters (e.g. Embedding.fromPretrained) are not trained; a tied one is listed once
+  const vars = model.parameters().filter((v) => v.trainable);
+  if (vars.length === 0) {
+    throw new TypeError('trainStep(model): expected at least one trainable parameter, got none');
+  }
   // A non-scalar loss, or an error thrown by loss(), is reported after the backward pass: throwing
   // inside tf.variableGrads would leak the tensors tfjs saved for backprop, and its own assertion
   // does not say what went wrong.
