@@ -413,10 +413,10 @@ describe('SequenceEncoder: bad options', () => {
       'SequenceEncoder({ numLayers })',
     );
     expectError(
-      () => new SequenceEncoder({ ...base, dropout: 1 }),
+      () => new SequenceEncoder({ ...base, dropout: 1.5 }),
       RangeError,
       'SequenceEncoder({ dropout })',
-      '[0, 1)',
+      '[0, 1]',
     );
     expectError(
       () => new SequenceEncoder({ ...base, outputSize: -2 }),

@@ -78,13 +78,25 @@ describe('Dropout', () => {
     d.dispose();
   });
 
-  it('rejects p outside [0, 1) and bad inputs', () => {
-    expect(() => new Dropout(1)).toThrow(RangeError);
-    expect(() => new Dropout(1)).toThrow(
-      /^Dropout\(p\): expected a probability in \[0, 1\), got 1$/,
+  it('Dropout(1) zeroes everything in training (gradient zero, still connected), as PyTorch', () => {
+    const d = new Dropout(1);
+    const x = tf.tensor1d([1, -2, 3]);
+    const y = d.forward(x);
+    expect(Array.from(y.dataSync()).map((v) => v + 0)).toEqual([0, 0, 0]);
+    const g = tf.grad((v: tf.Tensor) => tf.sum(d.forward(v)))(x);
+    expect(Array.from(g.dataSync())).toEqual([0, 0, 0]);
+    const e = d.eval().forward(x);
+    expect(Array.from(e.dataSync())).toEqual([1, -2, 3]);
+    tf.dispose([x, y, g, e]);
+  });
+
+  it('rejects p outside [0, 1] and bad inputs', () => {
+    expect(() => new Dropout(1.5)).toThrow(RangeError);
+    expect(() => new Dropout(1.5)).toThrow(
+      /^Dropout\(p\): expected a probability in \[0, 1\], got 1.5$/,
     );
     expect(() => new Dropout(-0.1)).toThrow(
-      /Dropout\(p\): expected a probability in \[0, 1\), got -0\.1/,
+      /Dropout\(p\): expected a probability in \[0, 1\], got -0\.1/,
     );
     expect(() => new Dropout(Number.NaN)).toThrow(/got NaN/);
     expect(() => new Dropout('0.5' as any)).toThrow(/got "0\.5"/);
@@ -116,9 +128,9 @@ describe('dropout (functional)', () => {
 
   it('rejects a bad p and a non-tensor input', () => {
     const x = tf.ones([4]);
-    expect(() => dropout(x, 1, true)).toThrow(RangeError);
-    expect(() => dropout(x, 1, true)).toThrow(
-      /dropout\(p\): expected a probability in \[0, 1\), got 1/,
+    expect(() => dropout(x, 1.01, true)).toThrow(RangeError);
+    expect(() => dropout(x, 1.01, true)).toThrow(
+      /dropout\(p\): expected a probability in \[0, 1\], got 1.01/,
     );
     expect(() => dropout(x, -0.5, false)).toThrow(/got -0\.5/);
     expect(() => dropout('x' as any, 0.5, true)).toThrow(/dropout\(x\): expected a tf\.Tensor/);

@@ -3,7 +3,10 @@ import { assertBool, assertProbability, assertTensor } from './guards.js';
 import { Module } from './module.js';
 import { dropoutMask } from './rng.js';
 
-/** Zeroes each element with probability p in training mode and scales the rest by 1/(1-p); identity in eval. */
+/**
+ * Zeroes each element with probability p in training mode and scales the rest by 1/(1-p); identity
+ * in eval. p = 1 zeroes everything (x * 0, as PyTorch).
+ */
 export class Dropout extends Module {
   readonly p: number;
 
@@ -26,5 +29,6 @@ export function dropout(x: tf.Tensor, p: number, training: boolean): tf.Tensor {
   assertProbability(p, 'dropout(p)');
   assertBool(training, 'dropout(training)');
   if (!training || p === 0) return tf.clone(x);
+  if (p === 1) return tf.mul(x, tf.scalar(0, x.dtype));
   return tf.tidy(() => tf.mul(x, dropoutMask(x.shape, p)));
 }

@@ -107,8 +107,9 @@ describe('shape and value guards', () => {
     expect(() => assertInt(-1, 'n', 0)).toThrow(/^n: expected an integer >= 0, got -1$/);
     expect(() => assertInt(2.5, 'n')).toThrow(RangeError);
     expect(assertProbability(0, 'p')).toBe(0);
-    expect(() => assertProbability(1, 'p')).toThrow(
-      /^p: expected a probability in \[0, 1\), got 1$/,
+    expect(assertProbability(1, 'p')).toBe(1);
+    expect(() => assertProbability(1.5, 'p')).toThrow(
+      /^p: expected a probability in \[0, 1\], got 1.5$/,
     );
     expect(assertOneOf('relu', 'act', ['tanh', 'relu'])).toBe('relu');
     expect(() => assertOneOf('gelu', 'act', ['tanh', 'relu'])).toThrow(

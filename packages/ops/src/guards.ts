@@ -75,10 +75,10 @@ export function assertInt(value: unknown, arg: string, min = 1): number {
   return value;
 }
 
-/** Throws RangeError unless 0 <= value < 1. */
+/** Throws RangeError unless 0 <= value <= 1 (as PyTorch's dropout: 1 zeroes everything). */
 export function assertProbability(value: unknown, arg: string): number {
-  if (typeof value !== 'number' || !(value >= 0 && value < 1)) {
-    throw new RangeError(`${arg}: expected a probability in [0, 1), got ${describeValue(value)}`);
+  if (typeof value !== 'number' || !(value >= 0 && value <= 1)) {
+    throw new RangeError(`${arg}: expected a probability in [0, 1], got ${describeValue(value)}`);
   }
   return value;
 }

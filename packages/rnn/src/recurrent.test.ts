@@ -468,9 +468,9 @@ describe.each(KINDS)('$name', (kind) => {
         [{ ...ok, numLayers: 0 }, RangeError, [`${N}({ numLayers })`, 'positive integer', 'got 0']],
         [{ ...ok, numLayers: 1.5 }, RangeError, [`${N}({ numLayers })`, 'got 1.5']],
         [
-          { ...ok, dropout: 1 },
+          { ...ok, dropout: 1.5 },
           RangeError,
-          [`${N}({ dropout })`, 'probability in [0, 1)', 'got 1'],
+          [`${N}({ dropout })`, 'probability in [0, 1]', 'got 1.5'],
         ],
         [{ ...ok, dropout: -0.1 }, RangeError, [`${N}({ dropout })`, 'got -0.1']],
         [{ ...ok, dropout: '0.5' }, RangeError, [`${N}({ dropout })`, 'got "0.5"']],

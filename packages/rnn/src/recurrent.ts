@@ -57,7 +57,7 @@ export abstract class RecurrentLayer extends Module {
   readonly numLayers: number;
   readonly bias: boolean;
   readonly batchFirst: boolean;
-  readonly dropout: number;
+  #dropout = 0;
   readonly bidirectional: boolean;
   readonly projSize: number;
   /** [layer][direction] */
@@ -119,6 +119,15 @@ export abstract class RecurrentLayer extends Module {
     state?: tf.Tensor | [tf.Tensor, tf.Tensor],
     opts?: ForwardOptions,
   ): [tf.Tensor, tf.Tensor | [tf.Tensor, tf.Tensor]];
+
+  /** Dropout on each layer's output except the last, in training mode; settable, as PyTorch's `rnn.dropout = p`. */
+  get dropout(): number {
+    return this.#dropout;
+  }
+
+  set dropout(p: number) {
+    this.#dropout = assertProbability(p, `${this.constructor.name}({ dropout })`);
+  }
 
   /** Size of h (projSize when projecting, else hiddenSize). */
   get outputSize(): number {
