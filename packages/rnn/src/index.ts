@@ -7,8 +7,6 @@ export {
   createLayer,
 } from './kinds.js';
 export { LSTM, type LSTMOptions } from './lstm.js';
-export { type ForwardOptions, RecurrentLayer, type RecurrentOptions } from './recurrent.js';
-export { RNN, type RNNOptions } from './rnn.js';
 export {
   PackedSequence,
   type PackPaddedOptions,
@@ -21,3 +19,5 @@ export {
   unpackSequence,
   unpadSequence,
 } from './packed.js';
+export { type ForwardOptions, RecurrentLayer, type RecurrentOptions } from './recurrent.js';
+export { RNN, type RNNOptions } from './rnn.js';

@@ -1,11 +1,11 @@
+import { ShapeError } from '@rnnkit/ops';
 import {
   assertBool,
   assertTensor,
   checkOptions,
   describeValue,
   fmtShape,
-  ShapeError,
-} from '@rnnkit/ops';
+} from '@rnnkit/ops/internal';
 import * as tf from '@tensorflow/tfjs-core';
 
 /**

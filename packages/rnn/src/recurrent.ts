@@ -80,7 +80,7 @@ export abstract class RecurrentLayer extends Module {
     this.numLayers = assertInt(opts.numLayers ?? 1, `${name}({ numLayers })`);
     this.bias = assertBool(opts.bias ?? true, `${name}({ bias })`);
     this.batchFirst = assertBool(opts.batchFirst ?? false, `${name}({ batchFirst })`);
-    this.dropout = assertProbability(opts.dropout ?? 0, `${name}({ dropout })`);
+    this.dropout = opts.dropout ?? 0; // validated by the setter
     this.bidirectional = assertBool(opts.bidirectional ?? false, `${name}({ bidirectional })`);
     this.projSize = assertInt(opts.projSize ?? 0, `${name}({ projSize })`, 0);
     if (this.projSize >= this.hiddenSize) {
