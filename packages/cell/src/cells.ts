@@ -43,7 +43,8 @@ abstract class RecurrentCell extends Module {
     super();
     checkOptions(opts, name, ['inputSize', 'hiddenSize', 'bias', ...extra]);
     this.inputSize = assertInt(opts?.inputSize, `${name}({ inputSize })`);
-    this.hiddenSize = assertInt(opts.hiddenSize, `${name}({ hiddenSize })`);
+    // 0 is allowed, as PyTorch's cells (outputs [B, 0])
+    this.hiddenSize = assertInt(opts.hiddenSize, `${name}({ hiddenSize })`, 0);
     this.bias = assertBool(opts.bias ?? true, `${name}({ bias })`);
     this.w = createRecurrentWeights(
       (n, v) => this.registerParameter(n, v),
@@ -89,11 +90,26 @@ abstract class RecurrentCell extends Module {
       const zeros = () => tf.zeros([B, this.hiddenSize]);
       const init: State = { h: state.h ? lift(state.h) : zeros() };
       if (this.w.mode === 'lstm') init.c = state.c ? lift(state.c) : zeros();
+      if (B === 0 || this.hiddenSize === 0)
+        return emptyStep(x, init, this.parameters(), batch === null);
       const out = runSequence(this.w, tf.reshape(x, [1, B, this.inputSize]), init).state;
       const drop = (t: tf.Tensor) => (batch === null ? tf.squeeze(t, [0]) : t);
       return { h: drop(out.h), ...(out.c ? { c: drop(out.c) } : {}) };
     });
   }
+}
+
+/**
+ * An empty batch or hiddenSize 0: zeros of the state's shape, still a function of x, the state and
+ * every parameter (their gradients are zeros, as PyTorch's, instead of "no connection").
+ */
+function emptyStep(x: tf.Tensor, init: State, params: tf.Tensor[], unbatched: boolean): State {
+  const zero = tf.mul(tf.addN([x, ...Object.values(init), ...params].map((t) => tf.sum(t))), 0);
+  const out = (s: tf.Tensor) => {
+    const z = tf.add(tf.zerosLike(s), zero);
+    return unbatched ? tf.squeeze(z, [0]) : z;
+  };
+  return { h: out(init.h), ...(init.c ? { c: out(init.c) } : {}) };
 }
 
 /** torch.nn.RNNCell: h' = tanh|relu(x W_ih^T + b_ih + h W_hh^T + b_hh). */

@@ -48,7 +48,7 @@ export function createRecurrentWeights(
   projSize = 0,
 ): RecurrentWeights {
   const g = GATES[mode] * hiddenSize;
-  const k = 1 / Math.sqrt(hiddenSize);
+  const k = hiddenSize > 0 ? 1 / Math.sqrt(hiddenSize) : 0;
   const stateSize = projSize > 0 ? projSize : hiddenSize;
   const u = (shape: number[]) => uniform(shape, -k, k);
   const wih = register(`weight_ih${suffix}`, u([g, inputSize]));

@@ -189,12 +189,18 @@ export abstract class RecurrentLayer extends Module {
     ]);
 
     if (B === 0) {
-      // As PyTorch: an empty batch gives empty outputs and states.
+      // As PyTorch: an empty batch gives empty outputs and states, still functions of the input, the
+      // states and every weight (zero gradients instead of tfjs's "no connection" error).
       const D = this.numDirections * this.outputSize;
-      return {
-        output: tf.zeros(this.batchFirst ? [0, T, D] : [T, 0, D]),
-        finals: states.map(([, , size]) => tf.zeros([LD, 0, size])),
-      };
+      return tf.tidy(() => {
+        const given = states.map(([, s]) => s).filter((s): s is tf.Tensor => s !== undefined);
+        const all = [input, ...given, ...this.parameters()];
+        const zero = tf.mul(tf.addN(all.map((t) => tf.sum(t))), 0);
+        return {
+          output: tf.add(tf.zeros(this.batchFirst ? [0, T, D] : [T, 0, D]), zero),
+          finals: states.map(([, , size]) => tf.add(tf.zeros([LD, 0, size]), zero)),
+        };
+      });
     }
     return tf.tidy(() => {
       const init = states.map(([, s]) =>
