@@ -99,10 +99,10 @@ export function vectorNorm(x: ArrayLike<number>, p: number): number {
   let acc = p === -Infinity ? Infinity : 0;
   for (let i = 0; i < x.length; i++) {
     const a = Math.abs(x[i]);
-    if (Number.isNaN(a)) return Number.NaN;
-    if (p === Infinity) acc = Math.max(acc, a);
+    if (p === 0) acc += a === 0 ? 0 : 1; // NaN counts as non-zero, as torch.norm(x, 0)
+    else if (Number.isNaN(a)) return Number.NaN;
+    else if (p === Infinity) acc = Math.max(acc, a);
     else if (p === -Infinity) acc = Math.min(acc, a);
-    else if (p === 0) acc += a === 0 ? 0 : 1;
     else if (p === 1) acc += a;
     else if (p === 2) acc += a * a;
     else acc += a ** p;
