@@ -131,6 +131,15 @@ def gen_embedding():
                       "maxNorm": 1.5, "normType": norm_type, "scaleGradByFreq": False}
             # param.weight (and its gradient) is the weight after the in-place renormalisation
             _write("embedding", name, config, m, {"ids": ids}, {"y": y}, extra={"input.weight": before})
+    # test_embedding_max_norm_unsorted_repeating_indices (ids arange(2).repeat(200) instead of 2000)
+    name = "max_norm_unsorted_repeating_indices"
+    _seed("embedding", name)
+    m = torch.nn.Embedding(20, 64, max_norm=1.0)
+    before = m.weight.detach().clone()
+    ids_ = torch.arange(2, dtype=torch.int32).repeat(200)
+    config = {"kind": "Embedding", "numEmbeddings": 20, "embeddingDim": 64, "paddingIdx": None,
+              "maxNorm": 1.0, "normType": 2.0, "scaleGradByFreq": False}
+    _write("embedding", name, config, m, {"ids": ids_}, {"y": m(ids_.long())}, extra={"input.weight": before})
     for pad in (None, 2):
         name = f"scale_grad_by_freq_pad{pad}"
         _seed("embedding", name)
