@@ -99,7 +99,8 @@ export function vectorNorm(x: ArrayLike<number>, p: number): number {
   let acc = p === -Infinity ? Infinity : 0;
   for (let i = 0; i < x.length; i++) {
     const a = Math.abs(x[i]);
-    if (p === 0) acc += a === 0 ? 0 : 1; // NaN counts as non-zero, as torch.norm(x, 0)
+    if (p === 0)
+      acc += a === 0 ? 0 : 1; // NaN counts as non-zero, as torch.norm(x, 0)
     else if (Number.isNaN(a)) return Number.NaN;
     else if (p === Infinity) acc = Math.max(acc, a);
     else if (p === -Infinity) acc = Math.min(acc, a);
