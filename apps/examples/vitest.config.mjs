@@ -1,4 +1,4 @@
 import { rnnkitConfig } from '@rnnkit/vitest-config';
 
-// The examples pick their backend per run; the fast tests use cpu only.
-export default rnnkitConfig({ backends: ['cpu'], timeout: 60_000 });
+// Every test file runs on cpu and on wasm (the CLI tests pass the project's backend on).
+export default rnnkitConfig({ timeout: 60_000 });

@@ -1,4 +1,4 @@
 import { rnnkitConfig } from '@rnnkit/vitest-config';
 
-// The harness switches backends itself; one project is enough.
-export default rnnkitConfig({ backends: ['cpu'], timeout: 120_000 });
+// Every test file runs on cpu and on wasm; each runs the harness on its project's backend.
+export default rnnkitConfig({ timeout: 120_000 });

@@ -27,6 +27,9 @@ function capture(lines: string[] = []) {
   return { io, get: () => ({ out, err }) };
 }
 
+/** The vitest project's backend: every test runs on cpu and on wasm. */
+const backend = process.env.RNNKIT_BACKEND ?? 'cpu';
+
 const tiny = [
   '--limit',
   '48',
@@ -37,7 +40,7 @@ const tiny = [
   '--embedding-dim',
   '8',
   '--backend',
-  'cpu',
+  backend,
 ];
 
 describe('rnnkit-examples CLI', () => {
@@ -99,7 +102,7 @@ describe('rnnkit-examples CLI', () => {
     expect(await main(['names', ...tiny, '--save', file, '--json'], train.io)).toBe(0);
     const lines = train.get().out.trim().split('\n');
     const summary = JSON.parse(lines[lines.length - 1]);
-    expect(summary).toMatchObject({ task: 'names', backend: 'cpu', epochs: 1, trainItems: 48 });
+    expect(summary).toMatchObject({ task: 'names', backend, epochs: 1, trainItems: 48 });
     expect(summary.kernelThreads).toBeGreaterThanOrEqual(1);
     for (const k of [
       'trainSeconds',
@@ -114,7 +117,7 @@ describe('rnnkit-examples CLI', () => {
 
     const names = ['Alice', 'Bob', 'Christopher'];
     const p = capture(names);
-    expect(await main(['predict', '--model', file, '--backend', 'cpu'], p.io)).toBe(0);
+    expect(await main(['predict', '--model', file, '--backend', backend], p.io)).toBe(0);
     const out = p.get().out.trim().split('\n');
     expect(out).toHaveLength(3);
     const model = loadModel(new Uint8Array(readFileSync(file)));
@@ -155,7 +158,7 @@ describe('rnnkit-examples CLI', () => {
     const p = capture(['Ma', '']);
     expect(
       await main(
-        ['predict', '--model', file, '--backend', 'cpu', '--samples', '2', '--seed', '5'],
+        ['predict', '--model', file, '--backend', backend, '--samples', '2', '--seed', '5'],
         p.io,
       ),
     ).toBe(0);
@@ -164,7 +167,7 @@ describe('rnnkit-examples CLI', () => {
     // same seed, same completions
     const again = capture(['Ma', '']);
     await main(
-      ['predict', '--model', file, '--backend', 'cpu', '--samples', '2', '--seed', '5'],
+      ['predict', '--model', file, '--backend', backend, '--samples', '2', '--seed', '5'],
       again.io,
     );
     expect(again.get().out).toBe(p.get().out);

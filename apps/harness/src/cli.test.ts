@@ -1,6 +1,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import type { BackendName } from '@rnnkit/ops';
 import { captureIo } from '@rnnkit/vitest-config/helpers';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
@@ -9,11 +10,13 @@ import { main } from './cli.js';
 import { runShapeCases } from './runner.js';
 
 const capture = () => captureIo();
+/** The vitest project's backend: every test runs on cpu and on wasm. */
+const backend = (process.env.RNNKIT_BACKEND ?? 'cpu') as BackendName;
 
 describe('harness', () => {
-  it('every tutorial shape passes on cpu, and leaves no tensors behind', async () => {
+  it('every tutorial shape passes on the project backend, and leaves no tensors behind', async () => {
     const before = tf.memory().numTensors;
-    const results = await runShapeCases(CASES, 'cpu');
+    const results = await runShapeCases(CASES, backend);
     expect(tf.memory().numTensors).toBe(before);
     expect(results.filter((r) => !r.ok)).toEqual([]);
     expect(results.map((r) => r.name)).toEqual(
@@ -30,7 +33,7 @@ describe('harness', () => {
     const code = await main(
       [
         '--backend',
-        'cpu',
+        backend,
         '--no-parity',
         '--filter',
         'tutorial.nn_rnn',
@@ -40,8 +43,8 @@ describe('harness', () => {
       c.io,
     );
     expect(code).toBe(1);
-    expect(c.get().out).toMatch(
-      /FAIL tutorial\.nn_rnn\.h_n on cpu: expected \[1,2,255\], got \[1,2,256\]/,
+    expect(c.get().out).toContain(
+      `FAIL tutorial.nn_rnn.h_n on ${backend}: expected [1,2,255], got [1,2,256]`,
     );
     expect(c.get().out).toMatch(/^FAIL: \d+\/\d+ checks passed/m);
   });
@@ -49,7 +52,7 @@ describe('harness', () => {
   it('passes with --json and reports every selected case', async () => {
     const c = capture();
     const code = await main(
-      ['--backend', 'wasm', '--filter', 'tutorial.myrnn', 'parity.ElmanRNN', '--json'],
+      ['--backend', backend, '--filter', 'tutorial.myrnn', 'parity.ElmanRNN', '--json'],
       c.io,
     );
     const report = JSON.parse(c.get().out);
@@ -84,16 +87,25 @@ describe('harness', () => {
     expect(existsSync(bin), 'build the harness first').toBe(true);
     const r = spawnSync(
       process.execPath,
-      [bin, '-b', 'cpu', '--no-parity', '-f', 'tutorial.xt', '--expect', 'tutorial.xt=[2,10,301]'],
+      [
+        bin,
+        '-b',
+        backend,
+        '--no-parity',
+        '-f',
+        'tutorial.xt',
+        '--expect',
+        'tutorial.xt=[2,10,301]',
+      ],
       { encoding: 'utf8' },
     );
     expect(r.status).toBe(1);
-    expect(r.stdout).toContain('FAIL tutorial.xt on cpu');
+    expect(r.stdout).toContain(`FAIL tutorial.xt on ${backend}`);
     const ok = execFileSync(
       process.execPath,
-      [bin, '-b', 'cpu', '--no-parity', '-f', 'tutorial.xt'],
+      [bin, '-b', backend, '--no-parity', '-f', 'tutorial.xt'],
       { encoding: 'utf8' },
     );
-    expect(ok).toMatch(/PASS: 1\/1 checks passed on cpu/);
+    expect(ok).toMatch(new RegExp(`PASS: 1/1 checks passed on ${backend}`));
   });
 });

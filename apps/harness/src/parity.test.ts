@@ -1,5 +1,5 @@
 import { readFixture, runFixture } from '@rnnkit/golden';
-import { loadSafetensors, safetensorsMetadata } from '@rnnkit/ops';
+import { type BackendName, loadSafetensors, safetensorsMetadata } from '@rnnkit/ops';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { KINDS } from './kinds.js';
@@ -23,7 +23,10 @@ describe('harness parity', () => {
         'pool',
       ].sort(),
     );
-    const results = await runParity('cpu', () => true);
+    const results = await runParity(
+      (process.env.RNNKIT_BACKEND ?? 'cpu') as BackendName,
+      () => true,
+    );
     expect(results.filter((r) => !r.ok)).toEqual([]);
   });
 
