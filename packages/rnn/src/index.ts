@@ -8,16 +8,14 @@ export {
 } from './kinds.js';
 export { LSTM, type LSTMOptions } from './lstm.js';
 export {
-  PackedSequence,
   type PackPaddedOptions,
   type PadPackedOptions,
-  type PadSequenceOptions,
   packPaddedSequence,
   packSequence,
   padPackedSequence,
-  padSequence,
   unpackSequence,
-  unpadSequence,
-} from './packed.js';
+} from './packed/pack.js';
+export { type PadSequenceOptions, padSequence, unpadSequence } from './packed/pad.js';
+export { PackedSequence } from './packed/sequence.js';
 export { type ForwardOptions, RecurrentLayer, type RecurrentOptions } from './recurrent.js';
 export { RNN, type RNNOptions } from './rnn.js';

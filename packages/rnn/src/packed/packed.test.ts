@@ -2,16 +2,10 @@ import { compare, readFixture } from '@rnnkit/golden';
 import { loadSafetensors, ShapeError, safetensorsMetadata } from '@rnnkit/ops';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import {
-  PackedSequence,
-  packPaddedSequence,
-  packSequence,
-  padPackedSequence,
-  padSequence,
-  unpackSequence,
-  unpadSequence,
-} from './packed.js';
-import { expectNoLeak, expectThrows, values } from './test-utils.js';
+import { expectNoLeak, expectThrows, values } from '../test-utils.js';
+import { packPaddedSequence, packSequence, padPackedSequence, unpackSequence } from './pack.js';
+import { padSequence, unpadSequence } from './pad.js';
+import { PackedSequence } from './sequence.js';
 
 function fixture(name: string): { t: Record<string, tf.Tensor>; config: any } {
   const bytes = readFixture('packed', name);
