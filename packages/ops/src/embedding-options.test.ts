@@ -1,9 +1,10 @@
 import { listFixtures } from '@rnnkit/golden';
+import { expectClose, expectNoLeak, expectThrows, fixture } from '@rnnkit/vitest-config/helpers';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { Embedding, embeddingLookup } from './embedding.js';
 import { ShapeError } from './errors.js';
-import { expectClose, expectNoLeak, expectThrows, fixture } from './test-utils.js';
+
 import { trainStep } from './train.js';
 
 /** An Embedding with the fixture's config and its weight before the call. */

@@ -1,10 +1,10 @@
+import { expectNoLeak, expectThrows } from '@rnnkit/vitest-config/helpers';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { Embedding } from './embedding.js';
 import { ShapeError, StateDictError } from './errors.js';
 import { Linear } from './linear.js';
 import { Module } from './module.js';
-import { expectNoLeak, expectThrows } from './test-utils.js';
 import { trainStep } from './train.js';
 
 /** ids [B, T] -> logits [B, T, V]: an embedding and an output layer sharing one [V, E] weight. */

@@ -1,6 +1,7 @@
+import { values } from '@rnnkit/vitest-config/helpers';
+import { KINDS } from '@rnnkit/vitest-config/layers';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { KINDS, values } from './test-utils.js';
 
 describe.each(KINDS)('$name: an empty batch, as PyTorch', (kind) => {
   it('outputs [T, 0, D*H] and states [L*D, 0, H]; backward gives zero gradients for every weight', () => {

@@ -1,14 +1,12 @@
-// Helpers of the ported tests: the shared assertions, a seeded shuffle (Python's random.shuffle in
-// the originals) and fixture reading.
-import { readFixture } from '@rnnkit/golden';
-import { loadSafetensors, safetensorsMetadata } from '@rnnkit/ops';
-import type * as tf from '@tensorflow/tfjs-core';
+// Helpers of the ported tests: the shared assertions and fixture reading, and a seeded shuffle
+// (Python's random.shuffle in the originals).
 
 export {
   expectClose,
   expectEqual,
   expectNoLeak,
   expectThrows,
+  fixture,
   values,
 } from '@rnnkit/vitest-config/helpers';
 
@@ -22,13 +20,4 @@ export function shuffled<T>(items: readonly T[], seed: number): T[] {
     [out[i], out[j]] = [out[j], out[i]];
   }
   return out;
-}
-
-/** A PyTorch fixture of tooling/golden: its tensors (the caller disposes them) and config. */
-export function fixture(
-  group: string,
-  name: string,
-): { t: Record<string, tf.Tensor>; config: any } {
-  const bytes = readFixture(group, name);
-  return { t: loadSafetensors(bytes), config: JSON.parse(safetensorsMetadata(bytes).config) };
 }

@@ -1,16 +1,18 @@
-import { compare, readFixture } from '@rnnkit/golden';
-import { loadSafetensors, ShapeError, safetensorsMetadata } from '@rnnkit/ops';
+import { compare } from '@rnnkit/golden';
+import { ShapeError } from '@rnnkit/ops';
+import {
+  expectNoLeak,
+  expectThrows,
+  fixture as golden,
+  values,
+} from '@rnnkit/vitest-config/helpers';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { expectNoLeak, expectThrows, values } from '../test-utils.js';
 import { packPaddedSequence, packSequence, padPackedSequence, unpackSequence } from './pack.js';
 import { padSequence, unpadSequence } from './pad.js';
 import { PackedSequence } from './sequence.js';
 
-function fixture(name: string): { t: Record<string, tf.Tensor>; config: any } {
-  const bytes = readFixture('packed', name);
-  return { t: loadSafetensors(bytes), config: JSON.parse(safetensorsMetadata(bytes).config) };
-}
+const fixture = (name: string) => golden('packed', name);
 
 function expectMatch(actual: tf.Tensor, expected: tf.Tensor, tol = 1e-6): void {
   expect(actual.shape).toEqual(expected.shape);
