@@ -1132,21 +1132,21 @@ for (const [name, Ctor] of [
     'hiddenSize -3',
     () => new Ctor({ inputSize: 3, hiddenSize: -3 }),
     RangeError,
-    new RegExp(`${name}\\(\\{ hiddenSize \\}\\): expected a positive integer, got -3`),
+    new RegExp(`${name}\\(\\{ hiddenSize \\}\\): expected an integer >= 0, got -3`),
   );
   fn(
     F,
     'hiddenSize 2.5',
     () => new Ctor({ inputSize: 3, hiddenSize: 2.5 }),
     RangeError,
-    new RegExp(`${name}\\(\\{ hiddenSize \\}\\): expected a positive integer, got 2\\.5`),
+    new RegExp(`${name}\\(\\{ hiddenSize \\}\\): expected an integer >= 0, got 2\\.5`),
   );
   fn(
     F,
     'hiddenSize missing',
     () => new Ctor({ inputSize: 3 } as never),
     RangeError,
-    new RegExp(`${name}\\(\\{ hiddenSize \\}\\): expected a positive integer, got undefined`),
+    new RegExp(`${name}\\(\\{ hiddenSize \\}\\): expected an integer >= 0, got undefined`),
   );
   fn(
     F,
