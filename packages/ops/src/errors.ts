@@ -69,3 +69,25 @@ export class NumericsError extends RnnkitError {
 export class KernelError extends RnnkitError {
   static override readonly kind = 'KernelError';
 }
+
+/**
+ * A pickle in a checkpoint names a global outside the allow-list (tensor rebuild functions, storage
+ * types, OrderedDict); `global` is its "module.name". Nothing in the file was run.
+ */
+export class PickleSecurityError extends RnnkitError {
+  static override readonly kind = 'PickleSecurityError';
+  constructor(
+    message: string,
+    readonly global: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * A checkpoint or model file is malformed, truncated, or not the kind of file expected (the message
+ * says what it is and what was expected), or a model file names an unknown class or newer format.
+ */
+export class ModelFileError extends RnnkitError {
+  static override readonly kind = 'ModelFileError';
+}

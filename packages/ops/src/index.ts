@@ -17,7 +17,9 @@ export {
   BackendError,
   DisposedError,
   KernelError,
+  ModelFileError,
   NumericsError,
+  PickleSecurityError,
   RnnkitError,
   SafetensorsError,
   ShapeError,
@@ -35,4 +37,5 @@ export {
 } from './module.js';
 export { manualSeed } from './rng.js';
 export { loadSafetensors, safetensorsMetadata, saveSafetensors } from './safetensors.js';
+export { loadTorchCheckpoint } from './torch/checkpoint.js';
 export { type CarriedState, type TrainStepOptions, trainChunk, trainStep } from './train.js';
