@@ -6,14 +6,17 @@
 Under fixtures/torch/: NAME.pt is what torch.save wrote, NAME.safetensors the tensors a reader must
 find in it, keyed by dotted path (nested dicts and lists joined with "."), as float32 for floating
 dtypes and int32 for integer and bool dtypes; `__metadata__.dtypes` (JSON) maps each key to the torch
-dtype it was saved with. not_a_checkpoint.onnx is a small ONNX export (for the bad-input tests). hostile_*.pt hold a global that must be refused (`__metadata__.refused`
+dtype it was saved with. values_protocol{0,2,4}.pkl are plain pickles of one Python value (values.json
+holds it by protocol, tagged where JSON is lossy) for the unpickler's tests. not_a_checkpoint.onnx is a small ONNX export (for the bad-input tests). hostile_*.pt hold a global that must be refused (`__metadata__.refused`
 names it, in hostile_*.json); they are written by pickling an object whose __reduce__ names the
 global: pickling only records the name, nothing is called.
 """
 import builtins
+import collections
 import io
 import json
 import os
+import pickle
 import sys
 import zlib
 
@@ -68,8 +71,43 @@ class Reduce:
         return self.fn, self.args
 
 
+PICKLE_VALUE = {
+    "int": 1, "neg": -5, "i16": 40000, "i32": -2**31, "big": 2**70, "negbig": -2**70, "f": 1.5, "nf": -0.1,
+    "s": "h\u00e9llo \u540d", "b": b"ab\x00", "t": (1, 2, 3), "t0": (), "t5": (1, 2, 3, 4, 5), "l": [1, [2, []]],
+    "n": None, "tf": [True, False], "od": collections.OrderedDict([("a", 1), ("b", [2])]), 7: "int key",
+}
+
+
+def as_json(v):
+    """The value as loadTorchCheckpoint's unpickler tests compare it (JSON, tagged where JSON is lossy)."""
+    if isinstance(v, bool) or v is None or isinstance(v, str):
+        return v
+    if isinstance(v, int):
+        return v if abs(v) <= 2**53 - 1 else {"bigint": str(v)}
+    if isinstance(v, float):
+        return v
+    if isinstance(v, bytes):
+        return {"bytes": list(v)}
+    if isinstance(v, tuple):
+        return {"tuple": [as_json(x) for x in v]}
+    if isinstance(v, list):
+        return [as_json(x) for x in v]
+    return {"dict": [[as_json(k), as_json(x)] for k, x in v.items()]}
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
+    # plain pickles of Python values in the protocols torch.save may use, for the unpickler's tests
+    # (protocols 0-2 pickle bytes as a call of _codecs.encode, which a reader must refuse: left out)
+    expected = {}
+    for proto in (0, 2, 4):
+        value = {k: v for k, v in PICKLE_VALUE.items() if proto >= 3 or k != "b"}
+        with open(os.path.join(OUT, f"values_protocol{proto}.pkl"), "wb") as f:
+            pickle.dump(value, f, protocol=proto)
+        expected[proto] = as_json(value)
+    with open(os.path.join(OUT, "values.json"), "w") as f:
+        json.dump(expected, f, ensure_ascii=False)
+        f.write("\n")
     for name, make in [
         ("rnn", lambda: torch.nn.RNN(4, 3, num_layers=2, bidirectional=True)),
         ("lstm", lambda: torch.nn.LSTM(4, 3, proj_size=2)),

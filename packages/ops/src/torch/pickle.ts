@@ -132,8 +132,9 @@ export function unpickle(
     return s;
   };
   const str = (n: number): string => {
+    const raw = take(n);
     try {
-      return utf8.decode(take(n));
+      return utf8.decode(raw);
     } catch {
       return fail('a string is not valid UTF-8');
     }
@@ -297,6 +298,14 @@ export function unpickle(
         break;
       case 0x8d: // BINUNICODE8
         push(str(u64()));
+        break;
+      case 0x56: // UNICODE (text, raw-unicode-escape)
+        push(
+          line().replace(/\\u([0-9a-fA-F]{4})|\\U([0-9a-fA-F]{8})/g, (_, u, w) => {
+            const cp = Number.parseInt(u ?? w, 16);
+            return cp <= 0x10ffff ? String.fromCodePoint(cp) : fail(`code point ${cp} in a string`);
+          }),
+        );
         break;
       case 0x55: // SHORT_BINSTRING (Python 2 str)
         push(latin1.decode(take(u8())));
