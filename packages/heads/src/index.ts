@@ -6,4 +6,5 @@ export {
   SequenceTagger,
   type SequenceTaggerOptions,
 } from './encoder.js';
+export { loadModel, MODEL_FORMAT, type ModelConfig, saveModel } from './model-file.js';
 export { POOLINGS, type Pooling, type PoolOptions, pool } from './pool.js';
