@@ -1,21 +1,14 @@
 // What a web page needs: read a model file written by `pnpm examples ... --save`, classify text or
 // sample names. Browser-safe (no Node imports); the page picks the backend with setBackend first.
-import type { SequenceEncoder } from '@rnnkit/heads';
-import { loadSafetensors, type Module, safetensorsMetadata, saveSafetensors } from '@rnnkit/ops';
+import { loadModel as loadModule, SequenceEncoder, SequenceTagger, saveModel } from '@rnnkit/heads';
+import { type Module, safetensorsMetadata } from '@rnnkit/ops';
 import * as tf from '@tensorflow/tfjs-core';
-import {
-  CharLanguageModel,
-  type ClassifierConfig,
-  createClassifier,
-  type LanguageModelConfig,
-  type LMState,
-  type ModelConfig,
-} from './models.js';
+import { CharLanguageModel, type LMState, type ModelConfig } from './models.js';
 import type { TaskName } from './tasks.js';
 import { BOS, EMAIL_MAX_TOKENS, EOS, emailTokens, nameChars, Vocab } from './text.js';
 import { mulberry32 } from './train.js';
 
-export const MODEL_FORMAT = 'rnnkit-examples/1';
+export const MODEL_FORMAT = 'rnnkit-examples/2';
 
 /** What a model file holds besides its weights (in the safetensors `__metadata__`, as JSON strings). */
 export interface ModelInfo {
@@ -29,21 +22,19 @@ export interface ModelInfo {
   maxTokens: number;
 }
 
-/** A model file: the state dict (PyTorch keys) and ModelInfo in the metadata. */
+/**
+ * A model file: an rnnkit model file (saveModel: the architecture and the weights, PyTorch keys;
+ * loadModel from @rnnkit/heads rebuilds it) with ModelInfo beside it in the metadata.
+ */
 export function encodeModelFile(model: Module, info: ModelInfo): Uint8Array {
-  const sd = model.stateDict();
-  try {
-    return saveSafetensors(sd, {
-      format: MODEL_FORMAT,
-      task: info.task,
-      config: JSON.stringify(info.config),
-      vocab: JSON.stringify(info.vocab),
-      labels: JSON.stringify(info.labels),
-      maxTokens: String(info.maxTokens),
-    });
-  } finally {
-    tf.dispose(Object.values(sd));
-  }
+  return saveModel(model instanceof CharLanguageModel ? model.tagger : model, {
+    format: MODEL_FORMAT,
+    task: info.task,
+    config: JSON.stringify(info.config),
+    vocab: JSON.stringify(info.vocab),
+    labels: JSON.stringify(info.labels),
+    maxTokens: String(info.maxTokens),
+  });
 }
 
 /** Reads a model file's ModelInfo; throws a clear error for a file that is not one. */
@@ -63,26 +54,17 @@ export function readModelInfo(bytes: Uint8Array): ModelInfo {
   };
 }
 
-/** Builds the model of a file and loads its weights (strict). The caller disposes it. */
+/** Rebuilds the model of a file with loadModel from @rnnkit/heads. The caller disposes it. */
 export function modelFromFile(bytes: Uint8Array): {
   info: ModelInfo;
   model: SequenceEncoder | CharLanguageModel;
 } {
   const info = readModelInfo(bytes);
-  const model =
-    info.config.kind === 'classifier'
-      ? createClassifier(info.config as ClassifierConfig)
-      : new CharLanguageModel(info.config as LanguageModelConfig);
-  const sd = loadSafetensors(bytes);
-  try {
-    model.loadStateDict(sd);
-  } catch (e) {
-    model.dispose();
-    throw e;
-  } finally {
-    tf.dispose(Object.values(sd));
-  }
-  return { info, model };
+  const module = loadModule(bytes);
+  if (module instanceof SequenceTagger) return { info, model: new CharLanguageModel(module) };
+  if (module instanceof SequenceEncoder) return { info, model: module };
+  module.dispose();
+  throw new TypeError(`not an rnnkit-examples model: ${module.constructor.name}`);
 }
 
 export interface Prediction {

@@ -3,6 +3,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { loadModel as loadModule, SequenceEncoder, SequenceTagger } from '@rnnkit/heads';
+import { setBackend } from '@rnnkit/ops';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadModel } from './browser.js';
 import { type Io, main } from './cli.js';
@@ -179,5 +181,23 @@ describe('rnnkit-examples CLI', () => {
     const r = spawnSync(process.execPath, [bin, 'names', '--epochs', 'many'], { encoding: 'utf8' });
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/expected an integer/);
+  });
+
+  it('the committed models are rnnkit model files: loadModel rebuilds them, predict classifies with them', async () => {
+    await setBackend('cpu');
+    const models = fileURLToPath(new URL('../models/', import.meta.url));
+    for (const [task, cls] of [
+      ['spam', SequenceEncoder],
+      ['names', SequenceEncoder],
+      ['namegen', SequenceTagger],
+    ] as const) {
+      const m = loadModule(new Uint8Array(readFileSync(`${models}${task}.safetensors`)));
+      expect(m.constructor).toBe(cls);
+      m.dispose();
+    }
+    const c = capture(['Congratulations, you WON a free prize! Click here to claim your cash now']);
+    const file = `${models}spam.safetensors`;
+    expect(await main(['predict', '--model', file, '--backend', 'cpu'], c.io)).toBe(0);
+    expect(c.get().out).toMatch(/^spam\t0\.\d{4}\tCongratulations/);
   });
 });

@@ -1,8 +1,8 @@
 // The task models, built from rnnkit's public API only. Browser-safe.
 
-import { SequenceEncoder } from '@rnnkit/heads';
-import { Embedding, Linear, Module } from '@rnnkit/ops';
-import { CELL_KIND_NAMES, type CellKind, createLayer, type RecurrentLayer } from '@rnnkit/rnn';
+import { SequenceEncoder, SequenceTagger } from '@rnnkit/heads';
+import { type Embedding, type Linear, Module } from '@rnnkit/ops';
+import { CELL_KIND_NAMES, type CellKind, type RecurrentLayer } from '@rnnkit/rnn';
 import * as tf from '@tensorflow/tfjs-core';
 
 export type Cell = CellKind;
@@ -50,30 +50,38 @@ export type LMState = tf.Tensor | [tf.Tensor, tf.Tensor];
 
 /**
  * A character language model: Embedding(paddingIdx 0) -> one-layer cell (batch first) ->
- * Linear(H, vocab) at every step. Keys: embedding.weight, rnn.*_l0, proj.weight, proj.bias.
+ * Linear(H, vocab) at every step. Keys: embedding.weight, rnn.*_l0, proj.weight, proj.bias. Its
+ * layers are those of a SequenceTagger (`tagger`, a public class: saveModel writes it, loadModel
+ * rebuilds it); this class adds the step-by-step forward with a carried state.
  */
 export class CharLanguageModel extends Module {
-  readonly config: LanguageModelConfig;
+  readonly tagger: SequenceTagger;
   readonly embedding: Embedding;
   readonly rnn: RecurrentLayer;
   readonly proj: Linear;
 
-  constructor(c: LanguageModelConfig) {
+  constructor(from: LanguageModelConfig | SequenceTagger) {
     super();
-    this.config = c;
-    this.embedding = this.registerModule(
-      'embedding',
-      new Embedding(c.vocabSize, c.embeddingDim, { paddingIdx: 0 }),
-    );
-    this.rnn = this.registerModule(
-      'rnn',
-      createLayer(c.cell, {
-        inputSize: c.embeddingDim,
-        hiddenSize: c.hiddenSize,
-        batchFirst: true,
-      }),
-    );
-    this.proj = this.registerModule('proj', new Linear(c.hiddenSize, c.vocabSize));
+    this.tagger =
+      from instanceof SequenceTagger
+        ? from
+        : new SequenceTagger({
+            vocabSize: from.vocabSize,
+            embeddingDim: from.embeddingDim,
+            paddingIdx: 0,
+            cell: from.cell,
+            hiddenSize: from.hiddenSize,
+            numClasses: from.vocabSize,
+          });
+    const { embedding, rnn, proj } = this.tagger;
+    if (!embedding || !proj || rnn.bidirectional || rnn.numLayers !== 1) {
+      throw new TypeError(
+        'CharLanguageModel: expected a one-layer, one-direction SequenceTagger on token ids',
+      );
+    }
+    this.embedding = this.registerModule('embedding', embedding);
+    this.rnn = this.registerModule('rnn', rnn);
+    this.proj = this.registerModule('proj', proj);
   }
 
   /** ids int32 [B, T] (+ state) -> [logits [B, T, vocab], new state]; the caller owns both. */

@@ -195,6 +195,18 @@ describe('saveModel / loadModel', () => {
     for (const [n, entry] of Object.entries(MODEL_CLASSES)) expect(entry.ctor.name).toBe(n);
   });
 
+  it('stores extra metadata beside the config', () => {
+    const m = new Linear(2, 1);
+    const bytes = saveModel(m, { vocab: '["a","b"]' });
+    expect(safetensorsMetadata(bytes).vocab).toBe('["a","b"]');
+    expect(config(bytes).class).toBe('Linear');
+    loadModel(bytes).dispose();
+    expect(() => saveModel(m, { 'rnnkit.config': '{}' })).toThrow(
+      /saveModel\(metadata\): "rnnkit\.config" is written by saveModel itself/,
+    );
+    m.dispose();
+  });
+
   it('writes children for composite classes', () => {
     const m = new SequenceEncoder({
       vocabSize: 7,

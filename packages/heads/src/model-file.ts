@@ -49,8 +49,10 @@ function describe(m: Module): Omit<ModelConfig, 'format'> {
  * JSON { format: 1, class, options, children }, so `loadModel` rebuilds it without code. Works for
  * every public module class (Linear, Embedding, Dropout, the cells, ElmanRNN, RNN/LSTM/GRU,
  * AttentionPooling, SequenceEncoder, SequenceTagger); python/rnnkit_torch.py reads and writes it.
+ * `metadata`: more `__metadata__` entries to store beside it (a vocabulary, labels; read them back
+ * with safetensorsMetadata).
  */
-export function saveModel(module: Module): Uint8Array {
+export function saveModel(module: Module, metadata: Record<string, string> = {}): Uint8Array {
   if (!(module instanceof Module)) {
     throw new TypeError(
       `saveModel(module): expected an rnnkit Module, got ${describeValue(module)}`,
@@ -61,10 +63,15 @@ export function saveModel(module: Module): Uint8Array {
       `saveModel(module): ${module.constructor.name} is not a public rnnkit class (${Object.keys(MODEL_CLASSES).join(', ')}); save its weights with saveSafetensors(module.stateDict())`,
     );
   }
+  if (Object.hasOwn(metadata, MODEL_CONFIG_KEY)) {
+    throw new TypeError(
+      `saveModel(metadata): "${MODEL_CONFIG_KEY}" is written by saveModel itself`,
+    );
+  }
   const config: ModelConfig = { format: MODEL_FORMAT, ...describe(module) };
   const sd = module.stateDict();
   try {
-    return saveSafetensors(sd, { [MODEL_CONFIG_KEY]: JSON.stringify(config) });
+    return saveSafetensors(sd, { ...metadata, [MODEL_CONFIG_KEY]: JSON.stringify(config) });
   } finally {
     tf.dispose(Object.values(sd));
   }
