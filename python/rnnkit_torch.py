@@ -63,11 +63,11 @@ def write_safetensors(tensors, path, metadata=None):
 
 
 # ---------------------------------------------------------------- rnnkit's own modules
-def step_mask(lengths, B, T):
+def step_mask(lengths, B, T, device=None):
     """float [B, T]: 1 where t < lengths[b] (all ones without lengths)."""
     if lengths is None:
-        return torch.ones(B, T)
-    return (torch.arange(T)[None, :] < torch.as_tensor(lengths)[:, None]).float()
+        return torch.ones(B, T, device=device)
+    return (torch.arange(T, device=device)[None, :] < torch.as_tensor(lengths, device=device)[:, None]).float()
 
 
 class ConcatRNNCell(torch.nn.Module):
@@ -81,7 +81,7 @@ class ConcatRNNCell(torch.nn.Module):
         self.bias = torch.nn.Parameter(lin.bias.detach().clone())
 
     def forward(self, x, h=None):
-        h = torch.zeros(x.shape[0], self.hidden_size) if h is None else h
+        h = torch.zeros(x.shape[0], self.hidden_size, device=x.device) if h is None else h
         pre = torch.nn.functional.linear(torch.cat([x, h], 1), self.weight, self.bias)
         return torch.relu(pre) if self.activation == "relu" else torch.tanh(pre)
 
@@ -95,7 +95,7 @@ class ElmanRNN(torch.nn.Module):
         self.linear2 = torch.nn.Linear(hidden_size, output_dim)
 
     def forward(self, xt, h=None):
-        h = torch.zeros(xt.shape[0], self.linear1.hidden_size) if h is None else h
+        h = torch.zeros(xt.shape[0], self.linear1.hidden_size, device=xt.device) if h is None else h
         states = []
         for t in range(xt.shape[1]):
             h = self.linear1(xt[:, t], h)
@@ -116,7 +116,7 @@ class AttentionPooling(torch.nn.Module):
 
     def forward(self, x, lengths=None):
         B, T, _ = x.shape
-        m = step_mask(lengths, B, T)
+        m = step_mask(lengths, B, T, x.device)
         x = x * m.unsqueeze(-1)
         scores = (x @ self.weight.t()).squeeze(-1) + self.bias
         a = torch.softmax(scores.masked_fill(m == 0, float("-inf")), dim=1)
@@ -126,9 +126,10 @@ class AttentionPooling(torch.nn.Module):
 def pool(x, mode, lengths=None, attention=None):
     """rnnkit's pool(x [B,T,F], mode, { lengths })."""
     B, T, F = x.shape
-    m = step_mask(lengths, B, T).unsqueeze(-1)
+    m = step_mask(lengths, B, T, x.device).unsqueeze(-1)
     if mode == "mean":
-        n = torch.full((B, 1), float(T)) if lengths is None else torch.as_tensor(lengths, dtype=torch.float32)[:, None]
+        n = (torch.full((B, 1), float(T), device=x.device) if lengths is None
+             else torch.as_tensor(lengths, dtype=torch.float32, device=x.device)[:, None])
         return (x * m).sum(dim=1) / n
     if mode == "max":
         return x.masked_fill(m == 0, float("-inf")).max(dim=1).values
@@ -138,7 +139,7 @@ def pool(x, mode, lengths=None, attention=None):
         return x[:, 0]
     if mode == "last":
         last = [T - 1] * B if lengths is None else [int(v) - 1 for v in lengths]
-        return x[torch.arange(B), torch.tensor(last)]
+        return x[torch.arange(B, device=x.device), torch.tensor(last, device=x.device)]
     if mode == "attention":
         return attention(x, lengths)
     if mode == "flatten":
@@ -306,8 +307,13 @@ def to_torch(path):
     return module
 
 
-def save_for_rnnkit(module, path):
-    """Writes a model file that rnnkit's loadModel rebuilds: the module's state dict and its config."""
+def save_for_rnnkit(module, path, metadata=None):
+    """Writes a model file that rnnkit's loadModel rebuilds: the module's state dict and its config.
+
+    metadata: more string entries for the file's __metadata__ (a vocabulary, labels), as saveModel's."""
+    if isinstance(module, torch.nn.parallel.DistributedDataParallel):
+        module = module.module
     config = {"format": FORMAT, **describe(module)}
-    state = {k: v for k, v in module.state_dict().items()}
-    write_safetensors(state, path, {CONFIG_KEY: json.dumps(config, separators=(",", ":"), ensure_ascii=False)})
+    meta = {k: v for k, v in (metadata or {}).items() if k != CONFIG_KEY}
+    meta[CONFIG_KEY] = json.dumps(config, separators=(",", ":"), ensure_ascii=False)
+    write_safetensors(module.state_dict(), path, meta)

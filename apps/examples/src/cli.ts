@@ -1,4 +1,5 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setKernelThreads } from '@rnnkit/cell';
 import { BACKENDS, type BackendName, setBackend } from '@rnnkit/ops';
@@ -6,6 +7,7 @@ import cliProgress from 'cli-progress';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { loadModel } from './browser.js';
 import { taskItems } from './data.js';
+import { evaluateModel, exportData } from './export.js';
 import { CELLS, type Cell } from './models.js';
 import { runTask } from './run.js';
 import { RECIPES, type Recipe, TASKS, type TaskName } from './tasks.js';
@@ -64,6 +66,7 @@ interface TrainFlags {
   seed: number;
   save?: string;
   referee?: string;
+  exportData?: string;
   json?: boolean;
   batchSize?: number;
   lr?: number;
@@ -126,6 +129,20 @@ async function train(task: TaskName, flags: TrainFlags, io: Io): Promise<number>
       bar = null;
     }
   };
+  if (flags.exportData) {
+    const { data, init } = exportData({
+      task,
+      items,
+      recipe,
+      seed: flags.seed,
+      limit: flags.limit,
+    });
+    mkdirSync(flags.exportData, { recursive: true });
+    writeFileSync(join(flags.exportData, 'data.safetensors'), data);
+    writeFileSync(join(flags.exportData, 'init.safetensors'), init);
+    say(`wrote ${join(flags.exportData, 'data.safetensors')} and init.safetensors (no training)`);
+    return 0;
+  }
   const result = runTask({
     task,
     items,
@@ -268,6 +285,10 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
         '--referee <file.safetensors>',
         'write data, batch orders, initial weights and our test predictions for tooling/golden/tasks.py',
       )
+      .option(
+        '--export-data <dir>',
+        'write the split, token ids, batch orders (data.safetensors) and the initial model (init.safetensors) for python/train_ddp.py, then exit',
+      )
       .option('--json', 'no progress bar; the last line of output is one JSON object')
       .option('--batch-size <n>', `batch size (default ${r.batchSize})`, integer(1))
       .option('--lr <x>', `Adam learning rate (default ${r.lr})`, positive)
@@ -309,6 +330,33 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     .action(async (flags: PredictFlags) => {
       code = await predict(flags, io);
     });
+  program
+    .command('evaluate')
+    .description('test accuracy (or bits per character) of a model file on --export-data data')
+    .requiredOption(
+      '--model <file.safetensors>',
+      'a model file (--save, or python/train_ddp.py --out)',
+    )
+    .requiredOption('--data <dir>', 'a directory written by --export-data')
+    .option(
+      '--torch <file.safetensors>',
+      "PyTorch's test predictions for the same model (train_ddp.py --predictions)",
+    )
+    .addOption(backendOption())
+    .action(
+      async (flags: { model: string; data: string; torch?: string; backend: BackendName }) => {
+        const files = [flags.model, join(flags.data, 'data.safetensors'), flags.torch];
+        for (const f of files)
+          if (f !== undefined && !existsSync(f)) throw new UsageError(`file not found: ${f}`);
+        await setBackend(flags.backend);
+        const [model, data, torch] = files.map((f) =>
+          f === undefined ? undefined : new Uint8Array(readFileSync(f)),
+        );
+        io.out(
+          `${JSON.stringify(evaluateModel(model as Uint8Array, data as Uint8Array, torch))}\n`,
+        );
+      },
+    );
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (e) {

@@ -73,6 +73,27 @@ function packed(seqs: number[][]): { ids: tf.Tensor; lengths: tf.Tensor } {
   };
 }
 
+/** `<split>.ids` int32 [N, T] (0-padded), `<split>.lengths` and, for classifiers, `<split>.labels`. */
+export function splitTensors(
+  task: TaskName,
+  splits: Record<Split, Item[]>,
+  ids: Record<Split, number[][]>,
+): Record<string, tf.Tensor> {
+  const out: Record<string, tf.Tensor> = {};
+  for (const s of ['train', 'val', 'test'] as Split[]) {
+    const p = packed(ids[s]);
+    out[`${s}.ids`] = p.ids;
+    out[`${s}.lengths`] = p.lengths;
+    if (task !== 'namegen') {
+      out[`${s}.labels`] = tf.tensor1d(
+        splits[s].map((i) => i.label),
+        'int32',
+      );
+    }
+  }
+  return out;
+}
+
 export function prepare(
   task: TaskName,
   items: Item[],
@@ -96,7 +117,8 @@ export function prepare(
   };
 }
 
-export function runTask(opts: RunOptions): RunResult {
+/** What a run starts from: the split, vocabulary, token ids, the model info and the initial model. */
+export function setup(opts: Pick<RunOptions, 'task' | 'items' | 'recipe' | 'seed' | 'limit'>) {
   const { task, recipe, seed } = opts;
   const { splits, vocab, ids } = prepare(task, opts.items, recipe, opts.limit);
   if (splits.train.length === 0 || splits.test.length === 0) {
@@ -132,6 +154,12 @@ export function runTask(opts: RunOptions): RunResult {
     info.config.kind === 'classifier'
       ? createClassifier(info.config as ClassifierConfig)
       : new CharLanguageModel(info.config as LanguageModelConfig);
+  return { splits, vocab, ids, labels, info, model };
+}
+
+export function runTask(opts: RunOptions): RunResult {
+  const { task, recipe, seed } = opts;
+  const { splits, vocab, ids, labels, info, model } = setup(opts);
   const referee: Record<string, tf.Tensor> = {};
   try {
     if (opts.referee) {
@@ -263,17 +291,7 @@ export function runTask(opts: RunOptions): RunResult {
     }
     let refereeFile: Uint8Array | undefined;
     if (opts.referee) {
-      for (const s of ['train', 'val', 'test'] as Split[]) {
-        const p = packed(ids[s]);
-        referee[`${s}.ids`] = p.ids;
-        referee[`${s}.lengths`] = p.lengths;
-        if (task !== 'namegen') {
-          referee[`${s}.labels`] = tf.tensor1d(
-            splits[s].map((i) => i.label),
-            'int32',
-          );
-        }
-      }
+      Object.assign(referee, splitTensors(task, splits, ids));
       referee.orders = tf.tensor2d(
         fitted.orders.flat(),
         [fitted.orders.length, splits.train.length],
