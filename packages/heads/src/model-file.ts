@@ -1,12 +1,11 @@
 import {
-  describeValue,
   loadSafetensors,
   ModelFileError,
   Module,
   safetensorsMetadata,
   saveSafetensors,
 } from '@rnnkit/ops';
-import { describeFile, MODEL_CONFIG_KEY } from '@rnnkit/ops/internal';
+import { describeFile, describeValue, MODEL_CONFIG_KEY } from '@rnnkit/ops/internal';
 import * as tf from '@tensorflow/tfjs-core';
 import { MODEL_CLASSES, type Options } from './model-classes.js';
 

@@ -1,9 +1,9 @@
+import { torchFixture } from '@rnnkit/vitest-config/torch';
 import * as tf from '@tensorflow/tfjs-core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ModelFileError, PickleSecurityError } from '../errors.js';
 import { loadTorchCheckpoint } from './checkpoint.js';
-import { torchFixture } from './test-utils.js';
 
 type Mutation =
   | { kind: 'byte'; pos: number; value: number }

@@ -1,9 +1,3 @@
-import * as tf from '@tensorflow/tfjs-core';
-import { zipSync } from 'fflate';
-import { describe, expect, it } from 'vitest';
-import { ModelFileError, PickleSecurityError } from '../errors.js';
-import { loadSafetensors, safetensorsMetadata, saveSafetensors } from '../safetensors.js';
-import { loadTorchCheckpoint } from './checkpoint.js';
 import {
   concat,
   dictPickle,
@@ -12,7 +6,13 @@ import {
   tensorPickle,
   torchFixture,
   zipCheckpoint,
-} from './test-utils.js';
+} from '@rnnkit/vitest-config/torch';
+import * as tf from '@tensorflow/tfjs-core';
+import { zipSync } from 'fflate';
+import { describe, expect, it } from 'vitest';
+import { ModelFileError, PickleSecurityError } from '../errors.js';
+import { loadSafetensors, safetensorsMetadata, saveSafetensors } from '../safetensors.js';
+import { loadTorchCheckpoint } from './checkpoint.js';
 
 const FIXTURES = [
   'rnn',
@@ -286,7 +286,7 @@ describe('loadTorchCheckpoint on malformed and hostile archives', () => {
           dictPickle({ a: t(1, 0, [1], [1]), i: t(1, 0, [1], [1], 'LongStorage', '1') }),
           { '0': f32([1]), '1': new Uint8Array(new BigInt64Array([2n ** 40n]).buffer) },
         ),
-      /tensor "i": int64 value 1099511627776 does not fit in int32/,
+      /storage "1": I64 value 1099511627776 at flat index 0 does not fit in int32/,
     ],
     [
       'two tensors with the same dotted key',

@@ -1,7 +1,7 @@
+import { concat, op, torchFixture } from '@rnnkit/vitest-config/torch';
 import { describe, expect, it } from 'vitest';
 import { ModelFileError, PickleSecurityError } from '../errors.js';
 import { PyDict, PyGlobal, PyTuple, type PyValue, unpickle } from './pickle.js';
-import { concat, op, torchFixture } from './test-utils.js';
 
 /** The value in the tagged JSON form tooling/golden/torch_checkpoints.py writes (values.json). */
 function asJson(v: PyValue): unknown {
