@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ModelFileError } from '../errors.js';
 import { describeValue } from '../guards.js';
-import { PyDict, PyTuple, type PyValue, TensorRef, unpickle } from './pickle.js';
+import { unpickle } from './pickle.js';
+import { PyDict, PyTuple, type PyValue, TensorRef } from './pickle-values.js';
 import { describeFile, type FileInfo } from './sniff.js';
 import { decodeStorage, gather, type StorageRef, storageFromPid, tensorSpec } from './storage.js';
 import { readZip, type ZipEntry } from './zip.js';

@@ -1,7 +1,8 @@
 import { concat, op, torchFixture } from '@rnnkit/vitest-config/torch';
 import { describe, expect, it } from 'vitest';
 import { ModelFileError, PickleSecurityError } from '../errors.js';
-import { PyDict, PyGlobal, PyTuple, type PyValue, unpickle } from './pickle.js';
+import { unpickle } from './pickle.js';
+import { PyDict, PyGlobal, PyTuple, type PyValue } from './pickle-values.js';
 
 /** The value in the tagged JSON form tooling/golden/torch_checkpoints.py writes (values.json). */
 function asJson(v: PyValue): unknown {
@@ -118,7 +119,7 @@ describe('unpickle', () => {
     }
   });
 
-  it('bounds the memo', () => {
+  it('bounds the memo (a 5 MB pickle of 1,000,001 memo entries stops at the limit)', () => {
     // LONG_BINPUT under 1,000,001 distinct keys
     const put = new Uint8Array(5 * 1_000_001);
     const v = new DataView(put.buffer);
@@ -129,6 +130,6 @@ describe('unpickle', () => {
     const bytes = concat(op.proto(), op.none(), put, op.stop());
     const t0 = performance.now();
     expect(() => unpickle(bytes, 0, opts)).toThrow(/memo larger than 1000000 entries/);
-    expect(performance.now() - t0).toBeLessThan(2000);
+    expect(performance.now() - t0).toBeLessThan(5000);
   });
 });

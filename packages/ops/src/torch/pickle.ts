@@ -1,86 +1,23 @@
-import { ModelFileError, PickleSecurityError } from '../errors.js';
+import { PickleSecurityError } from '../errors.js';
+import { PickleInput } from './pickle-input.js';
+import {
+  allowGlobal,
+  callGlobal,
+  PyDict,
+  PyTuple,
+  type PyValue,
+  TensorRef,
+} from './pickle-values.js';
 
 /**
  * A restricted unpickler for what torch.save writes (protocols 0-5 as far as torch uses them). It
- * builds plain values only: Python globals outside ALLOWED throw PickleSecurityError the moment the
- * pickle names them, and the allowed ones are never "called": REDUCE on them builds a value here.
+ * builds plain values only (pickle-values.ts): a Python global outside the allow-list throws
+ * PickleSecurityError the moment the pickle names it, and allowed ones are never called.
  */
 
-/** A Python tuple (lists are JS arrays). */
-export class PyTuple {
-  constructor(readonly items: PyValue[]) {}
-}
-
-/** A Python dict or OrderedDict, in insertion order. */
-export class PyDict {
-  readonly map = new Map<PyValue, PyValue>();
-}
-
-/** An allow-listed global, e.g. torch.FloatStorage. */
-export class PyGlobal {
-  constructor(
-    readonly module: string,
-    readonly name: string,
-  ) {}
-  get path(): string {
-    return `${this.module}.${this.name}`;
-  }
-}
-
-/** What torch._utils._rebuild_tensor_v2 would build: a view into a storage. */
-export class TensorRef {
-  constructor(
-    readonly storage: PyValue,
-    readonly offset: PyValue,
-    readonly size: PyValue,
-    readonly stride: PyValue,
-  ) {}
-}
-
-export type PyValue =
-  | null
-  | boolean
-  | number
-  | bigint
-  | string
-  | Uint8Array
-  | PyValue[]
-  | PyTuple
-  | PyDict
-  | PyGlobal
-  | TensorRef
-  | object;
-
-const REBUILD_TENSOR = new Set(['_rebuild_tensor_v2', '_rebuild_tensor']);
-export const STORAGE_TYPES = [
-  'FloatStorage',
-  'DoubleStorage',
-  'HalfStorage',
-  'BFloat16Storage',
-  'LongStorage',
-  'IntStorage',
-  'ShortStorage',
-  'CharStorage',
-  'ByteStorage',
-  'BoolStorage',
-] as const;
-
-/** The globals a pickle may name; anything else is a PickleSecurityError. */
-const ALLOWED = new Set<string>([
-  'collections.OrderedDict',
-  'torch._utils._rebuild_tensor_v2',
-  'torch._utils._rebuild_tensor',
-  'torch._utils._rebuild_parameter',
-  ...STORAGE_TYPES.map((s) => `torch.${s}`),
-]);
-
-/** Hostile-input bounds: memo entries, stack plus mark depth, bytes of one integer. */
+/** Hostile-input bounds: memo entries, stack plus mark depth. */
 const MAX_MEMO = 1_000_000;
 const MAX_STACK = 1_000_000;
-const MAX_INT_BYTES = 64;
-
-const utf8 = new TextDecoder('utf-8', { fatal: true });
-const latin1 = new TextDecoder('latin1');
 
 export interface UnpickleOptions {
   /** what to name in messages, e.g. "loadTorchCheckpoint" */
@@ -96,67 +33,31 @@ export function unpickle(
   opts: UnpickleOptions,
 ): { value: PyValue; end: number } {
   const { fn } = opts;
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  let pos = start;
-  let stack: PyValue[] = [];
-  /** the stacks saved by MARK, innermost last */
-  const marks: PyValue[][] = [];
+  const inp = new PickleInput(bytes, start, fn);
+  const { fail, u8, u16, u32, u64, line, str, long, textInt } = inp;
   const memo = new Map<number, PyValue>();
+  const stack: PyValue[] = [];
+  /** where each open MARK is in the stack, innermost last */
+  const marks: number[] = [];
+  /** the start of the innermost mark's items */
+  const base = () => (marks.length ? marks[marks.length - 1] : 0);
 
-  const fail = (msg: string): never => {
-    throw new ModelFileError(`${fn}: malformed pickle at byte ${pos}: ${msg}`);
-  };
-  const need = (n: number) => {
-    if (n < 0 || pos + n > bytes.length) fail(`truncated (needs ${n} more bytes)`);
-  };
-  /** the offset of the next n bytes, consumed */
-  const at = (n: number): number => {
-    need(n);
-    pos += n;
-    return pos - n;
-  };
-  const take = (n: number): Uint8Array => bytes.subarray(at(n), pos);
-  const u8 = () => bytes[at(1)];
-  const u16 = () => view.getUint16(at(2), true);
-  const u32 = () => view.getUint32(at(4), true);
-  const u64 = () => {
-    const n = view.getBigUint64(at(8), true);
-    if (n > BigInt(bytes.length)) fail(`length ${n} runs past the end of the file`);
-    return Number(n);
-  };
-  const line = (): string => {
-    const end = bytes.indexOf(0x0a, pos);
-    if (end < 0) fail('truncated (a text argument has no end of line)');
-    const s = latin1.decode(bytes.subarray(pos, end));
-    pos = end + 1;
-    return s;
-  };
-  const str = (n: number): string => {
-    const raw = take(n);
-    try {
-      return utf8.decode(raw);
-    } catch {
-      return fail('a string is not valid UTF-8');
-    }
-  };
   const push = (v: PyValue) => {
     if (stack.length + marks.length >= MAX_STACK) fail(`stack deeper than ${MAX_STACK}`);
     stack.push(v);
   };
   const pop = (): PyValue => {
-    if (stack.length === 0) fail('stack underflow');
+    if (stack.length === base()) fail('stack underflow');
     return stack.pop() as PyValue;
   };
   const top = (): PyValue => {
-    if (stack.length === 0) fail('stack underflow');
+    if (stack.length === base()) fail('stack underflow');
     return stack[stack.length - 1];
   };
   const popMark = (): PyValue[] => {
-    const items = stack;
-    const prev = marks.pop();
-    if (prev === undefined) fail('no mark to pop to');
-    stack = prev as PyValue[];
-    return items;
+    const m = marks.pop();
+    if (m === undefined) fail('no mark to pop to');
+    return stack.splice(m as number);
   };
   const put = (k: number) => {
     if (!memo.has(k) && memo.size >= MAX_MEMO) fail(`memo larger than ${MAX_MEMO} entries`);
@@ -166,60 +67,8 @@ export function unpickle(
     if (!memo.has(k)) fail(`memo key ${k} was never stored`);
     push(memo.get(k) as PyValue);
   };
-  const global = (module: string, name: string): PyGlobal => {
-    const path = `${module}.${name}`;
-    if (!ALLOWED.has(path)) {
-      throw new PickleSecurityError(
-        `${fn}: the pickle refers to the global ${path}, which is not allowed; a checkpoint may only name torch's tensor and storage types and collections.OrderedDict (nothing in the file was run)`,
-        path,
-      );
-    }
-    return new PyGlobal(module, name);
-  };
-  const int = (raw: Uint8Array): number | bigint => {
-    if (raw.length > MAX_INT_BYTES) fail(`an integer of ${raw.length} bytes`);
-    let v = 0n;
-    for (let i = raw.length - 1; i >= 0; i--) v = (v << 8n) | BigInt(raw[i]);
-    if (raw.length > 0 && raw[raw.length - 1] & 0x80) v -= 1n << BigInt(8 * raw.length);
-    return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER)
-      ? Number(v)
-      : v;
-  };
-  const textInt = (s: string): number | bigint => {
-    const t = s.replace(/L$/, '');
-    if (!/^[-+]?\d{1,200}$/.test(t)) fail(`not an integer: ${JSON.stringify(s.slice(0, 40))}`);
-    const v = BigInt(t);
-    return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER)
-      ? Number(v)
-      : v;
-  };
-  /** REDUCE / NEWOBJ of an allowed global: build the value it stands for. */
-  const call = (f: PyValue, args: PyValue): PyValue => {
-    if (!(f instanceof PyGlobal)) return fail('REDUCE of something that is not a global');
-    if (!(args instanceof PyTuple)) return fail(`${f.path} called without an argument tuple`);
-    const a = args.items;
-    if (f.path === 'collections.OrderedDict') {
-      const d = new PyDict();
-      if (a.length === 0) return d;
-      if (a.length === 1 && Array.isArray(a[0])) {
-        for (const kv of a[0]) {
-          if (!(kv instanceof PyTuple) || kv.items.length !== 2) fail('OrderedDict of non-pairs');
-          d.map.set((kv as PyTuple).items[0], (kv as PyTuple).items[1]);
-        }
-        return d;
-      }
-      return fail('OrderedDict with unexpected arguments');
-    }
-    if (f.module === 'torch._utils' && REBUILD_TENSOR.has(f.name)) {
-      if (a.length < 4) fail(`${f.path} with ${a.length} arguments`);
-      return new TensorRef(a[0], a[1], a[2], a[3]);
-    }
-    if (f.path === 'torch._utils._rebuild_parameter') {
-      if (!(a[0] instanceof TensorRef)) fail(`${f.path} of something that is not a tensor`);
-      return a[0];
-    }
-    return fail(`${f.path} is allowed only as a storage type, not called`);
-  };
+  const global = (module: string, name: string) => allowGlobal(fn, module, name);
+  const call = (f: PyValue, args: PyValue) => callGlobal(f, args, fail);
 
   for (;;) {
     const op = u8();
@@ -231,14 +80,13 @@ export function unpickle(
         u64();
         break;
       case 0x2e: // STOP
-        return { value: pop(), end: pos };
+        return { value: pop(), end: inp.pos };
       case 0x28: // MARK
         if (stack.length + marks.length >= MAX_STACK) fail(`stack deeper than ${MAX_STACK}`);
-        marks.push(stack);
-        stack = [];
+        marks.push(stack.length);
         break;
       case 0x30: // POP
-        if (stack.length === 0) popMark();
+        if (stack.length === base()) popMark();
         else pop();
         break;
       case 0x31: // POP_MARK
@@ -255,7 +103,7 @@ export function unpickle(
         push(op === 0x88);
         break;
       case 0x4a: // BININT
-        push(view.getInt32(at(4), true));
+        push(inp.i32());
         break;
       case 0x4b: // BININT1
         push(u8());
@@ -264,10 +112,10 @@ export function unpickle(
         push(u16());
         break;
       case 0x8a: // LONG1
-        push(int(take(u8())));
+        push(long(u8()));
         break;
       case 0x8b: // LONG4
-        push(int(take(u32())));
+        push(long(u32()));
         break;
       case 0x49: {
         // INT (text; I00/I01 are False/True)
@@ -279,7 +127,7 @@ export function unpickle(
         push(textInt(line()));
         break;
       case 0x47: // BINFLOAT (big-endian)
-        push(view.getFloat64(at(8), false));
+        push(inp.f64be());
         break;
       case 0x46: {
         // FLOAT (text)
@@ -308,19 +156,19 @@ export function unpickle(
         );
         break;
       case 0x55: // SHORT_BINSTRING (Python 2 str)
-        push(latin1.decode(take(u8())));
+        push(inp.latin1(u8()));
         break;
       case 0x54: // BINSTRING
-        push(latin1.decode(take(u32())));
+        push(inp.latin1(u32()));
         break;
       case 0x43: // SHORT_BINBYTES
-        push(take(u8()).slice());
+        push(inp.take(u8()).slice());
         break;
       case 0x42: // BINBYTES
-        push(take(u32()).slice());
+        push(inp.take(u32()).slice());
         break;
       case 0x8e: // BINBYTES8
-        push(take(u64()).slice());
+        push(inp.take(u64()).slice());
         break;
       case 0x29: // EMPTY_TUPLE
         push(new PyTuple([]));

@@ -1,6 +1,6 @@
 import { ModelFileError } from '../errors.js';
 import { type Dtype, decodeValues } from '../tensor-bytes.js';
-import { PyGlobal, PyTuple, type PyValue, STORAGE_TYPES, type TensorRef } from './pickle.js';
+import { PyGlobal, PyTuple, type PyValue, STORAGE_TYPES, type TensorRef } from './pickle-values.js';
 
 /** Storage element types, by torch storage class: bytes per element and what tfjs dtype they become. */
 const DTYPES = {
