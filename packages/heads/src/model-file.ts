@@ -130,7 +130,8 @@ function readConfig(bytes: Uint8Array): ModelConfig {
 
 /**
  * Rebuilds the module a model file describes (see saveModel) and loads its weights (strict: the
- * keys and shapes must match exactly). Not a model file, an unknown class, a newer format, options
+ * keys and shapes must match exactly). Building it draws initial weights from rnnkit's random
+ * stream (manualSeed) before they are replaced, as constructing the module by hand would. Not a model file, an unknown class, a newer format, options
  * the class rejects, or weights that do not fit: ModelFileError saying which; nothing leaks.
  */
 export function loadModel(bytes: Uint8Array): Module {

@@ -10,7 +10,7 @@ import {
 import * as tf from '@tensorflow/tfjs-core';
 import { zipSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
-import { ModelFileError, PickleSecurityError } from '../errors.js';
+import { ModelFileError, PickleSecurityError, RnnkitError } from '../errors.js';
 import { loadSafetensors, safetensorsMetadata, saveSafetensors } from '../safetensors.js';
 import { loadTorchCheckpoint } from './checkpoint.js';
 
@@ -36,6 +36,10 @@ function loadError(bytes: Uint8Array, cls: new (...a: any[]) => Error = ModelFil
     tf.dispose(Object.values(loadTorchCheckpoint(bytes)));
   } catch (e) {
     expect(e).toBeInstanceOf(cls);
+    // one error family, recognised across copies of rnnkit
+    expect(RnnkitError.isInstance(e)).toBe(true);
+    expect((cls as unknown as typeof RnnkitError).isInstance(e)).toBe(true);
+    expect((e as Error).name).toBe(cls.name);
     expect(tf.memory().numTensors).toBe(before);
     return e as Error;
   }
