@@ -2,6 +2,7 @@
 // runs with plain `node`: everything is imported from the installed tarballs, nothing from the
 // workspace. Usage there: node smoke.mjs '["@rnnkit/cell", "@rnnkit/ops", ...]'
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { getBackend, Linear, manualSeed, mseLoss, setBackend, trainStep } from '@rnnkit/ops';
 import * as tf from '@tensorflow/tfjs-core';
 
@@ -123,6 +124,32 @@ if (rnnPackage?.GRU && cellPackage) {
   tf.dispose(seq);
   gru.dispose();
 }
+
+// A torch.save checkpoint (copied beside smoke.mjs by pack-smoke.mjs; read through the zip
+// dependency from its tarball) and a model file round trip.
+const { loadTorchCheckpoint } = await import('@rnnkit/ops');
+const ckpt = loadTorchCheckpoint(readFileSync('linear.pt'));
+assert.deepEqual(
+  Object.keys(ckpt).sort(),
+  ['bias', 'weight'],
+  'loadTorchCheckpoint(linear.pt) keys',
+);
+assert.deepEqual(ckpt.weight.shape, [2, 5], 'loadTorchCheckpoint(linear.pt) weight shape');
+const headsPackage = names.includes('@rnnkit/heads') ? await import('@rnnkit/heads') : null;
+if (headsPackage) {
+  const lin = new Linear(5, 2);
+  lin.loadStateDict(ckpt);
+  const back = headsPackage.loadModel(headsPackage.saveModel(lin));
+  assert.deepEqual(
+    Array.from(back.weight.dataSync()),
+    Array.from(ckpt.weight.dataSync()),
+    'model file round trip',
+  );
+  console.log('torch.save checkpoint -> Linear -> saveModel -> loadModel: same weights');
+  lin.dispose();
+  back.dispose();
+}
+tf.dispose(Object.values(ckpt));
 
 // Same seed, same numbers on both backends.
 const diff = Math.max(

@@ -136,6 +136,10 @@ for (const t of tarballs) {
 
 // --- 4. plain node, plain .mjs -----------------------------------------------------------------
 copyFileSync(join(root, 'tooling', 'scripts', 'pack-smoke-app.mjs'), join(project, 'smoke.mjs'));
+copyFileSync(
+  join(root, 'tooling', 'golden', 'fixtures', 'torch', 'linear.pt'),
+  join(project, 'linear.pt'),
+);
 const names = JSON.stringify(tarballs.map((t) => t.name));
 const r = spawnSync(process.execPath, ['smoke.mjs', names], { cwd: project, encoding: 'utf8' });
 if (r.status !== 0) {
