@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Driver for roundtrip.test.mjs: runs python/rnnkit_torch.py on the model files a manifest lists.
 
-  /usr/bin/python3 tooling/torch-companion/run_torch.py DIR
+  /usr/bin/python3 tests/torch-companion/run_torch.py DIR
 
 DIR/manifest.json: {"rnnkit": [{"name", "kind"}], "torch": [{"name", "class", "options", "kind"}]}.
 For each "rnnkit" entry: to_torch(DIR/NAME.model.safetensors), run it on DIR/NAME.inputs.safetensors,
