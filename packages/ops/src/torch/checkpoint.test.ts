@@ -346,6 +346,17 @@ describe('loadTorchCheckpoint on malformed and hostile archives', () => {
       /nested deeper than 1000/,
     ],
     [
+      'tensors shared 2^30 times through nested tuples',
+      () =>
+        zipCheckpoint(
+          dictPickle({
+            a: concat(t(1, 0, [1], [1]), ...Array.from({ length: 30 }, () => op.raw(0x32, 0x86))),
+          }),
+          { '0': f32([1]) },
+        ),
+      /the checkpoint holds more than 100000 tensor entries/,
+    ],
+    [
       'a stack too deep',
       () => zipCheckpoint(concat(op.proto(), new Uint8Array(1_000_001).fill(0x28)), {}),
       /malformed pickle at byte \d+: stack deeper than 1000000/,
@@ -413,6 +424,46 @@ describe('loadTorchCheckpoint on malformed and hostile archives', () => {
       expect(performance.now() - t0).toBeLessThan(1000);
     });
   }
+
+  it('skips long lists of numbers (a loss history) and reuses containers the pickle shares', () => {
+    // 1.5 million ints in a list, appended 1000 at a time as Python's pickle does, and one dict
+    // of two tensors under two keys
+    const chunk = concat(
+      op.mark(),
+      ...Array.from({ length: 1000 }, (_, i) => op.raw(0x4b, i % 256)),
+      op.raw(0x65),
+    );
+    const ints = concat(...Array.from({ length: 1500 }, () => chunk));
+    const shared = concat(
+      op.emptyDict(),
+      op.mark(),
+      op.str('w'),
+      t(2, 0, [2], [1]),
+      op.str('v'),
+      t(2, 1, [1], [1]),
+      op.setitems(),
+      op.binput(7),
+    );
+    const pkl = concat(
+      op.proto(),
+      op.emptyDict(),
+      op.mark(),
+      op.str('losses'),
+      op.emptyList(),
+      ints,
+      op.str('a'),
+      shared,
+      op.str('b'),
+      op.binget(7),
+      op.setitems(),
+      op.stop(),
+    );
+    const out = loadTorchCheckpoint(zipCheckpoint(pkl, { '0': f32([3, 4]) }));
+    expect(Object.keys(out)).toEqual(['a.w', 'a.v', 'b.w', 'b.v']);
+    expect(Array.from(out['b.w'].dataSync())).toEqual([3, 4]);
+    expect(Array.from(out['b.v'].dataSync())).toEqual([4]);
+    tf.dispose(Object.values(out));
+  });
 
   it('never inflates a member the pickle does not use (a zip bomb beside a valid checkpoint)', () => {
     const bomb = new Uint8Array(16 * 2 ** 20); // 16 MiB of zeros deflates to ~16 KiB

@@ -11,8 +11,8 @@ const FN = 'loadTorchCheckpoint';
 /** torch.save's legacy format: magic number, then protocol version, as pickles. */
 const LEGACY_MAGIC = 0x1950a86a20f9469cfc6cn;
 const LEGACY_PROTOCOL = 1001;
-/** Hostile-input bounds: containers visited while flattening, nesting depth, output elements. */
-const MAX_NODES = 1_000_000;
+/** Hostile-input bounds: tensor entries made while flattening, nesting depth, output elements. */
+const MAX_ENTRIES = 100_000;
 const MAX_DEPTH = 1000;
 const MAX_OUTPUT_ELEMENTS = 2 ** 28;
 
@@ -51,35 +51,57 @@ function pyKey(k: PyValue): string {
   return fail(`a dict key is ${describeValue(k)}; expected a string or number`);
 }
 
-/** The tensors under `root`, keyed by dotted path; other leaves (numbers, strings) are skipped. */
+type Container = PyDict | PyTuple | PyValue[];
+
+const isContainer = (v: PyValue): v is Container =>
+  v instanceof PyDict || v instanceof PyTuple || Array.isArray(v);
+
+/**
+ * The tensors under `root`, keyed by dotted path; other leaves (numbers, strings) are skipped.
+ * Each container is flattened once and its list reused where the pickle refers to it again, so
+ * shared containers cost their size once; the entries made in all are bounded (MAX_ENTRIES).
+ */
 function flatten(root: PyValue): Array<[string, TensorRef]> {
-  const out: Array<[string, TensorRef]> = [];
-  const seen = new Set<string>();
+  if (root instanceof TensorRef) return [['tensor', root]];
+  if (!isContainer(root)) return [];
+  const done = new Map<object, Array<[string, TensorRef]>>();
   const path = new Set<object>();
-  let nodes = 0;
-  const walk = (v: PyValue, key: string, depth: number) => {
-    if (++nodes > MAX_NODES) fail(`the checkpoint holds more than ${MAX_NODES} values`);
-    if (v instanceof TensorRef) {
-      const k = key === '' ? 'tensor' : key;
-      if (seen.has(k)) fail(`two tensors have the dotted key "${k}"`);
-      seen.add(k);
-      out.push([k, v]);
-      return;
-    }
-    const items: Array<[string, PyValue]> | null =
-      v instanceof PyDict
-        ? [...v.map].map(([k, x]) => [pyKey(k), x])
-        : Array.isArray(v) || v instanceof PyTuple
-          ? (v instanceof PyTuple ? v.items : v).map((x, i) => [String(i), x])
-          : null;
-    if (items === null) return;
-    if (depth > MAX_DEPTH) fail(`containers nested deeper than ${MAX_DEPTH}`);
-    if (path.has(v as object)) fail(`a container contains itself (at "${key}")`);
-    path.add(v as object);
-    for (const [k, x] of items) walk(x, key === '' ? k : `${key}.${k}`, depth + 1);
-    path.delete(v as object);
+  let entries = 0;
+  const spend = () => {
+    if (++entries > MAX_ENTRIES)
+      fail(`the checkpoint holds more than ${MAX_ENTRIES} tensor entries`);
   };
-  walk(root, '', 0);
+  const flat = (v: Container, key: string, depth: number): Array<[string, TensorRef]> => {
+    const cached = done.get(v);
+    if (cached) return cached;
+    if (depth > MAX_DEPTH) fail(`containers nested deeper than ${MAX_DEPTH}`);
+    if (path.has(v)) fail(`a container contains itself (at "${key}")`);
+    path.add(v);
+    const out: Array<[string, TensorRef]> = [];
+    const visit = (k: () => string, x: PyValue) => {
+      if (x instanceof TensorRef) {
+        spend();
+        out.push([k(), x]);
+      } else if (isContainer(x)) {
+        const name = k();
+        for (const [sub, t] of flat(x, key === '' ? name : `${key}.${name}`, depth + 1)) {
+          spend();
+          out.push([`${name}.${sub}`, t]);
+        }
+      }
+    };
+    if (v instanceof PyDict) for (const [k, x] of v.map) visit(() => pyKey(k), x);
+    else (v instanceof PyTuple ? v.items : v).forEach((x, i) => visit(() => String(i), x));
+    path.delete(v);
+    done.set(v, out);
+    return out;
+  };
+  const out = flat(root, '', 0);
+  const seen = new Set<string>();
+  for (const [k] of out) {
+    if (seen.has(k)) fail(`two tensors have the dotted key "${k}"`);
+    seen.add(k);
+  }
   return out;
 }
 
