@@ -91,7 +91,10 @@ function flatten(root: PyValue): Array<[string, TensorRef]> {
       }
     };
     if (v instanceof PyDict) for (const [k, x] of v.map) visit(() => pyKey(k), x);
-    else (v instanceof PyTuple ? v.items : v).forEach((x, i) => visit(() => String(i), x));
+    else {
+      const items = v instanceof PyTuple ? v.items : v;
+      for (let i = 0; i < items.length; i++) visit(() => String(i), items[i]);
+    }
     path.delete(v);
     done.set(v, out);
     return out;
