@@ -47,6 +47,12 @@ const RNNKIT = [
   ['linear', () => new Linear(3, 2), 'x', x2],
   ['linear_nobias', () => new Linear(3, 2, { bias: false }), 'x', x2],
   ['embedding', () => new Embedding(7, 3, { paddingIdx: 0 }), 'ids', ids],
+  [
+    'embedding_maxnorm',
+    () => new Embedding(7, 3, { maxNorm: 0.5, normType: 1, scaleGradByFreq: true }),
+    'ids',
+    ids,
+  ],
   ['dropout', () => new Dropout(0.3), 'x', x2],
   ['rnncell', () => new RNNCell({ inputSize: 3, hiddenSize: 4, nonlinearity: 'relu' }), 'x', x2],
   ['lstmcell', () => new LSTMCell({ inputSize: 3, hiddenSize: 4, bias: false }), 'x', x2],

@@ -42,11 +42,12 @@ def main(d):
     manifest = json.load(open(os.path.join(d, "manifest.json")))
     for e in manifest["rnnkit"]:
         m = rnnkit_torch.to_torch(os.path.join(d, f"{e['name']}.model.safetensors"))
+        # written back before running: Embedding(max_norm) renormalises rows in place when run
+        rnnkit_torch.save_for_rnnkit(m, os.path.join(d, f"{e['name']}.back.safetensors"))
         inputs, _ = rnnkit_torch.read_safetensors(os.path.join(d, f"{e['name']}.inputs.safetensors"))
         outs = run(m, e["kind"], inputs)
         rnnkit_torch.write_safetensors({f"out.{i}": t for i, t in enumerate(outs)},
                                        os.path.join(d, f"{e['name']}.torch-out.safetensors"))
-        rnnkit_torch.save_for_rnnkit(m, os.path.join(d, f"{e['name']}.back.safetensors"))
     for e in manifest["torch"]:
         torch.manual_seed(0)
         m = rnnkit_torch.CLASSES[e["class"]][2](e["options"])

@@ -72,10 +72,14 @@ export const MODEL_CLASSES: Record<string, ModelClass> = {
   ),
   Embedding: entry(
     Embedding,
+    // options at their defaults are left out (files written before they existed stay the same)
     (m) => ({
       numEmbeddings: m.numEmbeddings,
       embeddingDim: m.embeddingDim,
       paddingIdx: m.paddingIdx ?? undefined,
+      maxNorm: m.maxNorm ?? undefined,
+      normType: m.normType === 2 ? undefined : m.normType,
+      scaleGradByFreq: m.scaleGradByFreq || undefined,
     }),
     ({ numEmbeddings, embeddingDim, ...opts }) => new Embedding(numEmbeddings, embeddingDim, opts),
   ),

@@ -39,6 +39,11 @@ const seq = (f = 3) => tf.randomNormal([2, 5, f], 0, 1, 'float32', 8);
 const CASES: Array<[string, () => Module, () => tf.Tensor[]]> = [
   ['Linear', () => new Linear(3, 2, { bias: false }), () => [x3()]],
   ['Embedding', () => new Embedding(7, 3, { paddingIdx: -1 }), () => [ids()]],
+  [
+    'Embedding',
+    () => new Embedding(7, 3, { maxNorm: 0.5, normType: 1, scaleGradByFreq: true }),
+    () => [ids()],
+  ],
   ['Dropout', () => new Dropout(0.3), () => [x3()]],
   [
     'RNNCell',
