@@ -2,7 +2,7 @@
 """Writes rnnkit's PyTorch golden fixtures (run with Debian's python3-torch: /usr/bin/python3).
 
   /usr/bin/python3 tooling/golden/generate.py              regenerate every fixture
-  /usr/bin/python3 tooling/golden/generate.py --only rnn   regenerate one group (ops, cell, rnn, heads)
+  /usr/bin/python3 tooling/golden/generate.py --only rnn   regenerate one group (ops, cell, rnn, heads, loss, seq2seq)
   /usr/bin/python3 tooling/golden/generate.py --check F    load an rnnkit safetensors file F into the
                                                             torch module named in its metadata, and
                                                             compare outputs (see check.py, README.md)
@@ -310,7 +310,18 @@ def gen_heads():
             lambda: {"x": leaf(B, T, 6)})
 
 
-GROUPS = {"ops": gen_ops, "cell": gen_cell, "rnn": gen_rnn, "heads": gen_heads, **semantics.GROUPS}
+def gen_loss():
+    from seq2seq_fixtures import gen_loss as run  # imports this module: loaded on demand
+    run()
+
+
+def gen_seq2seq():
+    from seq2seq_fixtures import gen_seq2seq as run
+    run()
+
+
+GROUPS = {"ops": gen_ops, "cell": gen_cell, "rnn": gen_rnn, "heads": gen_heads, **semantics.GROUPS,
+          "loss": gen_loss, "seq2seq": gen_seq2seq}
 
 
 def main():

@@ -118,6 +118,24 @@ function allAdapters(classes) {
         ),
       run: (m, i, c) => ({ y: m.forward(i.ids ?? i.x, lengthsOpt(c)) }),
     },
+    Attention: {
+      build: (c) =>
+        new classes.Attention({
+          querySize: c.querySize,
+          keySize: c.keySize,
+          mode: c.mode,
+          ...(c.attentionSize === null ? {} : { attentionSize: c.attentionSize }),
+        }),
+      run: (m, i, c) => {
+        const { context, weights } = m.forward(i.query, i.keys, lengthsOpt(c));
+        return { context, weights };
+      },
+    },
+    Seq2Seq: {
+      // config = the Seq2SeqOptions + kind + lengths (the source lengths)
+      build: ({ kind, lengths, ...opts }) => new classes.Seq2Seq(opts),
+      run: (m, i, c) => ({ logits: m.forward(i.src, c.lengths, i.tgt_in) }),
+    },
   };
 }
 

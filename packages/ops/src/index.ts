@@ -28,7 +28,7 @@ export {
 export { ensureGradients } from './gradients.js';
 export { numericsChecked, setCheckNumerics } from './guards.js';
 export { Linear, type LinearOptions, linear } from './linear.js';
-export { crossEntropy, mseLoss } from './loss.js';
+export { type CrossEntropyOptions, crossEntropy, mseLoss, type Reduction } from './loss.js';
 export {
   type LoadStateDictOptions,
   type LoadStateDictResult,

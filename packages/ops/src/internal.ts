@@ -6,5 +6,5 @@
 export { checkIds } from './embedding.js';
 export * from './guards.js';
 export { fillPadding, validSteps, zeroPadding } from './mask.js';
-export { dropoutMask, normal, uniform } from './rng.js';
+export { dropoutMask, normal, randomStream, uniform } from './rng.js';
 export { describeFile, type FileInfo, type FileKind, MODEL_CONFIG_KEY } from './torch/sniff.js';

@@ -1,18 +1,48 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ShapeError } from './errors.js';
-import { assertFloat, assertTensor, checkOptions, describeValue, fmtShape } from './guards.js';
+import {
+  assertFloat,
+  assertOneOf,
+  assertTensor,
+  checkOptions,
+  describeValue,
+  fmtShape,
+} from './guards.js';
+
+export type Reduction = 'mean' | 'sum' | 'none';
+
+export interface CrossEntropyOptions {
+  /** Targets equal to this id count neither in the loss nor in the mean. @default -100 */
+  ignoreIndex?: number;
+  /** Mixes the one-hot target with the uniform distribution: (1-e)*nll + e*mean_c(-log p_c). @default 0 */
+  labelSmoothing?: number;
+  /** 'mean' over non-ignored targets, 'sum', or 'none' (per target, 0 where ignored). @default 'mean' */
+  reduction?: Reduction;
+}
 
 /**
- * Mean cross-entropy of class logits, as torch.nn.functional.cross_entropy.
- * logits: [N, C] (or [N, T, C]), targets: int32 class ids [N] (or [N, T]) -> scalar.
- * Targets equal to `ignoreIndex` (default -100) count neither in the sum nor in the mean.
+ * Cross-entropy of class logits, as torch.nn.functional.cross_entropy with class-id targets.
+ * logits: [N, C] (or [N, T, C]), targets: int32 class ids [N] (or [N, T]) -> scalar ('mean', 'sum')
+ * or the targets' shape ('none'). Per target: (1-e)*(-log p_y) + e*sum_c(-log p_c)/C, 0 where ignored;
+ * 'mean' divides the sum by the number of non-ignored targets, as PyTorch (label smoothing included).
+ * One deviation: when every target is ignored, 'mean' is 0 (PyTorch gives NaN), with zero gradients.
  */
 export function crossEntropy(
   logits: tf.Tensor,
   targets: tf.Tensor,
-  opts: { ignoreIndex?: number } = {},
-): tf.Scalar {
-  checkOptions(opts, 'crossEntropy', ['ignoreIndex']);
+  opts: CrossEntropyOptions & { reduction: 'none' },
+): tf.Tensor;
+export function crossEntropy(
+  logits: tf.Tensor,
+  targets: tf.Tensor,
+  opts?: CrossEntropyOptions & { reduction?: 'mean' | 'sum' },
+): tf.Scalar;
+export function crossEntropy(
+  logits: tf.Tensor,
+  targets: tf.Tensor,
+  opts: CrossEntropyOptions = {},
+): tf.Tensor {
+  checkOptions(opts, 'crossEntropy', ['ignoreIndex', 'labelSmoothing', 'reduction']);
   assertTensor(logits, 'crossEntropy(logits)');
   assertFloat(logits, 'crossEntropy(logits)');
   assertTensor(targets, 'crossEntropy(targets)');
@@ -33,6 +63,17 @@ export function crossEntropy(
       `crossEntropy({ ignoreIndex }): expected an integer, got ${describeValue(ignore)}`,
     );
   }
+  const eps = opts.labelSmoothing ?? 0;
+  if (typeof eps !== 'number' || !(eps >= 0 && eps <= 1)) {
+    throw new RangeError(
+      `crossEntropy({ labelSmoothing }): expected a number in [0, 1], got ${describeValue(eps)}`,
+    );
+  }
+  const reduction = assertOneOf(opts.reduction ?? 'mean', 'crossEntropy({ reduction })', [
+    'mean',
+    'sum',
+    'none',
+  ] as const);
   const ids = targets.dataSync();
   for (let i = 0; i < ids.length; i++) {
     if (ids[i] !== ignore && (ids[i] < 0 || ids[i] >= numClasses)) {
@@ -47,9 +88,16 @@ export function crossEntropy(
     const valid = tf.notEqual(flatTargets, ignore);
     const safeTargets = tf.where(valid, flatTargets, tf.zerosLike(flatTargets));
     const logp = tf.logSoftmax(flatLogits);
-    const picked = tf.sum(tf.mul(logp, tf.oneHot(safeTargets, numClasses)), 1);
-    const mask = tf.cast(valid, 'float32');
-    return tf.div(tf.neg(tf.sum(tf.mul(picked, mask))), tf.maximum(tf.sum(mask), 1)) as tf.Scalar;
+    let per = tf.neg(tf.sum(tf.mul(logp, tf.oneHot(safeTargets, numClasses)), 1));
+    if (eps > 0) {
+      const smooth = tf.div(tf.neg(tf.sum(logp, 1)), numClasses);
+      per = tf.add(tf.mul(per, 1 - eps), tf.mul(smooth, eps));
+    }
+    // where, not a product with the mask: an ignored row with -Infinity log-probs stays 0
+    per = tf.where(valid, per, tf.zerosLike(per));
+    if (reduction === 'none') return tf.reshape(per, targets.shape);
+    if (reduction === 'sum') return tf.sum(per);
+    return tf.div(tf.sum(per), tf.maximum(tf.sum(tf.cast(valid, 'float32')), 1));
   });
 }
 

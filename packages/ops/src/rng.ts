@@ -64,6 +64,17 @@ export function manualSeed(seed: number): void {
   rng.seed(assertInt(seed, 'manualSeed(seed)', 0));
 }
 
+/**
+ * Uniform numbers in [0, 1) (24 random bits): from a generator of its own when `seed` is given
+ * (reproducible whatever else draws), else from the global one that `manualSeed` seeds.
+ */
+export function randomStream(seed?: number): () => number {
+  if (seed === undefined) return () => rng.next();
+  const own = new Generator();
+  own.seed(assertInt(seed, 'randomStream(seed)', 0));
+  return () => own.next();
+}
+
 /** Float32 values drawn from U(low, high). */
 export function uniform(shape: number[], low: number, high: number): tf.Tensor {
   const n = shape.reduce((a, b) => a * b, 1);

@@ -1,0 +1,90 @@
+import {
+  assertShape,
+  checkIds,
+  checkLengths,
+  describeValue,
+  fmtShape,
+  ShapeError,
+} from '@rnnkit/ops';
+import * as tf from '@tensorflow/tfjs-core';
+import type { AttentionKeys } from './attention.js';
+
+/**
+ * A Seq2Seq decoder's state: what `encode` returns and `step` passes on. Every tensor has the batch
+ * in dimension 0, so decoders reorder or repeat it with one gather per tensor (beam search).
+ */
+export interface Seq2SeqState {
+  /** The encoder's outputs, ready for attention (keys [B, S, D*H]). */
+  memory: AttentionKeys;
+  /** [B, L, H] decoder hidden state per layer */
+  h: tf.Tensor3D;
+  /** [B, L, H] LSTM cell state */
+  c?: tf.Tensor3D;
+  /** [B, H] previous attentional state (input feeding only) */
+  feed?: tf.Tensor2D;
+}
+
+/** What `encode` returns: the decoder's initial state. */
+export type Memory = Seq2SeqState;
+
+interface StateShape {
+  hiddenSize: number;
+  numLayers: number;
+  cell: string;
+  inputFeeding: boolean;
+  attention: { prepare: unknown } | null;
+}
+
+/** Checks src ids [B, S] (in [0, vocab)) and srcLengths (B values in [1, S]). Caller disposes `ids` if new. */
+export function checkSource(
+  src: unknown,
+  srcLengths: unknown,
+  vocab: number,
+  where: string,
+): { ids: tf.Tensor2D; lengths: number[] } {
+  const ids = checkIds(src, vocab, `${where}(src)`);
+  try {
+    if (ids.rank !== 2 || ids.shape[1] === 0) {
+      throw new ShapeError(
+        `${where}(src): expected token ids [B, S] with S >= 1 (an empty source has nothing to attend to), got ${fmtShape(ids.shape)}`,
+      );
+    }
+    const [B, S] = ids.shape as [number, number];
+    if (srcLengths === undefined) {
+      throw new TypeError(
+        `${where}(srcLengths): expected ${B} lengths in [1, ${S}], got undefined`,
+      );
+    }
+    const lengths = checkLengths(srcLengths, `${where}(srcLengths)`, B, S) as number[];
+    return { ids: ids as tf.Tensor2D, lengths };
+  } catch (e) {
+    if (ids !== src) ids.dispose();
+    throw e;
+  }
+}
+
+/** Checks a decoder state against the model's sizes; returns B. */
+export function checkState(state: unknown, m: StateShape, arg: string): number {
+  const s = state as Seq2SeqState;
+  if (s === null || typeof s !== 'object' || !s.memory || typeof s.memory !== 'object') {
+    throw new TypeError(
+      `${arg}: expected a state from encode() or step() ({ memory, h, ... }), got ${describeValue(state)}`,
+    );
+  }
+  assertShape(s.h, `${arg}.h`, [null, m.numLayers, m.hiddenSize]);
+  const B = s.h.shape[0];
+  if (m.cell === 'lstm') assertShape(s.c, `${arg}.c`, [B, m.numLayers, m.hiddenSize]);
+  if (m.inputFeeding) assertShape(s.feed, `${arg}.feed`, [B, m.hiddenSize]);
+  assertShape(s.memory.keys, `${arg}.memory.keys`, [B, null, null]);
+  const S = s.memory.keys.shape[1];
+  if (s.memory.valid) assertShape(s.memory.valid, `${arg}.memory.valid`, [B, S]);
+  if (m.attention && s.memory.projected === undefined) {
+    throw new TypeError(`${arg}.memory: expected keys prepared by this model's encode()`);
+  }
+  return B;
+}
+
+/** tf.tidy for functions that return states (plain objects of tensors, nulls allowed). */
+export function keepState<T>(fn: () => T): T {
+  return tf.tidy(fn as unknown as () => tf.TensorContainer) as unknown as T;
+}
