@@ -144,6 +144,70 @@ describe('crossEntropy', () => {
   });
 });
 
+describe('crossEntropy options: ignoreIndex, labelSmoothing, reduction (PyTorch fixtures)', () => {
+  const cases = [
+    'ce_smooth_mean_2d',
+    'ce_smooth_sum_3d',
+    'ce_none_ignore2_3d',
+    'ce_smooth_none_2d',
+    'ce_smooth_mean_noignore',
+    'ce_sum_2d',
+  ];
+  for (const name of cases) {
+    it(`matches PyTorch value and gradient: ${name}`, () => {
+      const { t, config } = fixture('loss', name);
+      const opts = config.options;
+      const logits = t['input.logits'];
+      const targets = t['input.targets'];
+      const loss = expectNoLeak(() => crossEntropy(logits, targets, opts), 1);
+      expect(loss.shape).toEqual(opts.reduction === 'none' ? targets.shape : []);
+      expectClose(loss, t['output.loss']);
+      const g = tf.grad((l: tf.Tensor) =>
+        tf.sum(tf.mul(crossEntropy(l, targets, opts), t['lossweight.loss'])),
+      )(logits);
+      expectClose(g, t['grad.input.logits'], 1e-4, 'rel');
+      tf.dispose([loss, g, ...Object.values(t)]);
+    });
+  }
+
+  it("'none' is 0 on ignored targets, 'sum' is its sum and 'mean' divides by the non-ignored count", () => {
+    const logits = tf.tensor2d([
+      [1, 2, 3],
+      [0, 0, 0],
+      [3, -1, 2],
+    ]);
+    const targets = tf.tensor1d([2, 7, 0], 'int32');
+    const opts = { ignoreIndex: 7, labelSmoothing: 0.2 };
+    const none = crossEntropy(logits, targets, { ...opts, reduction: 'none' });
+    const v = [...none.dataSync()];
+    expect(v[1]).toBe(0);
+    expect(v[0]).toBeGreaterThan(0);
+    const sum = crossEntropy(logits, targets, { ...opts, reduction: 'sum' });
+    const mean = crossEntropy(logits, targets, opts);
+    expect(sum.dataSync()[0]).toBeCloseTo(v[0] + v[2], 5);
+    expect(mean.dataSync()[0]).toBeCloseTo((v[0] + v[2]) / 2, 5);
+    tf.dispose([logits, targets, none, sum, mean]);
+  });
+
+  it('rejects a bad labelSmoothing or reduction, naming the option', () => {
+    const logits = tf.zeros([2, 3]);
+    const targets = tf.tensor1d([0, 1], 'int32');
+    const before = tf.memory().numTensors;
+    expect(() => crossEntropy(logits, targets, { labelSmoothing: 1.5 })).toThrow(
+      /crossEntropy\(\{ labelSmoothing \}\): expected a number in \[0, 1\], got 1\.5/,
+    );
+    expect(() => crossEntropy(logits, targets, { labelSmoothing: Number.NaN })).toThrow(RangeError);
+    expect(() => crossEntropy(logits, targets, { reduction: 'avg' as never })).toThrow(
+      /crossEntropy\(\{ reduction \}\): expected one of 'mean', 'sum', 'none', got "avg"/,
+    );
+    expect(() => crossEntropy(logits, targets, { label_smoothing: 0.1 } as never)).toThrow(
+      /did you mean "labelSmoothing"/,
+    );
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([logits, targets]);
+  });
+});
+
 describe('mseLoss', () => {
   it('matches PyTorch value and gradient wrt pred', () => {
     const { t } = fixture('ops', 'mse');
