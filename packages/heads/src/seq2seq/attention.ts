@@ -1,3 +1,4 @@
+import { Linear, linear, Module, ShapeError } from '@rnnkit/ops';
 import {
   assertFloat,
   assertInt,
@@ -6,11 +7,7 @@ import {
   checkLengths,
   checkOptions,
   fmtShape,
-  Linear,
-  linear,
-  Module,
-  ShapeError,
-} from '@rnnkit/ops';
+} from '@rnnkit/ops/internal';
 import * as tf from '@tensorflow/tfjs-core';
 
 export type AttentionMode = 'dot' | 'general' | 'concat' | 'additive';

@@ -1,3 +1,4 @@
+import { dropout, Embedding, Linear, Module, ShapeError } from '@rnnkit/ops';
 import {
   assertBool,
   assertInt,
@@ -5,16 +6,10 @@ import {
   assertProbability,
   checkIds,
   checkOptions,
-  dropout,
-  Embedding,
   fmtShape,
-  Linear,
-  Module,
-  ShapeError,
-} from '@rnnkit/ops';
-import { GRU, LSTM, RNN } from '@rnnkit/rnn';
+} from '@rnnkit/ops/internal';
+import { assertCellKind, type CellKind, createLayer, type RecurrentLayer } from '@rnnkit/rnn';
 import * as tf from '@tensorflow/tfjs-core';
-import type { CellType } from '../encoder.js';
 import { ATTENTION_MODES, Attention, type AttentionMode } from './attention.js';
 import { checkSource, checkState, keepState, type Seq2SeqState } from './state.js';
 
@@ -25,7 +20,7 @@ export interface Seq2SeqOptions {
   embeddingDim: number;
   /** H: size of every recurrent layer (each direction of the encoder, and the decoder). */
   hiddenSize: number;
-  cell: CellType;
+  cell: CellKind;
   /** Layers of the encoder and of the decoder. @default 1 */
   numLayers?: number;
   /** @default false */
@@ -69,16 +64,16 @@ export class Seq2Seq extends Module {
   readonly tgtVocab: number;
   readonly hiddenSize: number;
   readonly numLayers: number;
-  readonly cell: CellType;
+  readonly cell: CellKind;
   readonly attentionMode: AttentionMode | 'none';
   readonly inputFeeding: boolean;
   readonly dropoutP: number;
   readonly srcEmbedding: Embedding;
-  readonly encoder: RNN | LSTM | GRU;
+  readonly encoder: RecurrentLayer;
   readonly bridgeH: Linear | null = null;
   readonly bridgeC: Linear | null = null;
   readonly tgtEmbedding: Embedding;
-  readonly decoder: RNN | LSTM | GRU;
+  readonly decoder: RecurrentLayer;
   readonly attention: Attention | null = null;
   readonly combine: Linear | null = null;
   readonly out: Linear;
@@ -93,7 +88,7 @@ export class Seq2Seq extends Module {
     const E = assertInt(opts.embeddingDim, 'Seq2Seq({ embeddingDim })');
     const H = assertInt(opts.hiddenSize, 'Seq2Seq({ hiddenSize })');
     this.hiddenSize = H;
-    this.cell = assertOneOf(opts.cell, 'Seq2Seq({ cell })', ['rnn', 'lstm', 'gru'] as const);
+    this.cell = assertCellKind(opts.cell, 'Seq2Seq({ cell })');
     this.numLayers = assertInt(opts.numLayers ?? 1, 'Seq2Seq({ numLayers })');
     const bidir = assertBool(
       opts.bidirectionalEncoder ?? false,
@@ -116,13 +111,17 @@ export class Seq2Seq extends Module {
         "Seq2Seq({ inputFeeding }): input feeding passes the attentional state on, so it needs attention; got attention 'none'",
       );
     }
-    const Layer = { rnn: RNN, lstm: LSTM, gru: GRU }[this.cell];
     const rnnOpts = { hiddenSize: H, numLayers: this.numLayers, dropout: this.dropoutP };
     try {
       this.srcEmbedding = this.registerModule('src_embedding', new Embedding(this.srcVocab, E));
       this.encoder = this.registerModule(
         'encoder',
-        new Layer({ ...rnnOpts, inputSize: E, batchFirst: true, bidirectional: bidir }),
+        createLayer(this.cell, {
+          ...rnnOpts,
+          inputSize: E,
+          batchFirst: true,
+          bidirectional: bidir,
+        }),
       );
       if (bidir) {
         this.bridgeH = this.registerModule('bridge_h', new Linear(2 * H, H));
@@ -133,7 +132,7 @@ export class Seq2Seq extends Module {
       const decIn = E + (this.inputFeeding ? H : 0);
       this.decoder = this.registerModule(
         'decoder',
-        new Layer({ ...rnnOpts, inputSize: decIn, batchFirst: true }),
+        createLayer(this.cell, { ...rnnOpts, inputSize: decIn, batchFirst: true }),
       );
       if (this.attentionMode !== 'none') {
         const mode = this.attentionMode;
@@ -164,15 +163,8 @@ export class Seq2Seq extends Module {
         const x = this.drop(this.srcEmbedding.forward(ids));
         const full = lengths.every((n) => n === ids.shape[1]);
         const lopts = full ? {} : { lengths };
-        let keys: tf.Tensor;
-        let finals: tf.Tensor[];
-        if (this.encoder instanceof LSTM) {
-          const [o, [h, c]] = this.encoder.forward(x, undefined, lopts);
-          [keys, finals] = [o, [h, c]];
-        } else {
-          const [o, h] = this.encoder.forward(x, undefined, lopts);
-          [keys, finals] = [o, [h]];
-        }
+        const [keys, final] = this.encoder.forward(x, undefined, lopts);
+        const finals = Array.isArray(final) ? final : [final];
         const [h, c] = finals.map((s, i) => this.bridge(s, i === 0 ? this.bridgeH : this.bridgeC));
         const memory = this.attention
           ? this.attention.prepare(keys, full ? null : lengths)
@@ -266,15 +258,11 @@ export class Seq2Seq extends Module {
   ): { logits: tf.Tensor; state: Seq2SeqState; weights: tf.Tensor | null } {
     const x = state.feed ? tf.concat([emb, tf.expandDims(state.feed, 1)], 2) : emb;
     const h0 = tf.transpose(state.h, [1, 0, 2]);
-    let out: tf.Tensor;
-    let h: tf.Tensor;
-    let c: tf.Tensor | undefined;
-    if (this.decoder instanceof LSTM) {
-      const c0 = tf.transpose(state.c!, [1, 0, 2]);
-      [out, [h, c]] = this.decoder.forward(x, [h0, c0]);
-    } else {
-      [out, h] = this.decoder.forward(x, h0);
-    }
+    const s0: tf.Tensor | [tf.Tensor, tf.Tensor] = state.c
+      ? [h0, tf.transpose(state.c, [1, 0, 2])]
+      : h0;
+    const [out, final] = this.decoder.forward(x, s0);
+    const [h, c] = Array.isArray(final) ? final : [final];
     let hidden = out;
     let weights: tf.Tensor | null = null;
     if (this.attention) {

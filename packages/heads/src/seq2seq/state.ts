@@ -1,11 +1,5 @@
-import {
-  assertShape,
-  checkIds,
-  checkLengths,
-  describeValue,
-  fmtShape,
-  ShapeError,
-} from '@rnnkit/ops';
+import { ShapeError } from '@rnnkit/ops';
+import { assertShape, checkIds, checkLengths, describeValue, fmtShape } from '@rnnkit/ops/internal';
 import * as tf from '@tensorflow/tfjs-core';
 import type { AttentionKeys } from './attention.js';
 

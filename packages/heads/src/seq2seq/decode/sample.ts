@@ -1,4 +1,4 @@
-import { randomStream } from '@rnnkit/ops';
+import { randomStream } from '@rnnkit/ops/internal';
 import {
   checkDecode,
   type DecodeOptions,

@@ -1,4 +1,5 @@
-import { assertInt, checkOptions, describeValue, fmtShape, ShapeError } from '@rnnkit/ops';
+import { ShapeError } from '@rnnkit/ops';
+import { assertInt, checkOptions, describeValue, fmtShape } from '@rnnkit/ops/internal';
 import * as tf from '@tensorflow/tfjs-core';
 
 /**
