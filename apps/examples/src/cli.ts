@@ -8,6 +8,8 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { loadModel } from './browser.js';
 import { taskItems } from './data.js';
 import { evaluateModel, exportData } from './export.js';
+import { addG2pCommand, g2pLines, predictG2p, trainG2p } from './g2p/cli.js';
+import { isG2pModel } from './g2p/model.js';
 import { CELLS, type Cell } from './models.js';
 import { runTask } from './run.js';
 import { RECIPES, type Recipe, TASKS, type TaskName } from './tasks.js';
@@ -207,14 +209,20 @@ interface PredictFlags {
   temperature: number;
   seed: number;
   samples: number;
+  beam: number;
 }
 
 async function predict(flags: PredictFlags, io: Io): Promise<number> {
   if (!existsSync(flags.model)) throw new UsageError(`model file not found: ${flags.model}`);
   await setBackend(flags.backend);
+  const bytes = new Uint8Array(readFileSync(flags.model));
+  if (isG2pModel(bytes)) {
+    if (io.lines) await predictG2p(bytes, io.lines(), io, flags);
+    return 0;
+  }
   let handle: ReturnType<typeof loadModel>;
   try {
-    handle = loadModel(new Uint8Array(readFileSync(flags.model)));
+    handle = loadModel(bytes);
   } catch (e) {
     throw new UsageError(`cannot read ${flags.model}: ${(e as Error).message}`);
   }
@@ -311,10 +319,27 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
         code = await train(task, flags, io);
       });
   }
+  addG2pCommand(program, { integer, positive, backend: backendOption }, async (flags) => {
+    for (const f of [flags.save, flags.referee]) {
+      if (f !== undefined && !f.endsWith('.safetensors')) {
+        throw new UsageError(`expected a file name ending in .safetensors, got "${f}"`);
+      }
+    }
+    const r = await trainG2p(flags, io);
+    if (flags.save) {
+      writeFileSync(flags.save, r.modelFile);
+      Object.assign(r.summary, { savedModel: flags.save, modelBytes: r.modelFile.length });
+    }
+    if (flags.referee && r.refereeFile) {
+      writeFileSync(flags.referee, r.refereeFile);
+      r.summary.refereeFile = flags.referee;
+    }
+    io.out(flags.json ? `${JSON.stringify(r.summary)}\n` : `${g2pLines(r.summary).join('\n')}\n`);
+  });
   program
     .command('predict')
     .description(
-      'read lines on stdin; classifiers print label and probability per line, namegen prints completions of each line as a prefix',
+      'read lines on stdin; classifiers print label and probability per line, namegen prints completions of each line as a prefix, g2p prints the pronunciation of each word',
     )
     .requiredOption('--model <file.safetensors>', 'a model written with --save')
     .addOption(backendOption())
@@ -327,6 +352,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
       0.8,
     )
     .option('--seed <n>', 'namegen: sampling seed', integer(0), 1)
+    .option('--beam <n>', 'g2p: beam size (1 = greedy)', integer(1), 5)
     .action(async (flags: PredictFlags) => {
       code = await predict(flags, io);
     });
