@@ -214,20 +214,23 @@ def beam_search(model, state, beam_size, max_length, bos, eos, length_penalty=1.
     with torch.no_grad():
         for t in range(max_length):
             logits, state = model.step(torch.tensor(last, dtype=torch.int64), state)
-            logp = torch.log_softmax(logits, dim=-1).tolist()
-            V = len(logp[0])
+            logp = torch.log_softmax(logits, dim=-1).double()
+            V = logp.shape[1]
+            # every extension of every slot, flat index slot*V + id (dead slots -inf); a stable
+            # descending sort puts the lower index first among equal scores
+            base = torch.tensor([[s[1] if s is not None else float("-inf") for s in row] for row in slots],
+                                dtype=torch.float64)
+            cand = (base.unsqueeze(2) + logp.reshape(B, K, V)).reshape(B, K * V)
+            top_sc, top_ix = torch.sort(cand, dim=1, descending=True, stable=True)
+            top_sc, top_ix = top_sc[:, :K].tolist(), top_ix[:, :K].tolist()
             parents = []
             for b in range(B):
-                live = [(k, s) for k, s in enumerate(slots[b]) if s is not None]
-                cands = []
-                for k, (toks, sc) in live:
-                    row = logp[b * K + k]
-                    cands.extend((sc + row[v], k * V + v) for v in range(V))
-                cands.sort(key=lambda c: (-c[0], c[1]))
+                live = [s for s in slots[b] if s is not None]
+                cands = list(zip(top_sc[b], top_ix[b]))
                 new = []
                 n = K - len(finished[b]) if live else 0
-                for sc, flat in cands[:n]:
-                    k, v = divmod(flat, V)
+                for sc, index in cands[:n]:
+                    k, v = divmod(index, V)
                     toks = slots[b][k][0]
                     if v == eos:
                         finished[b].append((toks, sc, len(toks) + 1))

@@ -6,6 +6,8 @@ Run with Debian's python3-torch (no other packages):
     pnpm examples spam --save spam.safetensors --referee spam-ref.safetensors
     /usr/bin/python3 tooling/golden/tasks.py spam-ref.safetensors --model spam.safetensors
 
+(For `pnpm examples g2p` the work is done by g2p_referee.py, with the same inputs and flags.)
+
 The referee file written by the Node CLI holds everything a run depends on: the token ids of the
 train/validation/test splits (already tokenised with the vocabulary of the training split), the
 labels, the split keys, the batch order of every epoch, rnnkit's initial weights (`init.*`), the
@@ -186,6 +188,12 @@ def main(argv=None):
         print(f"tasks.py: {args.referee} is not a referee file (format {meta.get('format')!r})", file=sys.stderr)
         return 2
     task = meta["task"]
+    if task == "g2p":  # the sequence-to-sequence task has its own referee
+        from g2p_referee import referee_g2p
+        code, report = referee_g2p(tensors, meta, args.model, train=not args.no_train)
+        if report is not None:
+            print(json.dumps(report))
+        return code
     recipe = json.loads(meta["recipe"])
     config = json.loads(meta["config"])
     keys = json.loads(meta["keys"])

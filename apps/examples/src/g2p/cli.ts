@@ -1,4 +1,5 @@
 // The `g2p` command and G2P predictions for `predict`.
+import { writeFileSync } from 'node:fs';
 import { setKernelThreads } from '@rnnkit/cell';
 import { type BackendName, setBackend } from '@rnnkit/ops';
 import { CELL_KIND_NAMES } from '@rnnkit/rnn';
@@ -132,6 +133,8 @@ export async function trainG2p(flags: G2pFlags, io: Io) {
     onBatch,
     onEpoch: say,
     referee: flags.referee !== undefined,
+    // written before training too, so the PyTorch referee can start at once
+    onReferee: (bytes) => writeFileSync(flags.referee!, bytes),
   });
   result.summary.kernelThreads = threads;
   return result;

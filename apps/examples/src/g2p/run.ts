@@ -9,7 +9,7 @@ import type { BatchInfo } from '../train.js';
 import { G2pVocab, type G2pWord, g2pWords, splitWords } from './data.js';
 import { type ErrorRates, errorRates } from './metrics.js';
 import { encodeG2pModel } from './model.js';
-import { decodeWords, fitG2p, type G2pPair, MAX_PHONEMES } from './train.js';
+import { decodeWords, fitG2p, type G2pPair, g2pOrders, MAX_PHONEMES } from './train.js';
 
 /** Every hyper-parameter of a G2P run; the PyTorch referee receives the same object. */
 export interface G2pRecipe {
@@ -31,9 +31,9 @@ export const G2P_RECIPE: G2pRecipe = {
   embeddingDim: 64,
   hiddenSize: 128,
   attention: 'general',
-  batchSize: 128,
-  lr: 0.003,
-  epochs: 4,
+  batchSize: 256,
+  lr: 0.004,
+  epochs: 5,
   clipNorm: 5,
   beam: 5,
 };
@@ -49,6 +49,8 @@ export interface G2pRunOptions {
   onBatch?: (info: BatchInfo) => void;
   onEpoch?: (line: string) => void;
   referee?: boolean;
+  /** With referee: receives the referee file before training (data, initial weights, batch orders). */
+  onReferee?: (bytes: Uint8Array) => void;
 }
 
 const round = (x: number, d = 4) => Math.round(x * 10 ** d) / 10 ** d;
@@ -74,6 +76,16 @@ function score(model: Seq2Seq, words: G2pWord[], vocab: G2pVocab, beam: number) 
     words.map((w) => w.prons),
   );
   return { hyps, rates, seconds };
+}
+
+/** Id rows -> int32 [N, maxLen], 0-padded. */
+function padIds(rows: number[][]): tf.Tensor2D {
+  const T = Math.max(1, ...rows.map((r) => r.length));
+  const flat = new Int32Array(rows.length * T);
+  rows.forEach((r, i) => {
+    flat.set(r, i * T);
+  });
+  return tf.tensor2d(flat, [rows.length, T], 'int32');
 }
 
 const pct = (r: ErrorRates) => ({ wer: round(r.wer), per: round(r.per) });
@@ -106,13 +118,35 @@ export function runG2p(opts: G2pRunOptions): {
   manualSeed(seed);
   const model = new Seq2Seq(config);
   const referee: Record<string, tf.Tensor> = {};
+  const orders = g2pOrders(pairs, recipe.batchSize, seed, recipe.epochs);
+  const meta: Record<string, string> = {
+    format: 'rnnkit-examples-referee/1',
+    task: 'g2p',
+    recipe: JSON.stringify({ ...recipe, seed }),
+    config: JSON.stringify(config),
+    graphemes: JSON.stringify(vocab.graphemes),
+    phonemes: JSON.stringify(vocab.phonemes),
+    maxPhonemes: String(MAX_PHONEMES),
+    keys: JSON.stringify({
+      train: splits.train.map((w) => w.word),
+      val: splits.val.map((w) => w.word),
+      test: splits.test.map((w) => w.word),
+    }),
+    test: JSON.stringify(splits.test.map((w) => w.prons.map((p) => p.join(' ')))),
+    limit: String(opts.limit ?? ''),
+  };
   try {
-    if (opts.referee)
+    if (opts.referee) {
       for (const [k, v] of Object.entries(model.stateDict())) referee[`init.${k}`] = v;
+      referee['train.src'] = padIds(pairs.map((p) => p.src));
+      referee['train.tgt'] = padIds(pairs.map((p) => p.tgt));
+      referee.orders = tf.tensor2d(orders.flat(), [orders.length, pairs.length], 'int32');
+      opts.onReferee?.(saveSafetensors(referee, meta));
+    }
     const val = splits.val.slice(0, VAL_WORDS);
     const fitted = fitG2p(model, pairs, {
       ...recipe,
-      seed,
+      orders,
       bos: vocab.bos,
       eos: vocab.eos,
       onBatch: opts.onBatch,
@@ -159,40 +193,12 @@ export function runG2p(opts: G2pRunOptions): {
     const modelFile = encodeG2pModel(model, config, vocab);
     let refereeFile: Uint8Array | undefined;
     if (opts.referee) {
-      const pad = (rows: number[][]) => {
-        const T = Math.max(1, ...rows.map((r) => r.length));
-        const flat = new Int32Array(rows.length * T);
-        rows.forEach((r, i) => {
-          flat.set(r, i * T);
-        });
-        return tf.tensor2d(flat, [rows.length, T], 'int32');
-      };
-      referee['train.src'] = pad(pairs.map((p) => p.src));
-      referee['train.tgt'] = pad(pairs.map((p) => p.tgt));
-      referee.orders = tf.tensor2d(
-        fitted.orders.flat(),
-        [fitted.orders.length, pairs.length],
-        'int32',
-      );
       refereeFile = saveSafetensors(referee, {
-        format: 'rnnkit-examples-referee/1',
-        task: 'g2p',
-        recipe: JSON.stringify({ ...recipe, seed }),
-        config: JSON.stringify(config),
-        graphemes: JSON.stringify(vocab.graphemes),
-        phonemes: JSON.stringify(vocab.phonemes),
-        maxPhonemes: String(MAX_PHONEMES),
-        keys: JSON.stringify({
-          train: splits.train.map((w) => w.word),
-          val: splits.val.map((w) => w.word),
-          test: splits.test.map((w) => w.word),
-        }),
-        test: JSON.stringify(splits.test.map((w) => w.prons.map((p) => p.join(' ')))),
+        ...meta,
         predictions: JSON.stringify({
           greedy: greedy.hyps.map((h) => h.join(' ')),
           beam: beam.hyps.map((h) => h.join(' ')),
         }),
-        limit: String(opts.limit ?? ''),
         rnnkit: JSON.stringify(summary),
       });
     }

@@ -50,12 +50,23 @@ export function pairBatch(
   };
 }
 
+/** The batch order of every epoch: epochOrder over the source lengths, as the other tasks. */
+export function g2pOrders(
+  pairs: readonly G2pPair[],
+  batchSize: number,
+  seed: number,
+  epochs: number,
+): number[][] {
+  const lengths = pairs.map((p) => p.src.length);
+  return Array.from({ length: epochs }, (_, e) => epochOrder(lengths, batchSize, seed, e));
+}
+
 export interface G2pFitOptions {
-  epochs: number;
+  /** One order of the pairs per epoch (g2pOrders), cut into batches of batchSize. */
+  orders: number[][];
   batchSize: number;
   lr: number;
   clipNorm: number;
-  seed: number;
   bos: number;
   eos: number;
   onBatch?: (info: BatchInfo) => void;
@@ -64,26 +75,22 @@ export interface G2pFitOptions {
 }
 
 /**
- * Adam + clipped teacher forcing over the same batch orders as the other tasks (epochOrder on the
- * source lengths). Returns the orders (for the referee), per-epoch mean token losses and the
- * training seconds (onEpoch excluded).
+ * Adam + clipped teacher forcing over the given batch orders. Returns per-epoch mean token losses
+ * and the training seconds (onEpoch excluded).
  */
 export function fitG2p(
   model: Seq2Seq,
   pairs: readonly G2pPair[],
   opts: G2pFitOptions,
-): { orders: number[][]; epochLosses: number[]; epochReports: unknown[]; seconds: number } {
+): { epochLosses: number[]; epochReports: unknown[]; seconds: number } {
   const optimizer = adam(opts.lr);
-  const orders: number[][] = [];
   const epochLosses: number[] = [];
   const epochReports: unknown[] = [];
   let seconds = 0;
-  const lengths = pairs.map((p) => p.src.length);
   try {
-    for (let epoch = 0; epoch < opts.epochs; epoch++) {
+    for (let epoch = 0; epoch < opts.orders.length; epoch++) {
       const t0 = performance.now();
-      const order = epochOrder(lengths, opts.batchSize, opts.seed, epoch);
-      orders.push(order);
+      const order = opts.orders[epoch];
       const batches = Math.ceil(pairs.length / opts.batchSize);
       let sum = 0;
       let weight = 0;
@@ -116,7 +123,7 @@ export function fitG2p(
   } finally {
     optimizer.dispose();
   }
-  return { orders, epochLosses, epochReports, seconds };
+  return { epochLosses, epochReports, seconds };
 }
 
 /**
@@ -129,7 +136,7 @@ export function decodeWords(
   opts: { beam: number; bos: number; eos: number; batchSize?: number },
 ): { tokens: number[][]; scores: number[] } {
   model.eval();
-  const size = opts.batchSize ?? 128;
+  const size = opts.batchSize ?? 256;
   const tokens: number[][] = [];
   const scores: number[] = [];
   for (let s = 0; s < words.length; s += size) {

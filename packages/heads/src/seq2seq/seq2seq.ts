@@ -251,6 +251,19 @@ export class Seq2Seq extends Module {
     }
   }
 
+  /**
+   * Beam search's reorder: rows `index` of the decoder state (h, c, feed); the memory is shared as
+   * it is, since beams only move among the rows of one source.
+   */
+  reorderBeams(state: Seq2SeqState, index: tf.Tensor1D): Seq2SeqState {
+    return keepState(() => ({
+      memory: state.memory,
+      h: tf.gather(state.h, index),
+      ...(state.c ? { c: tf.gather(state.c, index) } : {}),
+      ...(state.feed ? { feed: tf.gather(state.feed, index) } : {}),
+    }));
+  }
+
   /** emb [B, T, E] from state -> logits [B, T, V], the state after T steps, weights [B, T, S]. */
   private decode(
     emb: tf.Tensor,

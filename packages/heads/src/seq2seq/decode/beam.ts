@@ -102,7 +102,7 @@ export function beamSearch<S>(
         }
       }
       if (slots.every((row) => row.every((s) => s === null))) break;
-      const moved = reorder(state, parents);
+      const moved = reorder(state, parents, model);
       releaseState(state, moved, init);
       state = moved;
     }
@@ -154,11 +154,11 @@ function topCandidates(
   return best.map(([, flat]) => flat);
 }
 
-/** The state with rows `index` (one gather per tensor). */
-function reorder<S>(state: S, index: number[]): S {
+/** The state with rows `index`: the model's reorderBeams when it has one, else a gather per tensor. */
+function reorder<S>(state: S, index: number[], model?: StepModel<S>): S {
   const ix = tf.tensor1d(index, 'int32');
   try {
-    return gatherState(state, ix);
+    return model?.reorderBeams ? model.reorderBeams(state, ix) : gatherState(state, ix);
   } finally {
     ix.dispose();
   }

@@ -11,6 +11,12 @@ export interface StepModel<S = unknown> {
   step(tokens: tf.Tensor1D, state: S): { logits: tf.Tensor; state: S };
   /** When present, bos and eos are checked against it before the first step. */
   readonly vocabSize?: number;
+  /**
+   * Optional, for beam search: the state with rows `index`, where a row only ever moves among the
+   * beams of its own batch row (so a model may keep per-source tensors, e.g. attention memory, as
+   * they are). Without it every tensor is gathered.
+   */
+  reorderBeams?(state: S, index: tf.Tensor1D): S;
 }
 
 /** What every decoder returns: per batch row, the generated ids (no bos, no eos) and a score. */
