@@ -324,6 +324,48 @@ describe('demo page in Chromium', () => {
     await page.waitForSelector('#spam[data-state=rendered][data-label=spam]');
   });
 
+  it('pronounces typed words: ARPAbet and IPA, beam and greedy hypotheses, the attention heatmap', async () => {
+    await page.waitForSelector('#pronounce[data-state=rendered]');
+    for (const word of ['cat', 'pronunciation']) {
+      await page.fill('#pronounce-word', word);
+      await page.click('#run-pronounce');
+      await page.waitForSelector(`#pronounce[data-state=rendered][data-word="${word}"]`);
+      const arpabet = (await page.getAttribute('#pronounce', 'data-arpabet')) ?? '';
+      expect(arpabet).toMatch(/^[A-Z]+[012]?( [A-Z]+[012]?)*$/);
+      expect(await page.textContent('#pronounce-arpabet')).toBe(arpabet);
+      const ipa = (await page.textContent('#pronounce-ipa')) ?? '';
+      expect(ipa).toMatch(/^\/.+\/$/);
+      expect(await page.$$eval('#pronounce-beam li', (li) => li.length)).toBe(5);
+      expect(await page.$$eval('#pronounce-greedy li', (li) => li.length)).toBe(1);
+      // one heatmap row per greedy phoneme plus the end, one column per letter; rows sum to 1
+      const greedy = ((await page.getAttribute('#pronounce', 'data-greedy')) ?? '').split(' ');
+      const rows = await page.$$eval('#pronounce-align tr', (trs) =>
+        trs
+          .slice(1)
+          .map((tr) => Array.from(tr.querySelectorAll('td'), (td) => Number(td.dataset.weight))),
+      );
+      expect(rows.length).toBe(greedy.length + 1);
+      for (const r of rows) {
+        expect(r.length).toBe(word.length);
+        expect(r.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 2);
+      }
+      console.log(`e2e pronounce ${word}: ${arpabet} ${ipa}`);
+    }
+    // a bad word gets a clear message on the page's error line and the panel keeps working
+    await page.fill('#pronounce-word', 'r2d2');
+    await page.click('#run-pronounce');
+    await page.waitForFunction(() =>
+      /Pronounce: expected a word/.test(document.body.textContent ?? ''),
+    );
+    // the panel also logs it to the console: expected here, so not a page error
+    const logged = pageErrors.findIndex((m) => /Pronounce: expected a word/.test(m));
+    expect(logged).toBeGreaterThanOrEqual(0);
+    pageErrors.splice(logged, 1);
+    await page.fill('#pronounce-word', 'rnnkit');
+    await page.click('#run-pronounce');
+    await page.waitForSelector('#pronounce[data-state=rendered][data-word="rnnkit"]');
+  });
+
   it('had no page errors, fetched only from its own origin; saves a screenshot', async () => {
     expect(pageErrors).toEqual([]);
     const origin = new URL(server.url).origin;
@@ -337,10 +379,11 @@ describe('demo page in Chromium', () => {
         expect.stringMatching(/\/assets\/namegen-[\w-]+\.safetensors$/),
         expect.stringMatching(/\/assets\/names-[\w-]+\.safetensors$/),
         expect.stringMatching(/\/assets\/spam-[\w-]+\.safetensors$/),
+        expect.stringMatching(/\/assets\/g2p-[\w-]+\.safetensors$/),
       ]),
     );
     // Each file is fetched once, however often the panels run.
-    expect(models).toHaveLength(3);
+    expect(models).toHaveLength(4);
     // Isolated, tfjs's wasm backend may pick its threaded binary: which ones were fetched.
     console.log(
       'e2e tfjs wasm binaries fetched:',

@@ -280,3 +280,7 @@ function sampleName(
   }
   return out;
 }
+
+// Grapheme-to-phoneme (the g2p task): read a model file, pronounce words, ARPAbet -> IPA.
+export { arpabetToIpa } from './g2p/ipa.js';
+export { isG2pModel, Pronouncer, type Pronunciation } from './g2p/model.js';

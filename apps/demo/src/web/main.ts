@@ -15,6 +15,7 @@ import { drawHeatmap, drawLegend } from './heatmap.js';
 import { describeKernel, startKernelThreads, threadCheck } from './kernel.js';
 import type { FromWorker, ToWorker } from './protocol.js';
 import './style.css';
+import { initPronounce } from './pronounce.js';
 import { initNameGenerator, initSpamFilter, type PanelDeps } from './text-models.js';
 import { useBackend } from './wasm.js';
 
@@ -530,7 +531,7 @@ async function runHarness(): Promise<void> {
 
 ui.runHarness.addEventListener('click', () => busy(ui.runHarness, runHarness));
 
-// ---------------------------------------------------------------- 5, 6. name generator, spam filter
+// ---------------------------------------------------------------- 5, 6, 7. name generator, spam filter, pronounce
 
 const textPanels: PanelDeps = { backendReady: () => backendReady, showError, clearError };
 
@@ -546,5 +547,6 @@ void (async () => {
   // The model panels fetch their safetensors files (same origin) and run once on the prefilled input.
   await initNameGenerator(textPanels);
   await initSpamFilter(textPanels);
+  await initPronounce(textPanels);
   document.body.dataset.ready = 'true';
 })();

@@ -75,9 +75,10 @@ async function classifier(name: 'names' | 'spam'): Promise<ClassifierHandle> {
 
 // ---------------------------------------------------------------- helpers
 
-const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
+export const $ = <T extends HTMLElement = HTMLElement>(id: string) =>
+  document.getElementById(id) as T;
 
-function el<K extends keyof HTMLElementTagNameMap>(
+export function el<K extends keyof HTMLElementTagNameMap>(
   tag: K,
   className?: string,
   text?: string,
@@ -112,7 +113,10 @@ function readNumber(input: HTMLInputElement, name: string, integer: boolean): nu
  * Runs `fn` now (button) or shortly after the last keystroke (typing); a run that started while an
  * older one was pending replaces it, and errors go to the page's error line.
  */
-function runner(deps: PanelDeps, fn: () => Promise<void>): { now(): Promise<void>; soon(): void } {
+export function runner(
+  deps: PanelDeps,
+  fn: () => Promise<void>,
+): { now(): Promise<void>; soon(): void } {
   let timer = 0;
   let chain = Promise.resolve();
   const now = () => {

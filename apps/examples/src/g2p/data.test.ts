@@ -93,3 +93,13 @@ describe('g2p metrics', () => {
     expect(r.words).toBe(3);
   });
 });
+
+describe('arpabetToIpa', () => {
+  it('maps ARPAbet with stress to IPA', async () => {
+    const { arpabetToIpa } = await import('./ipa.js');
+    expect(arpabetToIpa(['HH', 'AH0', 'L', 'OW1'])).toBe('həlˈoʊ');
+    expect(arpabetToIpa(['W', 'ER1', 'L', 'D'])).toBe('wˈɝld');
+    expect(arpabetToIpa(['B', 'AH1', 'T', 'ER0'])).toBe('bˈʌtɚ');
+    expect(arpabetToIpa(['TH', 'IH2', 'NG', '?'])).toBe('θˌɪŋ?');
+  });
+});
