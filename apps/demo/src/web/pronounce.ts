@@ -48,7 +48,7 @@ function renderAlignment(
     const tr = el('tr');
     tr.append(el('th', 'phoneme', phonemes[i] ?? '</s>'));
     row.forEach((w, j) => {
-      const td = el('td');
+      const td = el('td', 'align-cell');
       td.dataset.weight = w.toFixed(4);
       td.style.background = `rgb(33 102 172 / ${w.toFixed(3)})`;
       td.title = `${phonemes[i] ?? '</s>'} ← ${word[j]}: ${w.toFixed(3)}`;
