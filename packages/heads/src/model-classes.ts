@@ -3,6 +3,8 @@ import { Dropout, Embedding, Linear, type Module } from '@rnnkit/ops';
 import { GRU, LSTM, RNN } from '@rnnkit/rnn';
 import { AttentionPooling } from './attention.js';
 import { SequenceEncoder, type SequenceEncoderOptions, SequenceTagger } from './encoder.js';
+import { Attention } from './seq2seq/attention.js';
+import { Seq2Seq } from './seq2seq/seq2seq.js';
 
 /** Options as stored in a model file: JSON values; `undefined` entries are left out. */
 export type Options = Record<string, unknown>;
@@ -61,8 +63,7 @@ function encoder(m: SequenceEncoder): SequenceEncoderOptions & Options {
 
 /**
  * Every public module class by the name stored in model files. Classes match exactly (a subclass
- * is not its parent). To add a class, add one entry (Seq2Seq: `Seq2Seq: entry(Seq2Seq, (m) =>
- * ({ ...its options from public fields }), (o) => new Seq2Seq(o)),`).
+ * is not its parent). To add a class, add one entry.
  */
 export const MODEL_CLASSES: Record<string, ModelClass> = {
   Linear: entry(
@@ -134,5 +135,31 @@ export const MODEL_CLASSES: Record<string, ModelClass> = {
       return { ...rest, numClasses: m.numClasses };
     },
     (o) => new SequenceTagger(o),
+  ),
+  Attention: entry(
+    Attention,
+    (m) => ({
+      querySize: m.querySize,
+      keySize: m.keySize,
+      mode: m.mode,
+      attentionSize: m.attentionSize || undefined,
+    }),
+    (o) => new Attention(o),
+  ),
+  Seq2Seq: entry(
+    Seq2Seq,
+    (m) => ({
+      srcVocab: m.srcVocab,
+      tgtVocab: m.tgtVocab,
+      embeddingDim: m.srcEmbedding.embeddingDim,
+      hiddenSize: m.hiddenSize,
+      cell: m.cell,
+      numLayers: m.numLayers,
+      bidirectionalEncoder: m.encoder.bidirectional,
+      attention: m.attentionMode,
+      inputFeeding: m.inputFeeding,
+      dropout: m.dropoutP,
+    }),
+    (o) => new Seq2Seq(o),
   ),
 };
