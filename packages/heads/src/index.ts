@@ -27,5 +27,6 @@ export {
   type StepModel,
   sample,
 } from './seq2seq/decode/index.js';
-export { Seq2Seq, type Seq2SeqOptions } from './seq2seq/seq2seq.js';
+export type { Seq2SeqOptions } from './seq2seq/options.js';
+export { Seq2Seq } from './seq2seq/seq2seq.js';
 export type { Memory, Seq2SeqState } from './seq2seq/state.js';

@@ -2,7 +2,8 @@ import { crossEntropy, ShapeError, trainStep } from '@rnnkit/ops';
 import { expectNoLeak, maxAbsDiff, seeded, values } from '@rnnkit/vitest-config/helpers';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it, vi } from 'vitest';
-import { Seq2Seq, type Seq2SeqOptions } from './seq2seq.js';
+import type { Seq2SeqOptions } from './options.js';
+import { Seq2Seq } from './seq2seq.js';
 
 const base: Seq2SeqOptions = {
   srcVocab: 9,

@@ -1,50 +1,10 @@
 import { dropout, Embedding, Linear, Module, ShapeError } from '@rnnkit/ops';
-import {
-  assertBool,
-  assertInt,
-  assertOneOf,
-  assertProbability,
-  checkIds,
-  checkOptions,
-  fmtShape,
-} from '@rnnkit/ops/internal';
-import { assertCellKind, type CellKind, createLayer, type RecurrentLayer } from '@rnnkit/rnn';
+import { checkIds, fmtShape } from '@rnnkit/ops/internal';
+import { type CellKind, createLayer, type RecurrentLayer } from '@rnnkit/rnn';
 import * as tf from '@tensorflow/tfjs-core';
-import { ATTENTION_MODES, Attention, type AttentionMode } from './attention.js';
+import { Attention, type AttentionMode } from './attention.js';
+import { resolveSeq2SeqOptions, type Seq2SeqOptions } from './options.js';
 import { checkSource, checkState, keepState, type Seq2SeqState } from './state.js';
-
-export interface Seq2SeqOptions {
-  srcVocab: number;
-  tgtVocab: number;
-  /** Size of the source and target embeddings. */
-  embeddingDim: number;
-  /** H: size of every recurrent layer (each direction of the encoder, and the decoder). */
-  hiddenSize: number;
-  cell: CellKind;
-  /** Layers of the encoder and of the decoder. @default 1 */
-  numLayers?: number;
-  /** @default false */
-  bidirectionalEncoder?: boolean;
-  /** Luong-style attention of the decoder's output over the encoder's outputs, or none. */
-  attention: AttentionMode | 'none';
-  /** Feed the previous attentional state to the decoder with the next token (Luong). @default false */
-  inputFeeding?: boolean;
-  /** On embeddings, between recurrent layers and before the output layer, in training mode. @default 0 */
-  dropout?: number;
-}
-
-const KEYS = [
-  'srcVocab',
-  'tgtVocab',
-  'embeddingDim',
-  'hiddenSize',
-  'cell',
-  'numLayers',
-  'bidirectionalEncoder',
-  'attention',
-  'inputFeeding',
-  'dropout',
-];
 
 /**
  * Encoder-decoder with attention (Luong et al. 2015), as `Seq2Seq` in tooling/golden/seq2seq_modules.py:
@@ -80,37 +40,17 @@ export class Seq2Seq extends Module {
 
   constructor(opts: Seq2SeqOptions) {
     super();
-    checkOptions(opts, 'Seq2Seq', KEYS);
-    if (opts === undefined)
-      throw new TypeError('Seq2Seq: expected an options object { srcVocab, tgtVocab, ... }');
-    this.srcVocab = assertInt(opts.srcVocab, 'Seq2Seq({ srcVocab })');
-    this.tgtVocab = assertInt(opts.tgtVocab, 'Seq2Seq({ tgtVocab })');
-    const E = assertInt(opts.embeddingDim, 'Seq2Seq({ embeddingDim })');
-    const H = assertInt(opts.hiddenSize, 'Seq2Seq({ hiddenSize })');
+    const o = resolveSeq2SeqOptions(opts);
+    const { embeddingDim: E, hiddenSize: H, bidirectionalEncoder: bidir } = o;
+    this.srcVocab = o.srcVocab;
+    this.tgtVocab = o.tgtVocab;
     this.hiddenSize = H;
-    this.cell = assertCellKind(opts.cell, 'Seq2Seq({ cell })');
-    this.numLayers = assertInt(opts.numLayers ?? 1, 'Seq2Seq({ numLayers })');
-    const bidir = assertBool(
-      opts.bidirectionalEncoder ?? false,
-      'Seq2Seq({ bidirectionalEncoder })',
-    );
-    this.attentionMode = assertOneOf(opts.attention, 'Seq2Seq({ attention })', [
-      ...ATTENTION_MODES,
-      'none',
-    ] as const);
-    this.inputFeeding = assertBool(opts.inputFeeding ?? false, 'Seq2Seq({ inputFeeding })');
-    this.dropoutP = assertProbability(opts.dropout ?? 0, 'Seq2Seq({ dropout })');
+    this.cell = o.cell;
+    this.numLayers = o.numLayers;
+    this.attentionMode = o.attention;
+    this.inputFeeding = o.inputFeeding;
+    this.dropoutP = o.dropout;
     const D = bidir ? 2 : 1;
-    if (this.attentionMode === 'dot' && bidir) {
-      throw new ShapeError(
-        `Seq2Seq({ attention: 'dot' }): dot attention needs keys of the decoder's size ${H}, but a bidirectional encoder gives ${2 * H}; use 'general', 'concat' or 'additive'`,
-      );
-    }
-    if (this.inputFeeding && this.attentionMode === 'none') {
-      throw new TypeError(
-        "Seq2Seq({ inputFeeding }): input feeding passes the attentional state on, so it needs attention; got attention 'none'",
-      );
-    }
     const rnnOpts = { hiddenSize: H, numLayers: this.numLayers, dropout: this.dropoutP };
     try {
       this.srcEmbedding = this.registerModule('src_embedding', new Embedding(this.srcVocab, E));

@@ -2,9 +2,8 @@ import {
   checkDecode,
   type DecodeOptions,
   type DecodeResult,
-  releaseState,
+  decodeRows,
   type StepModel,
-  stepLogProbs,
 } from './step-model.js';
 
 /**
@@ -15,30 +14,13 @@ import {
  * included). Example: `greedyDecode(model, model.encode(src, lengths), { maxLength: 30, bos: 1, eos: 2 })`.
  */
 export function greedyDecode<S>(model: StepModel<S>, init: S, opts: DecodeOptions): DecodeResult {
-  const { B, maxLength, bos, eos } = checkDecode(model, init, opts, 'greedyDecode', []);
-  const tokens: number[][] = Array.from({ length: B }, () => []);
-  const scores = new Array<number>(B).fill(0);
-  const done = new Array<boolean>(B).fill(false);
-  let last = new Array<number>(B).fill(bos);
-  let state = init;
-  try {
-    for (let t = 0; t < maxLength && !done.every(Boolean); t++) {
-      const r = stepLogProbs(model, last, state, 'greedyDecode', eos);
-      if (state !== init) releaseState(state, r.state, init);
-      state = r.state;
-      const { logp, V } = r;
-      last = last.map((_, b) => {
-        if (done[b]) return eos;
-        let best = 0;
-        for (let v = 1; v < V; v++) if (logp[b * V + v] > logp[b * V + best]) best = v;
-        scores[b] += logp[b * V + best];
-        if (best === eos) done[b] = true;
-        else tokens[b].push(best);
-        return best;
-      });
-    }
-  } finally {
-    if (state !== init) releaseState(state, init);
-  }
-  return { tokens, scores };
+  const checked = checkDecode(model, init, opts, 'greedyDecode', []);
+  return decodeRows(model, init, 'greedyDecode', checked, argmax);
+}
+
+/** The index of the largest value, the lowest among equals. */
+function argmax(row: Float32Array): number {
+  let best = 0;
+  for (let v = 1; v < row.length; v++) if (row[v] > row[best]) best = v;
+  return best;
 }

@@ -3,9 +3,8 @@ import {
   checkDecode,
   type DecodeOptions,
   type DecodeResult,
-  releaseState,
+  decodeRows,
   type StepModel,
-  stepLogProbs,
 } from './step-model.js';
 
 export interface SampleOptions extends DecodeOptions {
@@ -26,12 +25,7 @@ export interface SampleOptions extends DecodeOptions {
  * `init` stays the caller's; every later state is disposed.
  */
 export function sample<S>(model: StepModel<S>, init: S, opts: SampleOptions): DecodeResult {
-  const { B, maxLength, bos, eos } = checkDecode(model, init, opts, 'sample', [
-    'temperature',
-    'topK',
-    'topP',
-    'seed',
-  ]);
+  const checked = checkDecode(model, init, opts, 'sample', ['temperature', 'topK', 'topP', 'seed']);
   const temperature = opts.temperature ?? 1;
   if (typeof temperature !== 'number' || !(temperature > 0) || !Number.isFinite(temperature)) {
     throw new RangeError(
@@ -47,31 +41,9 @@ export function sample<S>(model: StepModel<S>, init: S, opts: SampleOptions): De
     throw new RangeError(`sample({ topP }): expected a number in (0, 1], got ${String(topP)}`);
   }
   const random = randomStream(opts.seed);
-  const tokens: number[][] = Array.from({ length: B }, () => []);
-  const scores = new Array<number>(B).fill(0);
-  const done = new Array<boolean>(B).fill(false);
-  let last = new Array<number>(B).fill(bos);
-  let state = init;
-  try {
-    for (let t = 0; t < maxLength && !done.every(Boolean); t++) {
-      const r = stepLogProbs(model, last, state, 'sample', eos);
-      if (state !== init) releaseState(state, r.state, init);
-      state = r.state;
-      const { logp, V } = r;
-      last = last.map((_, b) => {
-        if (done[b]) return eos;
-        const row = logp.subarray(b * V, (b + 1) * V);
-        const v = draw(row, temperature, topK, topP, random());
-        scores[b] += row[v];
-        if (v === eos) done[b] = true;
-        else tokens[b].push(v);
-        return v;
-      });
-    }
-  } finally {
-    if (state !== init) releaseState(state, init);
-  }
-  return { tokens, scores };
+  return decodeRows(model, init, 'sample', checked, (row) =>
+    draw(row, temperature, topK, topP, random()),
+  );
 }
 
 /** One id from log-probabilities `row`, tempered and filtered, using the uniform number u in [0, 1). */

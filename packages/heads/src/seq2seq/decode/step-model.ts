@@ -156,3 +156,43 @@ export function stepLogProbs<S>(
     releaseState(rest, next, state);
   }
 }
+
+/**
+ * The loop greedy decoding and sampling share: all B rows step together from bos; `pick` chooses a
+ * live row's next id from its log-probabilities [V]; a row ends at eos (then is fed eos and ignored)
+ * or after `maxLength` tokens. -> tokens (no bos, no eos) and the summed log-probabilities of the
+ * picks (eos's included). `init` stays the caller's; every later state is disposed.
+ */
+export function decodeRows<S>(
+  model: StepModel<S>,
+  init: S,
+  where: string,
+  { B, maxLength, bos, eos }: { B: number; maxLength: number; bos: number; eos: number },
+  pick: (logp: Float32Array) => number,
+): DecodeResult {
+  const tokens: number[][] = Array.from({ length: B }, () => []);
+  const scores = new Array<number>(B).fill(0);
+  const done = new Array<boolean>(B).fill(false);
+  let last = new Array<number>(B).fill(bos);
+  let state = init;
+  try {
+    for (let t = 0; t < maxLength && !done.every(Boolean); t++) {
+      const r = stepLogProbs(model, last, state, where, eos);
+      if (state !== init) releaseState(state, r.state, init);
+      state = r.state;
+      const { logp, V } = r;
+      last = last.map((_, b) => {
+        if (done[b]) return eos;
+        const row = logp.subarray(b * V, (b + 1) * V);
+        const v = pick(row);
+        scores[b] += row[v];
+        if (v === eos) done[b] = true;
+        else tokens[b].push(v);
+        return v;
+      });
+    }
+  } finally {
+    if (state !== init) releaseState(state, init);
+  }
+  return { tokens, scores };
+}
