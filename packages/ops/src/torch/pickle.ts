@@ -1,5 +1,6 @@
 import { PickleSecurityError } from '../errors.js';
 import { PickleInput } from './pickle-input.js';
+import { NOT_LITERAL, readLiteral } from './pickle-literals.js';
 import {
   allowGlobal,
   callGlobal,
@@ -34,7 +35,7 @@ export function unpickle(
 ): { value: PyValue; end: number } {
   const { fn } = opts;
   const inp = new PickleInput(bytes, start, fn);
-  const { fail, u8, u16, u32, u64, line, str, long, textInt } = inp;
+  const { fail, u8, u16, u32, u64, line, textInt } = inp;
   const memo = new Map<number, PyValue>();
   const stack: PyValue[] = [];
   /** where each open MARK is in the stack, innermost last */
@@ -94,81 +95,6 @@ export function unpickle(
         break;
       case 0x32: // DUP
         push(top());
-        break;
-      case 0x4e: // NONE
-        push(null);
-        break;
-      case 0x88: // NEWTRUE
-      case 0x89: // NEWFALSE
-        push(op === 0x88);
-        break;
-      case 0x4a: // BININT
-        push(inp.i32());
-        break;
-      case 0x4b: // BININT1
-        push(u8());
-        break;
-      case 0x4d: // BININT2
-        push(u16());
-        break;
-      case 0x8a: // LONG1
-        push(long(u8()));
-        break;
-      case 0x8b: // LONG4
-        push(long(u32()));
-        break;
-      case 0x49: {
-        // INT (text; I00/I01 are False/True)
-        const s = line();
-        push(s === '00' ? false : s === '01' ? true : textInt(s));
-        break;
-      }
-      case 0x4c: // LONG (text)
-        push(textInt(line()));
-        break;
-      case 0x47: // BINFLOAT (big-endian)
-        push(inp.f64be());
-        break;
-      case 0x46: {
-        // FLOAT (text)
-        const s = line();
-        const v = Number(s);
-        if (s.trim() === '' || Number.isNaN(v))
-          fail(`not a float: ${JSON.stringify(s.slice(0, 40))}`);
-        push(v);
-        break;
-      }
-      case 0x58: // BINUNICODE
-        push(str(u32()));
-        break;
-      case 0x8c: // SHORT_BINUNICODE
-        push(str(u8()));
-        break;
-      case 0x8d: // BINUNICODE8
-        push(str(u64()));
-        break;
-      case 0x56: // UNICODE (text, raw-unicode-escape)
-        push(
-          line().replace(/\\u([0-9a-fA-F]{4})|\\U([0-9a-fA-F]{8})/g, (_, u, w) => {
-            const cp = Number.parseInt(u ?? w, 16);
-            return cp <= 0x10ffff ? String.fromCodePoint(cp) : fail(`code point ${cp} in a string`);
-          }),
-        );
-        break;
-      case 0x55: // SHORT_BINSTRING (Python 2 str)
-        push(inp.latin1(u8()));
-        break;
-      case 0x54: // BINSTRING
-        push(inp.latin1(u32()));
-        break;
-      case 0x43: // SHORT_BINBYTES
-        push(inp.take(u8()).slice());
-        break;
-      case 0x42: // BINBYTES
-        push(inp.take(u32()).slice());
-        break;
-      case 0x8e: // BINBYTES8
-        push(inp.take(u64()).slice());
         break;
       case 0x29: // EMPTY_TUPLE
         push(new PyTuple([]));
@@ -319,8 +245,11 @@ export function unpickle(
           `extension code ${code}`,
         );
       }
-      default:
-        fail(`unsupported opcode 0x${op.toString(16).padStart(2, '0')}`);
+      default: {
+        const v = readLiteral(op, inp);
+        if (v === NOT_LITERAL) fail(`unsupported opcode 0x${op.toString(16).padStart(2, '0')}`);
+        else push(v);
+      }
     }
   }
 }
