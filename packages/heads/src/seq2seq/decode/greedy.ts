@@ -1,10 +1,4 @@
-import {
-  checkDecode,
-  type DecodeOptions,
-  type DecodeResult,
-  decodeRows,
-  type StepModel,
-} from './step-model.js';
+import { type DecodeOptions, type DecodeResult, decodeRows, type StepModel } from './step-model.js';
 
 /**
  * Greedy decoding: each row takes its most likely token (the lowest id among equal maxima) until
@@ -14,8 +8,7 @@ import {
  * included). Example: `greedyDecode(model, model.encode(src, lengths), { maxLength: 30, bos: 1, eos: 2 })`.
  */
 export function greedyDecode<S>(model: StepModel<S>, init: S, opts: DecodeOptions): DecodeResult {
-  const checked = checkDecode(model, init, opts, 'greedyDecode', []);
-  return decodeRows(model, init, 'greedyDecode', checked, argmax);
+  return decodeRows(model, init, opts, 'greedyDecode', [], () => argmax);
 }
 
 /** The index of the largest value, the lowest among equals. */

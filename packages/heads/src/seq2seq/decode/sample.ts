@@ -1,11 +1,5 @@
 import { randomStream } from '@rnnkit/ops/internal';
-import {
-  checkDecode,
-  type DecodeOptions,
-  type DecodeResult,
-  decodeRows,
-  type StepModel,
-} from './step-model.js';
+import { type DecodeOptions, type DecodeResult, decodeRows, type StepModel } from './step-model.js';
 
 export interface SampleOptions extends DecodeOptions {
   /** Divides the log-probabilities before sampling (< 1 sharper, > 1 flatter). @default 1 */
@@ -25,25 +19,24 @@ export interface SampleOptions extends DecodeOptions {
  * `init` stays the caller's; every later state is disposed.
  */
 export function sample<S>(model: StepModel<S>, init: S, opts: SampleOptions): DecodeResult {
-  const checked = checkDecode(model, init, opts, 'sample', ['temperature', 'topK', 'topP', 'seed']);
-  const temperature = opts.temperature ?? 1;
-  if (typeof temperature !== 'number' || !(temperature > 0) || !Number.isFinite(temperature)) {
-    throw new RangeError(
-      `sample({ temperature }): expected a finite number > 0, got ${String(temperature)}`,
-    );
-  }
-  const topK = opts.topK ?? Number.POSITIVE_INFINITY;
-  if (opts.topK !== undefined && !(Number.isInteger(topK) && topK >= 1)) {
-    throw new RangeError(`sample({ topK }): expected a positive integer, got ${String(topK)}`);
-  }
-  const topP = opts.topP ?? 1;
-  if (typeof topP !== 'number' || !(topP > 0 && topP <= 1)) {
-    throw new RangeError(`sample({ topP }): expected a number in (0, 1], got ${String(topP)}`);
-  }
-  const random = randomStream(opts.seed);
-  return decodeRows(model, init, 'sample', checked, (row) =>
-    draw(row, temperature, topK, topP, random()),
-  );
+  return decodeRows(model, init, opts, 'sample', ['temperature', 'topK', 'topP', 'seed'], () => {
+    const temperature = opts.temperature ?? 1;
+    if (typeof temperature !== 'number' || !(temperature > 0) || !Number.isFinite(temperature)) {
+      throw new RangeError(
+        `sample({ temperature }): expected a finite number > 0, got ${String(temperature)}`,
+      );
+    }
+    const topK = opts.topK ?? Number.POSITIVE_INFINITY;
+    if (opts.topK !== undefined && !(Number.isInteger(topK) && topK >= 1)) {
+      throw new RangeError(`sample({ topK }): expected a positive integer, got ${String(topK)}`);
+    }
+    const topP = opts.topP ?? 1;
+    if (typeof topP !== 'number' || !(topP > 0 && topP <= 1)) {
+      throw new RangeError(`sample({ topP }): expected a number in (0, 1], got ${String(topP)}`);
+    }
+    const random = randomStream(opts.seed);
+    return (row) => draw(row, temperature, topK, topP, random());
+  });
 }
 
 /** One id from log-probabilities `row`, tempered and filtered, using the uniform number u in [0, 1). */

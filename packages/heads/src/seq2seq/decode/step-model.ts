@@ -158,18 +158,23 @@ export function stepLogProbs<S>(
 }
 
 /**
- * The loop greedy decoding and sampling share: all B rows step together from bos; `pick` chooses a
- * live row's next id from its log-probabilities [V]; a row ends at eos (then is fed eos and ignored)
- * or after `maxLength` tokens. -> tokens (no bos, no eos) and the summed log-probabilities of the
- * picks (eos's included). `init` stays the caller's; every later state is disposed.
+ * The loop greedy decoding and sampling share. Checks the shared options (`checkDecode`, with the
+ * decoder's `extra` keys), then `makePick` (which checks the decoder's own options) gives how a
+ * live row chooses its next id from its log-probabilities [V]. All B rows step together from bos; a
+ * row ends at eos (then is fed eos and ignored) or after `maxLength` tokens. -> tokens (no bos, no
+ * eos) and the summed log-probabilities of the picks (eos's included). `init` stays the caller's;
+ * every later state is disposed.
  */
 export function decodeRows<S>(
   model: StepModel<S>,
   init: S,
+  opts: DecodeOptions,
   where: string,
-  { B, maxLength, bos, eos }: { B: number; maxLength: number; bos: number; eos: number },
-  pick: (logp: Float32Array) => number,
+  extra: string[],
+  makePick: () => (logp: Float32Array) => number,
 ): DecodeResult {
+  const { B, maxLength, bos, eos } = checkDecode(model, init, opts, where, extra);
+  const pick = makePick();
   const tokens: number[][] = Array.from({ length: B }, () => []);
   const scores = new Array<number>(B).fill(0);
   const done = new Array<boolean>(B).fill(false);
