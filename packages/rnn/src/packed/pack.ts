@@ -8,7 +8,7 @@ import {
 } from '@rnnkit/ops/internal';
 import * as tf from '@tensorflow/tfjs-core';
 import { checkSequences, padSequence, unpadSequence } from './pad.js';
-import { intList, invert, PackedSequence } from './sequence.js';
+import { invert, PackedSequence, paddedBatch } from './sequence.js';
 
 export interface PackPaddedOptions {
   /** input is [B, T, *] instead of [T, B, *]. @default false */
@@ -37,19 +37,7 @@ export function packPaddedSequence(
       `${where}(input): Cannot pack empty tensors; got shape ${fmtShape(input.shape)}`,
     );
   }
-  if (input.rank < 2) {
-    throw new ShapeError(
-      `${where}(input): expected rank >= 2 (${batchFirst ? '[B, T, *]' : '[T, B, *]'}), got shape ${fmtShape(input.shape)}`,
-    );
-  }
-  const T = input.shape[batchFirst ? 1 : 0] as number;
-  const B = input.shape[batchFirst ? 0 : 1] as number;
-  const lens = intList(lengths, `${where}(lengths)`, 1, T);
-  if (lens.length !== B) {
-    throw new ShapeError(
-      `${where}(lengths): expected ${B} lengths (the batch size of input ${fmtShape(input.shape)}), got ${lens.length}`,
-    );
-  }
+  const { T, B, lens } = paddedBatch(input, lengths, batchFirst, where, 'input', 1);
   let sorted: number[] | undefined;
   if (enforceSorted) {
     lens.forEach((n, i) => {

@@ -7,7 +7,7 @@ import {
   fmtShape,
 } from '@rnnkit/ops/internal';
 import * as tf from '@tensorflow/tfjs-core';
-import { intList } from './sequence.js';
+import { paddedBatch } from './sequence.js';
 
 export interface PadSequenceOptions {
   /** Return [B, T, *] instead of [T, B, *]. @default false */
@@ -77,19 +77,7 @@ export function unpadSequence(
   checkOptions(opts, where, ['batchFirst']);
   const batchFirst = assertBool(opts.batchFirst ?? false, `${where}({ batchFirst })`);
   assertTensor(padded, `${where}(padded)`);
-  if (padded.rank < 2) {
-    throw new ShapeError(
-      `${where}(padded): expected rank >= 2 (${batchFirst ? '[B, T, *]' : '[T, B, *]'}), got shape ${fmtShape(padded.shape)}`,
-    );
-  }
-  const T = padded.shape[batchFirst ? 1 : 0] as number;
-  const B = padded.shape[batchFirst ? 0 : 1] as number;
-  const lens = intList(lengths, `${where}(lengths)`, 0, T);
-  if (lens.length !== B) {
-    throw new ShapeError(
-      `${where}(lengths): expected ${B} lengths (the batch size of padded ${fmtShape(padded.shape)}), got ${lens.length}`,
-    );
-  }
+  const { lens } = paddedBatch(padded, lengths, batchFirst, where, 'padded', 0);
   const inner = padded.shape.slice(2);
   return lens.map((n, b) =>
     tf.tidy(() => {

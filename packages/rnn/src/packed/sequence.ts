@@ -124,3 +124,31 @@ function permutation(value: unknown, B: number, name: string): number[] {
   }
   return list;
 }
+
+/**
+ * A padded batch ([T, B, *], or [B, T, *] with batchFirst) -> T, B and its B lengths, each in
+ * [min, T]; throws naming `${where}(${arg})` or `${where}(lengths)`.
+ */
+export function paddedBatch(
+  x: tf.Tensor,
+  lengths: unknown,
+  batchFirst: boolean,
+  where: string,
+  arg: string,
+  min: number,
+): { T: number; B: number; lens: number[] } {
+  if (x.rank < 2) {
+    throw new ShapeError(
+      `${where}(${arg}): expected rank >= 2 (${batchFirst ? '[B, T, *]' : '[T, B, *]'}), got shape ${fmtShape(x.shape)}`,
+    );
+  }
+  const T = x.shape[batchFirst ? 1 : 0] as number;
+  const B = x.shape[batchFirst ? 0 : 1] as number;
+  const lens = intList(lengths, `${where}(lengths)`, min, T);
+  if (lens.length !== B) {
+    throw new ShapeError(
+      `${where}(lengths): expected ${B} lengths (the batch size of ${arg} ${fmtShape(x.shape)}), got ${lens.length}`,
+    );
+  }
+  return { T, B, lens };
+}
