@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { DisposedError, ShapeError, StateDictError } from './errors.js';
-import { ensureGradients } from './gradients.js';
 import { assertBool, checkOptions, describeValue, fmtShape } from './guards.js';
+import { assertGradientsIfRecording } from './recording.js';
 
 export type StateDict = Record<string, tf.Tensor>;
 
@@ -27,10 +27,6 @@ export abstract class Module {
   readonly #children = new Map<string, Module>();
   #training = true;
   #disposed = false;
-
-  constructor() {
-    ensureGradients();
-  }
 
   abstract forward(...args: any[]): unknown;
 
@@ -98,13 +94,17 @@ export abstract class Module {
     return module;
   }
 
-  /** Throws DisposedError once the module has been disposed. */
+  /**
+   * Throws DisposedError once the module has been disposed, and a clear error when a gradient is
+   * recorded through it before `ensureGradients()` (every forward starts with this check).
+   */
   protected assertAlive(): void {
     if (this.#disposed) {
       throw new DisposedError(
         `${this.constructor.name}: this module was disposed; create a new one`,
       );
     }
+    assertGradientsIfRecording(`${this.constructor.name}.forward`);
   }
 
   /** Every key with its parameter, tied ones under each of their keys. */
