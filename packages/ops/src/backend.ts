@@ -1,8 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { hasWasmFiles, installedWasmDir, WASM_FILES } from '#wasm-files';
 import { BackendError } from './errors.js';
-import { assertOneOf, checkOptions } from './guards.js';
+import { assertBool, assertOneOf, checkOptions } from './guards.js';
 import { registerMissingKernels } from './kernels.js';
+import { startWasm } from './wasm-threads.js';
 
 export type BackendName = 'cpu' | 'wasm';
 export const BACKENDS: readonly BackendName[] = ['cpu', 'wasm'];
@@ -14,6 +15,14 @@ export interface BackendOptions {
    * browser bundle pass the URLs your bundler gives them (e.g. Vite's `?url` imports).
    */
   wasmPaths?: string | Record<string, string>;
+  /**
+   * wasm only: let tfjs-backend-wasm use Web Worker threads where it can (a cross-origin isolated
+   * page; never in Node). When its threaded workers fail (minified bundles, see the README's
+   * "Bundlers"), rnnkit warns once and runs it on one thread; `false` skips the attempt. Read on
+   * the first wasm start of a page, like `wasmPaths`.
+   * @default true
+   */
+  threads?: boolean;
 }
 
 const isNode = typeof process !== 'undefined' && process.versions?.node != null;
@@ -75,7 +84,8 @@ async function restore(previous: string | null, failed: BackendName): Promise<vo
  */
 export async function setBackend(name: BackendName, opts: BackendOptions = {}): Promise<void> {
   assertOneOf(name, 'setBackend(name)', BACKENDS);
-  checkOptions(opts, 'setBackend', ['wasmPaths']);
+  checkOptions(opts, 'setBackend', ['wasmPaths', 'threads']);
+  if (opts.threads !== undefined) assertBool(opts.threads, 'setBackend({ threads })');
   const wasm = await importBackend(name);
   registerMissingKernels(name);
   if (wasm && wasmPathsUsed === undefined) {
@@ -86,7 +96,7 @@ export async function setBackend(name: BackendName, opts: BackendOptions = {}): 
   const previous = (tf.engine() as unknown as { backendName: string | null }).backendName;
   let ok: boolean;
   try {
-    ok = await tf.setBackend(name);
+    ok = name === 'wasm' ? await startWasm(opts.threads ?? true) : await tf.setBackend(name);
   } catch (e) {
     await restore(previous, name);
     throw new BackendError(
