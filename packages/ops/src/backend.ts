@@ -5,14 +5,19 @@ import { assertBool, assertOneOf, checkOptions } from './guards.js';
 import { registerMissingKernels } from './kernels.js';
 import { startWasm } from './wasm-threads.js';
 
+/** A tfjs backend rnnkit runs on: `'cpu'` (plain JavaScript) or `'wasm'` (WebAssembly, SIMD, threads). */
 export type BackendName = 'cpu' | 'wasm';
+/** Every backend name `setBackend` accepts. */
 export const BACKENDS: readonly BackendName[] = ['cpu', 'wasm'];
 
+/** Options of {@link setBackend}; both are read once per process or page, on the first wasm start. */
 export interface BackendOptions {
   /**
    * wasm only: where the tfjs-backend-wasm `.wasm` files are, as a directory URL/path ending in "/"
    * or a map from file name to URL. In Node the files are found in the installed package; in a
-   * browser bundle pass the URLs your bundler gives them (e.g. Vite's `?url` imports).
+   * browser bundle pass the URLs your bundler gives them (e.g. Vite's `?url` imports; see the
+   * README's "Bundlers").
+   * @default the installed package's directory in Node; next to the page in a browser
    */
   wasmPaths?: string | Record<string, string>;
   /**
@@ -79,8 +84,16 @@ async function restore(previous: string | null, failed: BackendName): Promise<vo
 }
 
 /**
- * Loads, initialises and activates a tfjs backend ('cpu' or 'wasm'). Throws BackendError saying which backend failed, why and what to
- * try; the previous backend then stays active.
+ * Loads, initialises and activates a tfjs backend ('cpu' or 'wasm'). Call it once, before the
+ * first tensor. Throws BackendError saying which backend failed, why and what to try; the previous
+ * backend then stays active.
+ * @param name the backend to activate
+ * @param opts where the wasm files are and whether tfjs may use threads
+ * @example
+ * ```ts
+ * import { setBackend } from '@rnnkit/ops';
+ * await setBackend('wasm'); // or 'cpu'
+ * ```
  */
 export async function setBackend(name: BackendName, opts: BackendOptions = {}): Promise<void> {
   assertOneOf(name, 'setBackend(name)', BACKENDS);
