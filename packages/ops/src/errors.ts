@@ -5,6 +5,14 @@ const marker = (kind: string) => Symbol.for(`rnnkit.error.${kind}`);
  * The base of every error rnnkit throws. Each class has a `kind` (its name); an error carries a
  * `Symbol.for` marker for its class and every base class, so `ShapeError.isInstance(e)` works across
  * two installed copies of rnnkit, where `instanceof` does not.
+ * @example
+ * ```ts
+ * try {
+ *   lstm.forward(tf.zeros([2, 5, 3]));
+ * } catch (e) {
+ *   if (ShapeError.isInstance(e)) console.error(e.message); // LSTM.forward(input): expected last dim ...
+ * }
+ * ```
  */
 export class RnnkitError extends Error {
   /** The class's name, also each error's `name`. */

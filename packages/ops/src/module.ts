@@ -21,6 +21,18 @@ export interface LoadStateDictResult {
 /**
  * Base class of every rnnkit layer, like `torch.nn.Module`: parameters and child modules are
  * registered by name, so `namedParameters()` and `stateDict()` use PyTorch's dotted keys.
+ * @example
+ * ```ts
+ * class Classifier extends Module {
+ *   readonly rnn = this.registerModule('rnn', new GRU({ inputSize: 8, hiddenSize: 16, batchFirst: true }));
+ *   readonly fc = this.registerModule('fc', new Linear(16, 2));
+ *   forward(x: tf.Tensor): tf.Tensor {
+ *     this.assertAlive();
+ *     return tf.tidy(() => this.fc.forward(tf.mean(this.rnn.forward(x)[0], 1)));
+ *   }
+ * }
+ * new Classifier().stateDict(); // keys rnn.weight_ih_l0, ..., fc.weight, fc.bias
+ * ```
  */
 export abstract class Module {
   readonly #params = new Map<string, tf.Variable>();
