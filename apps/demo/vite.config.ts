@@ -11,7 +11,7 @@ const modelsDir = fileURLToPath(
 
 // Cross-origin isolation (crossOriginIsolated, SharedArrayBuffer): @rnnkit/cell's kernel then runs
 // large calls on worker threads (see src/web/kernel.ts). Everything the page loads is same-origin,
-// blob: or data:, so require-corp blocks nothing. e2e/server.ts sends the same headers.
+// blob: or data:, so require-corp blocks nothing. The e2e test serves the built page with the same headers.
 const isolation = {
   'Cross-Origin-Opener-Policy': 'same-origin',
   'Cross-Origin-Embedder-Policy': 'require-corp',

@@ -4,19 +4,15 @@
 // production builds) rnnkit must fall back to one thread with exactly one warning.
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { ISOLATION, launch, serveStatic } from '@rnnkit/vitest-config/browser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM, ISOLATION, launch, runPage, serveStatic } from './chromium.mjs';
+import { runPage } from './chromium.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const RNNKIT_WARNING = /^rnnkit: tfjs-backend-wasm's threaded workers failed/;
 let browser;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `Chromium not found at ${CHROMIUM}: apt-get install chromium (or set CHROMIUM_PATH)`,
-    );
-  }
   browser = await launch();
 });
 afterAll(() => browser?.close());
@@ -59,7 +55,7 @@ for (const recipe of ['esbuild', 'webpack', 'vite']) {
     });
     for (const isolate of [false, true]) {
       it(`runs in Chromium ${isolate ? 'with' : 'without'} COOP/COEP`, async () => {
-        const server = await serveStatic(`${here}dist/${recipe}`, isolate);
+        const server = await serveStatic(`${here}dist/${recipe}`, { isolate });
         try {
           const fellBack = expectGood(await runPage(browser, server.url), isolate);
           // esbuild keeps tfjs's worker source intact, so its threads work

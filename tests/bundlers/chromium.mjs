@@ -1,46 +1,4 @@
-// Serving a built page and opening it in Debian's Chromium (playwright-core) for the recipe tests.
-import { createReadStream, existsSync, statSync } from 'node:fs';
-import { createServer } from 'node:http';
-import { extname, join, normalize, resolve } from 'node:path';
-import { chromium } from 'playwright-core';
-
-/** The headers that make a page cross-origin isolated (SharedArrayBuffer, wasm threads). */
-export const ISOLATION = {
-  'cross-origin-opener-policy': 'same-origin',
-  'cross-origin-embedder-policy': 'require-corp',
-};
-const TYPES = {
-  '.html': 'text/html',
-  '.js': 'text/javascript',
-  '.css': 'text/css',
-  '.wasm': 'application/wasm',
-};
-
-/** Serves the files under `root` on 127.0.0.1, with ISOLATION headers when `isolate`; { url, close }. */
-export async function serveStatic(root, isolate) {
-  const base = resolve(root);
-  const headers = isolate ? ISOLATION : {};
-  const server = createServer((req, res) => {
-    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
-    const file = normalize(join(base, path === '/' ? 'index.html' : path));
-    if (!file.startsWith(base) || !existsSync(file) || !statSync(file).isFile()) {
-      res.writeHead(404, headers).end('not found');
-      return;
-    }
-    const type = TYPES[extname(file)] ?? 'application/octet-stream';
-    res.writeHead(200, { ...headers, 'content-type': type, 'cache-control': 'no-store' });
-    createReadStream(file).pipe(res);
-  });
-  await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
-  return {
-    url: `http://127.0.0.1:${server.address().port}/`,
-    close: () =>
-      new Promise((ok) => {
-        server.closeAllConnections();
-        server.close(() => ok());
-      }),
-  };
-}
+// Running a recipe's page in Chromium (served and launched by @rnnkit/vitest-config/browser).
 
 /** Which tfjs-backend-wasm binary a (possibly hashed) file name is: 'threaded-simd', 'simd' or 'plain'. */
 function wasmKind(name) {
@@ -50,23 +8,6 @@ function wasmKind(name) {
     : name.includes('simd')
       ? 'simd'
       : 'plain';
-}
-
-export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-
-/** Launches headless Chromium with the project's flags. */
-export function launch() {
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
 }
 
 /**

@@ -3,10 +3,10 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import { launch, serveStatic } from '@rnnkit/vitest-config/browser';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ThreadCheck } from '../src/web/thread-check.js';
-import { serveStatic } from './server.js';
 
 const web = fileURLToPath(new URL('../dist/web', import.meta.url));
 // Every run writes test-results/demo.png (git-ignored); the committed screenshots/demo.png (shown
@@ -14,7 +14,6 @@ const web = fileURLToPath(new URL('../dist/web', import.meta.url));
 // test run does not dirty the work tree.
 const committedShot = fileURLToPath(new URL('../screenshots/demo.png', import.meta.url));
 const runShot = fileURLToPath(new URL('../test-results/demo.png', import.meta.url));
-const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 let browser: Browser;
 let page: Page;
@@ -45,21 +44,8 @@ describe('demo page in Chromium', () => {
     if (!existsSync(`${web}/index.html`)) {
       throw new Error(`${web}/index.html is missing: run \`pnpm build\` in apps/demo first`);
     }
-    if (!existsSync(executablePath)) {
-      throw new Error(`Chromium not found at ${executablePath} (apt-get install chromium)`);
-    }
     server = await serveStatic(web);
-    browser = await chromium.launch({
-      executablePath,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launch();
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     page.on('pageerror', (e) => pageErrors.push(e.message));
     page.on('request', (r) => requests.push(r.url()));
