@@ -1,7 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
 
-const nodeStub = fileURLToPath(new URL('./src/web/node-stub.ts', import.meta.url));
 // The trained models of @rnnkit/examples (a workspace dependency; its package exports do not list
 // the files): `import url from '@rnnkit/examples/models/x.safetensors?url'` makes Vite copy the file
 // into dist/web/assets, so the page fetches it from its own origin.
@@ -22,11 +21,7 @@ const isolation = {
 export default defineConfig({
   base: './',
   resolve: {
-    // @rnnkit/ops's Node-only branch (finding the .wasm files on disk) never runs in a browser.
-    alias: [
-      { find: /^node:(fs|module|path)$/, replacement: nodeStub },
-      { find: /^@rnnkit\/examples\/models\//, replacement: modelsDir },
-    ],
+    alias: [{ find: /^@rnnkit\/examples\/models\//, replacement: modelsDir }],
   },
   build: {
     outDir: 'dist/web',
