@@ -3,18 +3,26 @@ import { DisposedError, ShapeError, StateDictError } from './errors.js';
 import { assertBool, checkOptions, describeValue, fmtShape } from './guards.js';
 import { assertGradientsIfRecording } from './recording.js';
 
+/** Parameters by PyTorch's dotted key (`"weight_ih_l0"`, `"linear1.bias"`), as `state_dict()`. */
 export type StateDict = Record<string, tf.Tensor>;
 
 /** How many modules hold each parameter (more than one when tied); it is freed by the last. */
 const holders = new WeakMap<tf.Variable, number>();
 
+/** Options of {@link Module.loadStateDict}. */
 export interface LoadStateDictOptions {
-  /** Require the keys to match exactly (default true), as PyTorch's `load_state_dict`. */
+  /**
+   * Require the keys to match exactly, as PyTorch's `load_state_dict`.
+   * @default true
+   */
   strict?: boolean;
 }
 
+/** What {@link Module.loadStateDict} did not load, as PyTorch's result. */
 export interface LoadStateDictResult {
+  /** The module's keys the state dict lacked (always empty when strict). */
   missingKeys: string[];
+  /** The state dict's keys the module does not have (always empty when strict). */
   unexpectedKeys: string[];
 }
 
@@ -40,6 +48,7 @@ export abstract class Module {
   #training = true;
   #disposed = false;
 
+  /** The module's computation; each subclass documents its shapes. */
   abstract forward(...args: any[]): unknown;
 
   /**
@@ -144,6 +153,7 @@ export abstract class Module {
     return out;
   }
 
+  /** Every parameter once (tied ones too), in namedParameters() order, for optimizers and tf.variableGrads. */
   parameters(): tf.Variable[] {
     return this.namedParameters().map(([, v]) => v);
   }
@@ -235,10 +245,12 @@ export abstract class Module {
     return this.train(false);
   }
 
+  /** True in training mode (the default), false after eval(). */
   get training(): boolean {
     return this.#training;
   }
 
+  /** True once dispose() was called. */
   get disposed(): boolean {
     return this.#disposed;
   }

@@ -171,6 +171,7 @@ export abstract class RecurrentLayer extends Module {
     return this.#dropout;
   }
 
+  /** Sets the dropout probability (in [0, 1]), checked as the option. */
   set dropout(p: number) {
     this.#dropout = assertProbability(p, `${this.constructor.name}({ dropout })`);
   }
