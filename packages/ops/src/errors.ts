@@ -104,6 +104,7 @@ export class PickleSecurityError extends RnnkitError {
   static override readonly kind = 'PickleSecurityError';
   constructor(
     message: string,
+    /** The refused global, as `module.name` (e.g. `"os.system"`). */
     readonly global: string,
   ) {
     super(message);
