@@ -360,6 +360,7 @@ describe('demo page in Chromium', () => {
     await page.fill('#pronounce-word', 'rnnkit');
     await page.click('#run-pronounce');
     await page.waitForSelector('#pronounce[data-state=rendered][data-word="rnnkit"]');
+  });
 
   it('says when there is nothing to score or a prefix has letters the model never saw', async () => {
     await page.fill('#spam-text', '  \n ');
