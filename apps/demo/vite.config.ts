@@ -1,7 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
 
-const nodeStub = fileURLToPath(new URL('./src/web/node-stub.ts', import.meta.url));
 // The trained models of @rnnkit/examples (a workspace dependency; its package exports do not list
 // the files): `import url from '@rnnkit/examples/models/x.safetensors?url'` makes Vite copy the file
 // into dist/web/assets, so the page fetches it from its own origin.
@@ -11,7 +10,7 @@ const modelsDir = fileURLToPath(
 
 // Cross-origin isolation (crossOriginIsolated, SharedArrayBuffer): @rnnkit/cell's kernel then runs
 // large calls on worker threads (see src/web/kernel.ts). Everything the page loads is same-origin,
-// blob: or data:, so require-corp blocks nothing. e2e/server.ts sends the same headers.
+// blob: or data:, so require-corp blocks nothing. The e2e test serves the built page with the same headers.
 const isolation = {
   'Cross-Origin-Opener-Policy': 'same-origin',
   'Cross-Origin-Embedder-Policy': 'require-corp',
@@ -22,11 +21,7 @@ const isolation = {
 export default defineConfig({
   base: './',
   resolve: {
-    // @rnnkit/ops's Node-only branch (finding the .wasm files on disk) never runs in a browser.
-    alias: [
-      { find: /^node:(fs|module|path)$/, replacement: nodeStub },
-      { find: /^@rnnkit\/examples\/models\//, replacement: modelsDir },
-    ],
+    alias: [{ find: /^@rnnkit\/examples\/models\//, replacement: modelsDir }],
   },
   build: {
     outDir: 'dist/web',

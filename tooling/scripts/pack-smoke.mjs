@@ -8,6 +8,8 @@
 //    Linear(4, 3), run a forward pass and one gradient step with trainStep, and check that the
 //    loss goes down, the weights change and no tensors are left behind; then the same for an
 //    LSTM from @rnnkit/rnn (when it exports one). The app is tooling/scripts/pack-smoke-app.mjs.
+// 4. Run every ```js block of README.md and packages/*/README.md there, as written
+//    (tooling/scripts/readme-blocks.mjs).
 //
 // Needs `pnpm build` first. Exits non-zero with a message naming the failing step.
 // `--keep` keeps the temp dir for inspection (it is kept anyway on failure).
@@ -26,6 +28,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runReadmeBlocks } from './readme-blocks.mjs';
 
 const TFJS_VERSION = '4.22.0';
 const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
@@ -150,6 +153,14 @@ if (r.status !== 0) {
   );
 }
 
+// --- 5. the README's js blocks (tooling/scripts/readme-blocks.mjs) -----------------------------
+let blocks;
+try {
+  blocks = runReadmeBlocks(root, project);
+} catch (e) {
+  fail('README js blocks', e.message, tmp);
+}
+
 // --- summary -----------------------------------------------------------------------------------
 console.log('pack-smoke: OK');
 for (const t of tarballs)
@@ -158,6 +169,8 @@ console.log(
   `  npm install of tarballs + tfjs ${TFJS_VERSION} (core, cpu, wasm): ${installSeconds.toFixed(1)} s`,
 );
 for (const line of r.stdout.trim().split('\n')) console.log(`  ${line}`);
+for (const b of blocks)
+  console.log(`  README block ${b.where}: ok in ${b.ms} ms (${b.out.split('\n')[0]})`);
 console.log(`  total ${((Date.now() - started) / 1000).toFixed(1)} s`);
 if (keep) console.log(`  temp dir kept: ${tmp}`);
 else rmSync(tmp, { recursive: true, force: true });

@@ -6,7 +6,14 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { setKernelThreads } from '@rnnkit/cell';
-import { loadSafetensors, manualSeed, mseLoss, setBackend, trainStep } from '@rnnkit/ops';
+import {
+  ensureGradients,
+  loadSafetensors,
+  manualSeed,
+  mseLoss,
+  setBackend,
+  trainStep,
+} from '@rnnkit/ops';
 import { createLayer } from '@rnnkit/rnn';
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendName, BenchCase, CellKind } from './cases.js';
@@ -151,6 +158,7 @@ export async function runCase(
   opts: RunOptions,
 ): Promise<CaseResult> {
   await setBackend(backend);
+  ensureGradients(); // the naive loop trains with tf.variableGrads
   const { B, T, I, H } = c.shape;
   const result: CaseResult = {
     id: c.id,

@@ -3,10 +3,10 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import { launch, serveStatic } from '@rnnkit/vitest-config/browser';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ThreadCheck } from '../src/web/thread-check.js';
-import { serveStatic } from './server.js';
 
 const web = fileURLToPath(new URL('../dist/web', import.meta.url));
 // Every run writes test-results/demo.png (git-ignored); the committed screenshots/demo.png (shown
@@ -14,7 +14,6 @@ const web = fileURLToPath(new URL('../dist/web', import.meta.url));
 // test run does not dirty the work tree.
 const committedShot = fileURLToPath(new URL('../screenshots/demo.png', import.meta.url));
 const runShot = fileURLToPath(new URL('../test-results/demo.png', import.meta.url));
-const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 let browser: Browser;
 let page: Page;
@@ -45,21 +44,8 @@ describe('demo page in Chromium', () => {
     if (!existsSync(`${web}/index.html`)) {
       throw new Error(`${web}/index.html is missing: run \`pnpm build\` in apps/demo first`);
     }
-    if (!existsSync(executablePath)) {
-      throw new Error(`Chromium not found at ${executablePath} (apt-get install chromium)`);
-    }
     server = await serveStatic(web);
-    browser = await chromium.launch({
-      executablePath,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launch();
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     page.on('pageerror', (e) => pageErrors.push(e.message));
     page.on('request', (r) => requests.push(r.url()));
@@ -158,10 +144,20 @@ describe('demo page in Chromium', () => {
     expect(await page.$$eval('#predictions tbody tr', (r) => r.length)).toBe(2);
   });
 
-  it('plots the gradient flow per cell, with clipping on', async () => {
+  it('plots the gradient flow of the selected cell, or of every cell to compare, with clipping on', async () => {
+    const cell0 = await page.inputValue('#cell');
+    await page.selectOption('#cell', 'gru');
+    await page.click('#run-gradflow');
+    await page.waitForSelector('#gradflow[data-state=rendered][data-cells=gru]');
+    expect(Number(await page.getAttribute('#gradflow', 'data-ratio-gru'))).toBeGreaterThan(0);
+    expect(await page.getAttribute('#gradflow', 'data-ratio-rnn')).toBeNull();
+    await page.selectOption('#cell', cell0);
+    await page.check('#gradflow-all');
     await page.check('#clip');
     await page.click('#run-gradflow');
-    await page.waitForSelector('#gradflow[data-state=rendered][data-backend=wasm][data-clip="1"]');
+    await page.waitForSelector(
+      '#gradflow[data-state=rendered][data-backend=wasm][data-clip="1"][data-cells="rnn,lstm,gru,myrnn"]',
+    );
     for (const cell of ['rnn', 'lstm', 'gru', 'myrnn']) {
       const ratio = Number(await page.getAttribute('#gradflow', `data-ratio-${cell}`));
       expect(ratio).toBeGreaterThan(0);
@@ -357,13 +353,67 @@ describe('demo page in Chromium', () => {
     await page.waitForFunction(() =>
       /Pronounce: expected a word/.test(document.body.textContent ?? ''),
     );
-    // the panel also logs it to the console: expected here, so not a page error
-    const logged = pageErrors.findIndex((m) => /Pronounce: expected a word/.test(m));
-    expect(logged).toBeGreaterThanOrEqual(0);
-    pageErrors.splice(logged, 1);
+    // a bad input is shown, not logged as a console error (a RangeError)
+    expect(pageErrors.filter((m) => /Pronounce: expected a word/.test(m))).toEqual([]);
     await page.fill('#pronounce-word', 'rnnkit');
     await page.click('#run-pronounce');
     await page.waitForSelector('#pronounce[data-state=rendered][data-word="rnnkit"]');
+  });
+
+  it('says when there is nothing to score or a prefix has letters the model never saw', async () => {
+    await page.fill('#spam-text', '  \n ');
+    await page.click('#run-spam');
+    await page.waitForSelector('#spam[data-state=rendered][data-label=none]');
+    expect(await page.textContent('#spam-verdict')).toBe(
+      'No words to score: type or paste an email.',
+    );
+    expect(await page.getAttribute('#spam', 'data-probability')).toBe('');
+    await page.fill('#name-prefix', 'zq9!');
+    await page.click('#run-namegen');
+    await page.waitForSelector('#namegen[data-state=rendered][data-prefix="zq9!"]');
+    expect(await page.getAttribute('#namegen', 'data-unknown')).toBe('9!');
+    expect(await page.textContent('#namegen-meta')).toMatch(
+      /^The model never saw "9", "!" in a name .* as <unk>, so these names and probabilities are guesses\./,
+    );
+    await page.fill('#name-prefix', 'mar');
+    await page.click('#run-namegen');
+    await page.waitForSelector('#namegen[data-state=rendered][data-prefix=mar][data-unknown=""]');
+  });
+
+  it('shows the rnnkit code it ran; a bad setting is shown on the page, not logged as an error', async () => {
+    expect(await page.textContent('#example-code')).toMatch(
+      /\/\/ rnnkit: what ran here\n.*forward\(xt/s,
+    );
+    const before = pageErrors.length;
+    await page.fill('#hidden-size', '0');
+    await page.click('#run-example');
+    await page.waitForSelector('#error:not([hidden])');
+    expect(await page.textContent('#error')).toMatch(
+      /^Hidden size: expected a whole number from 1/,
+    );
+    expect(pageErrors.slice(before)).toEqual([]);
+    await page.fill('#hidden-size', '32');
+  });
+
+  it('fits the harness table on a 390 px wide phone screen', async () => {
+    const phone = await browser.newPage({ viewport: { width: 390, height: 844 } });
+    try {
+      await phone.goto(server.url);
+      await phone.waitForSelector('body[data-ready=true]', { timeout: 60_000 });
+      await phone.click('#run-harness');
+      await phone.waitForSelector('#harness[data-state=done]', { timeout: 60_000 });
+      const m = await phone.evaluate(() => ({
+        page: document.documentElement.scrollWidth,
+        table: document.getElementById('harness-table')!.getBoundingClientRect().right,
+        ok: document.querySelector('#harness-table tbody tr td:last-child')!.getBoundingClientRect()
+          .right,
+      }));
+      expect(m.page).toBeLessThanOrEqual(390);
+      expect(m.table).toBeLessThanOrEqual(390);
+      expect(m.ok).toBeLessThanOrEqual(390);
+    } finally {
+      await phone.close();
+    }
   });
 
   it('had no page errors, fetched only from its own origin; saves a screenshot', async () => {

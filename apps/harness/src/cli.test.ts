@@ -6,7 +6,7 @@ import { captureIo } from '@rnnkit/vitest-config/helpers';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { CASES } from './cases.js';
-import { main } from './cli.js';
+import { colorWanted, main } from './cli.js';
 import { runShapeCases } from './runner.js';
 
 const capture = () => captureIo();
@@ -107,5 +107,31 @@ describe('harness', () => {
       { encoding: 'utf8' },
     );
     expect(ok).toMatch(new RegExp(`PASS: 1/1 checks passed on ${backend}`));
+  });
+
+  it('prints no ANSI codes when piped or with NO_COLOR; colours with FORCE_COLOR', () => {
+    const bin = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
+    const run = (env: Record<string, string>) => {
+      const { NO_COLOR: _n, FORCE_COLOR: _f, ...rest } = process.env;
+      return execFileSync(
+        process.execPath,
+        [bin, '-b', 'cpu', '--no-parity', '-f', 'tutorial.xt'],
+        {
+          encoding: 'utf8',
+          env: { ...rest, ...env },
+        },
+      );
+    };
+    const esc = String.fromCharCode(27);
+    const piped = run({});
+    expect(piped).toContain('tutorial.xt');
+    expect(piped).not.toContain(esc);
+    expect(run({ NO_COLOR: '1', FORCE_COLOR: '1' })).not.toContain(esc);
+    expect(run({ FORCE_COLOR: '1' })).toContain(esc);
+    expect(colorWanted(true, {})).toBe(true);
+    expect(colorWanted(true, { NO_COLOR: '1' })).toBe(false);
+    expect(colorWanted(true, { TERM: 'dumb' })).toBe(false);
+    expect(colorWanted(false, {})).toBe(false);
+    expect(colorWanted(false, { FORCE_COLOR: '0' })).toBe(false);
   });
 });

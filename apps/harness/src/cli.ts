@@ -9,9 +9,25 @@ import { type CaseResult, runShapeCases, selected } from './runner.js';
 export interface Io {
   out(text: string): void;
   err(text: string): void;
+  /** Colour the table (ANSI codes); off unless said. */
+  color?: boolean;
 }
 
-const processIo: Io = { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) };
+/**
+ * Colour only for a terminal: never with NO_COLOR (https://no-color.org) or TERM=dumb, always with
+ * FORCE_COLOR (not "0"), else when stdout is a TTY.
+ */
+export function colorWanted(isTTY: boolean | undefined, env: Record<string, string | undefined>) {
+  if (env.NO_COLOR) return false;
+  if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '0') return true;
+  return isTTY === true && env.TERM !== 'dumb';
+}
+
+const processIo: Io = {
+  out: (t) => process.stdout.write(t),
+  err: (t) => process.stderr.write(t),
+  color: colorWanted(process.stdout.isTTY, process.env),
+};
 
 function parseExpect(value: string, previous: Record<string, Got>): Record<string, Got> {
   const m = /^([\w.]+)=(.+)$/.exec(value);
@@ -111,6 +127,8 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
   } else {
     const table = new Table({
       head: ['case', 'expected', 'got', 'backend', 'max error', 'ms', 'ok'],
+      // cli-table3 colours the head and borders unless told not to
+      ...(io.color ? {} : { style: { head: [], border: [] } }),
     });
     for (const r of results) {
       table.push([

@@ -1,6 +1,12 @@
 import { initKernel } from '@rnnkit/cell';
 import { checkFixture, listFixtures, readFixture } from '@rnnkit/golden';
-import { type BackendName, loadSafetensors, safetensorsMetadata, setBackend } from '@rnnkit/ops';
+import {
+  type BackendName,
+  ensureGradients,
+  loadSafetensors,
+  safetensorsMetadata,
+  setBackend,
+} from '@rnnkit/ops';
 import { KINDS } from './kinds.js';
 import type { CaseResult } from './runner.js';
 
@@ -34,6 +40,7 @@ export async function runParity(
   filters: (name: string) => boolean,
 ): Promise<CaseResult[]> {
   await setBackend(backend);
+  ensureGradients(); // the fixtures' gradients are checked with tf.variableGrads
   await initKernel(); // the same (kernel) path for every case, not only those after it compiled
   const results: CaseResult[] = [];
   for (const [kind, fixtures] of parityKinds()) {

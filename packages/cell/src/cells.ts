@@ -19,13 +19,25 @@ import {
   rnnMode,
 } from './weights.js';
 
+/** Options of {@link LSTMCell} and {@link GRUCell} (and RNNCell's base): PyTorch's, in camelCase. */
 export interface CellOptions {
+  /** I, the number of features of the input x (input_size). */
   inputSize: number;
+  /** H, the number of features of the hidden state (hidden_size). */
   hiddenSize: number;
+  /**
+   * Learn the biases b_ih and b_hh (bias).
+   * @default true
+   */
   bias?: boolean;
 }
 
+/** Options of {@link RNNCell}: CellOptions plus the nonlinearity. */
 export interface RNNCellOptions extends CellOptions {
+  /**
+   * The activation of the recurrence.
+   * @default 'tanh'
+   */
   nonlinearity?: 'tanh' | 'relu';
 }
 
@@ -34,9 +46,13 @@ export interface RNNCellOptions extends CellOptions {
  * batched [B, I] or unbatched [I] input; a missing state means zeros.
  */
 abstract class RecurrentCell extends Module {
+  /** See {@link CellOptions.inputSize}. */
   readonly inputSize: number;
+  /** See {@link CellOptions.hiddenSize}. */
   readonly hiddenSize: number;
+  /** See {@link CellOptions.bias}. */
   readonly bias: boolean;
+  /** @internal the weights in the form the recurrence engine reads */
   protected readonly w: RecurrentWeights;
 
   constructor(name: string, mode: CellMode, opts: CellOptions, extra: string[] = []) {
@@ -56,7 +72,7 @@ abstract class RecurrentCell extends Module {
     );
   }
 
-  /** Checks x ([B, I] or [I]) and a state tensor ([B, H] or [H], or absent); returns B or null if unbatched. */
+  /** @internal Checks x ([B, I] or [I]) and a state tensor ([B, H] or [H], or absent); returns B or null if unbatched. */
   protected checkInput(
     x: tf.Tensor,
     states: Array<[string, tf.Tensor | undefined]>,
@@ -82,7 +98,7 @@ abstract class RecurrentCell extends Module {
     return batch;
   }
 
-  /** One step on [B, I], run as a sequence of T = 1 (unbatched input is lifted to B = 1). */
+  /** @internal One step on [B, I], run as a sequence of T = 1 (unbatched input is lifted to B = 1). */
   protected step(x: tf.Tensor, state: Partial<State>, batch: number | null): State {
     return tf.tidy((): State => {
       const lift = (t: tf.Tensor) => (batch === null ? tf.expandDims(t, 0) : t);
@@ -112,8 +128,17 @@ function emptyStep(x: tf.Tensor, init: State, params: tf.Tensor[], unbatched: bo
   return { h: out(init.h), ...(init.c ? { c: out(init.c) } : {}) };
 }
 
-/** torch.nn.RNNCell: h' = tanh|relu(x W_ih^T + b_ih + h W_hh^T + b_hh). */
+/**
+ * torch.nn.RNNCell: h' = tanh|relu(x W_ih^T + b_ih + h W_hh^T + b_hh).
+ * @example
+ * ```ts
+ * const cell = new RNNCell({ inputSize: 10, hiddenSize: 20 }); // torch.nn.RNNCell(10, 20)
+ * let h = tf.zeros([3, 20]);
+ * for (const x of tf.unstack(tf.randomNormal([6, 3, 10]))) h = cell.forward(x, h); // [3, 20]
+ * ```
+ */
 export class RNNCell extends RecurrentCell {
+  /** See {@link RNNCellOptions.nonlinearity}. */
   readonly nonlinearity: 'tanh' | 'relu';
 
   constructor(opts: RNNCellOptions) {
@@ -130,7 +155,14 @@ export class RNNCell extends RecurrentCell {
   }
 }
 
-/** torch.nn.LSTMCell, gates i, f, g, o. */
+/**
+ * torch.nn.LSTMCell, gates i, f, g, o.
+ * @example
+ * ```ts
+ * const cell = new LSTMCell({ inputSize: 10, hiddenSize: 20 });
+ * const [h, c] = cell.forward(tf.randomNormal([3, 10])); // state zeros: [3, 20] each
+ * ```
+ */
 export class LSTMCell extends RecurrentCell {
   constructor(opts: CellOptions) {
     super('LSTMCell', 'lstm', opts);
@@ -149,7 +181,14 @@ export class LSTMCell extends RecurrentCell {
   }
 }
 
-/** torch.nn.GRUCell, gates r, z, n. */
+/**
+ * torch.nn.GRUCell, gates r, z, n.
+ * @example
+ * ```ts
+ * const cell = new GRUCell({ inputSize: 10, hiddenSize: 20 });
+ * const h = cell.forward(tf.randomNormal([3, 10]), tf.zeros([3, 20])); // [3, 20]
+ * ```
+ */
 export class GRUCell extends RecurrentCell {
   constructor(opts: CellOptions) {
     super('GRUCell', 'gru', opts);

@@ -14,23 +14,41 @@ import * as tf from '@tensorflow/tfjs-core';
 import { runSequence } from './sequence/run.js';
 import type { RecurrentWeights } from './weights.js';
 
+/** The nonlinearity of the tutorial's recurrence. */
 export type Activation = 'relu' | 'tanh';
 
+/** Options of {@link ConcatRNNCell}. */
 export interface ConcatRNNCellOptions {
+  /** I, the number of features of x. */
   inputSize: number;
+  /** H, the number of features of h. */
   hiddenSize: number;
+  /**
+   * The nonlinearity after the Linear.
+   * @default 'relu'
+   */
   activation?: Activation;
 }
 
 /**
  * The tutorial's recurrence: h' = act(Linear(cat([x, h]))). Keys weight [H, I+H], bias [H]:
  * exactly a torch.nn.Linear(I + H, H), so inside ElmanRNN they load as `linear1.*`.
+ * @example
+ * ```ts
+ * const cell = new ConcatRNNCell({ inputSize: 300, hiddenSize: 256 });
+ * const h = cell.forward(tf.randomUniform([2, 300])); // h zeros: [2, 256]
+ * ```
  */
 export class ConcatRNNCell extends Module {
+  /** See {@link ConcatRNNCellOptions.inputSize}. */
   readonly inputSize: number;
+  /** See {@link ConcatRNNCellOptions.hiddenSize}. */
   readonly hiddenSize: number;
+  /** See {@link ConcatRNNCellOptions.activation}. */
   readonly activation: Activation;
+  /** [H, I + H] */
   readonly weight: tf.Variable;
+  /** [H] */
   readonly bias: tf.Variable;
 
   constructor(opts: ConcatRNNCellOptions) {
@@ -65,7 +83,10 @@ export class ConcatRNNCell extends Module {
     });
   }
 
-  /** The same recurrence split as weight = [W_x | W_h], so a sequence's inputs are projected in one matMul. */
+  /**
+   * @internal The same recurrence split as weight = [W_x | W_h], so a sequence's inputs are
+   * projected in one matMul.
+   */
   recurrentWeights(): RecurrentWeights {
     const [wx, wh] = tf.split(this.weight, [this.inputSize, this.hiddenSize], 1);
     return {
@@ -80,13 +101,22 @@ export class ConcatRNNCell extends Module {
   }
 }
 
+/** Options of {@link ElmanRNN}, named as the tutorial's MyRNN(emb_size, hidden_dim, output_dim). */
 export interface ElmanRNNOptions {
+  /** E, the number of features of each input step (emb_size). */
   inputDim: number;
+  /** H, the number of features of the hidden state (hidden_dim). */
   hiddenSize: number;
+  /** The number of outputs per step of linear2 (output_dim). */
   outputDim: number;
+  /**
+   * The nonlinearity of the recurrence (the tutorial's is ReLU).
+   * @default 'relu'
+   */
   activation?: Activation;
 }
 
+/** What {@link ElmanRNN.forward} returns, as the tutorial's `hidden_states, h, predictions`. */
 export interface ElmanRNNOutput {
   /** [B, T, H] */
   hiddenStates: tf.Tensor;
@@ -100,9 +130,16 @@ export interface ElmanRNNOutput {
  * The tutorial's MyRNN: linear1 = Linear(E + H, H) on cat([x_t, h]) then ReLU, over every step,
  * and linear2 = Linear(H, outputDim) on every hidden state. Keys linear1.*, linear2.*: the
  * tutorial's state_dict loads as is.
+ * @example
+ * ```ts
+ * const rnn = new ElmanRNN({ inputDim: 300, hiddenSize: 256, outputDim: 1 }); // MyRNN(300, 256, 1)
+ * const { hiddenStates, h, predictions } = rnn.forward(tf.randomUniform([2, 10, 300]));
+ * ```
  */
 export class ElmanRNN extends Module {
+  /** The recurrence: a ConcatRNNCell, keys `linear1.weight` [H, E + H], `linear1.bias` [H]. */
   readonly linear1: ConcatRNNCell;
+  /** The per-step output layer, keys `linear2.weight` [outputDim, H], `linear2.bias`. */
   readonly linear2: Linear;
 
   constructor(opts: ElmanRNNOptions) {

@@ -15,10 +15,18 @@ import * as tf from '@tensorflow/tfjs-core';
 /**
  * Attention pooling: scores s_t = x_t . w + b (a learned Linear(F, 1): keys weight [1, F], bias [1]),
  * softmax over valid steps, result sum_t a_t x_t.
+ * @example
+ * ```ts
+ * const att = new AttentionPooling({ inputSize: 64 });
+ * const pooled = att.forward(states, { lengths: [10, 7] }); // states [2, 10, 64] -> [2, 64]
+ * ```
  */
 export class AttentionPooling extends Module {
+  /** F, the size of each step's features. */
   readonly inputSize: number;
+  /** [1, F] */
   readonly weight: tf.Variable;
+  /** [1] */
   readonly bias: tf.Variable;
 
   constructor(opts: { inputSize: number }) {

@@ -21,20 +21,53 @@ import { POOLINGS, type Pooling, pool } from './pool.js';
 /** The recurrent cell kind: a key of @rnnkit/rnn's `CELL_KINDS`. */
 export type CellType = CellKind;
 
+/** Options of {@link SequenceEncoder}: give `{ vocabSize, embeddingDim }` or `{ inputSize }`. */
 export interface SequenceEncoderOptions {
-  /** With vocabSize and embeddingDim, input is int32 token ids [B, T] looked up in `embedding`. */
+  /**
+   * With embeddingDim, input is int32 token ids [B, T] looked up in `embedding`.
+   * @default none (float features)
+   */
   vocabSize?: number;
+  /**
+   * Size of each token's embedding (the recurrent layer's input size).
+   * @default none
+   */
   embeddingDim?: number;
+  /**
+   * The embedding's padding row (see Embedding).
+   * @default none
+   */
   paddingIdx?: number;
-  /** Without an embedding: input is float features [B, T, inputSize]. */
+  /**
+   * Without an embedding: input is float features [B, T, inputSize].
+   * @default none
+   */
   inputSize?: number;
+  /** The recurrent cell: 'rnn', 'lstm' or 'gru'. */
   cell: CellType;
+  /** Features in the recurrent layer's hidden state. */
   hiddenSize: number;
+  /**
+   * Stacked recurrent layers.
+   * @default 1
+   */
   numLayers?: number;
+  /**
+   * A bidirectional recurrent layer (features D*H with D = 2).
+   * @default false
+   */
   bidirectional?: boolean;
+  /**
+   * Dropout between recurrent layers (numLayers > 1), as PyTorch.
+   * @default 0
+   */
   dropout?: number;
+  /** How the steps are pooled (see pool()). */
   pooling: Pooling;
-  /** A Linear from the pooled features (D*H, per step for 'none') to this size. */
+  /**
+   * A Linear from the pooled features (D*H, per step for 'none') to this size.
+   * @default none (no projection)
+   */
   outputSize?: number;
 }
 
@@ -57,14 +90,28 @@ const KEYS = [
  * Keys: embedding.weight, rnn.weight_ih_l0 ..., attention.weight/bias, proj.weight/bias.
  * forward: ids int32 [B, T] | features [B, T, E] -> [B, outputSize | D*H] (pooled),
  * [B, T, outputSize | D*H] ('none') or [B, T*D*H] ('flatten').
+ * @example
+ * ```ts
+ * // a spam classifier: token ids -> bi-GRU -> mean over valid steps -> 2 logits
+ * const enc = new SequenceEncoder({ vocabSize: 5000, embeddingDim: 64, paddingIdx: 0, cell: 'gru',
+ *   hiddenSize: 64, bidirectional: true, pooling: 'mean', outputSize: 2 });
+ * const logits = enc.forward(ids, { lengths }); // ids int32 [B, T] -> [B, 2]
+ * ```
  */
 export class SequenceEncoder extends Module {
+  /** The token embedding (key prefix `embedding.`), or null for float features. */
   readonly embedding: Embedding | null;
+  /** The recurrent layer, batch first (key prefix `rnn.`). */
   readonly rnn: RecurrentLayer;
+  /** The attention scorer of pooling 'attention' (key prefix `attention.`), else null. */
   readonly attention: AttentionPooling | null;
+  /** The output projection (key prefix `proj.`), or null without outputSize. */
   readonly proj: Linear | null;
+  /** The pooling mode. */
   readonly pooling: Pooling;
+  /** The recurrent cell kind. */
   readonly cell: CellType;
+  /** The recurrent layer's input size (embeddingDim or inputSize). */
   readonly inputSize: number;
 
   constructor(opts: SequenceEncoderOptions, name = 'SequenceEncoder', extra: string[] = []) {
@@ -197,13 +244,24 @@ export class SequenceEncoder extends Module {
   }
 }
 
+/** Options of {@link SequenceTagger}: those of SequenceEncoder but pooling and outputSize. */
 export interface SequenceTaggerOptions
   extends Omit<SequenceEncoderOptions, 'pooling' | 'outputSize'> {
+  /** Classes per step (the size of the output's last dimension). */
   numClasses: number;
 }
 
-/** A per-step classifier: SequenceEncoder with pooling 'none' and outputSize = numClasses. [B, T(, E)] -> [B, T, numClasses] */
+/**
+ * A per-step classifier: SequenceEncoder with pooling 'none' and outputSize = numClasses.
+ * [B, T(, E)] -> [B, T, numClasses]
+ * @example
+ * ```ts
+ * const tagger = new SequenceTagger({ inputSize: 16, cell: 'lstm', hiddenSize: 32, numClasses: 5 });
+ * const logits = tagger.forward(tf.randomNormal([2, 7, 16])); // [2, 7, 5]
+ * ```
+ */
 export class SequenceTagger extends SequenceEncoder {
+  /** Classes per step. */
   readonly numClasses: number;
 
   constructor(opts: SequenceTaggerOptions) {

@@ -7,16 +7,20 @@ import {
 } from '@rnnkit/ops';
 import { describeFile, describeValue, MODEL_CONFIG_KEY } from '@rnnkit/ops/internal';
 import * as tf from '@tensorflow/tfjs-core';
-import { MODEL_CLASSES, type Options } from './model-classes.js';
+import { MODEL_CLASSES } from './model-classes.js';
 
 /** The model file format this version writes and the newest it reads. */
 export const MODEL_FORMAT = 1;
 
 /** What `rnnkit.config` holds: the class, its constructor options, and its children's (for other tools). */
 export interface ModelConfig {
+  /** The model-file format version (MODEL_FORMAT). */
   format: number;
+  /** The public class the file rebuilds, e.g. `"SequenceEncoder"`. */
   class: string;
-  options: Options;
+  /** The constructor's options, as a JSON object. */
+  options: Record<string, unknown>;
+  /** The configs of child modules that are not rebuilt from the options, by key prefix. */
   children?: Record<string, Omit<ModelConfig, 'format'>>;
 }
 

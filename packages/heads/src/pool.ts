@@ -12,7 +12,9 @@ import {
 import * as tf from '@tensorflow/tfjs-core';
 import type { AttentionPooling } from './attention.js';
 
+/** How pool() reduces the time axis. */
 export type Pooling = 'mean' | 'max' | 'sum' | 'first' | 'last' | 'attention' | 'flatten' | 'none';
+/** Every pooling mode. */
 export const POOLINGS: readonly Pooling[] = [
   'mean',
   'max',
@@ -24,6 +26,7 @@ export const POOLINGS: readonly Pooling[] = [
   'none',
 ];
 
+/** Options of {@link pool}. */
 export interface PoolOptions {
   /** Valid steps per sequence, each in [1, T]; padding never reaches the result. */
   lengths?: ArrayLike<number>;

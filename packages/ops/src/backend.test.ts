@@ -32,10 +32,13 @@ describe('backends', () => {
 
   it('setBackend rejects unknown or malformed options, suggesting the camelCase name', async () => {
     await expect(setBackend(original, { wasm_paths: '/x/' } as any)).rejects.toThrow(
-      /^setBackend: unknown option "wasm_paths" \(did you mean "wasmPaths"\?\); expected one of "wasmPaths"$/,
+      /^setBackend: unknown option "wasm_paths" \(did you mean "wasmPaths"\?\); expected one of "wasmPaths", "threads"$/,
+    );
+    await expect(setBackend(original, { thread: false } as any)).rejects.toThrow(
+      /unknown option "thread"; expected one of "wasmPaths", "threads"$/,
     );
     await expect(setBackend(original, { threads: 4 } as any)).rejects.toThrow(
-      /unknown option "threads"; expected one of "wasmPaths"/,
+      /^setBackend\(\{ threads \}\): expected true or false, got 4$/,
     );
     await expect(setBackend(original, 'fast' as any)).rejects.toThrow(
       /setBackend: expected an options object, got "fast"/,

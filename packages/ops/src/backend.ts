@@ -1,26 +1,35 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { hasWasmFiles, installedWasmDir, WASM_FILES } from '#wasm-files';
 import { BackendError } from './errors.js';
-import { ensureGradients } from './gradients.js';
-import { assertOneOf, checkOptions } from './guards.js';
+import { assertBool, assertOneOf, checkOptions } from './guards.js';
 import { registerMissingKernels } from './kernels.js';
+import { startWasm } from './wasm-threads.js';
 
+/** A tfjs backend rnnkit runs on: `'cpu'` (plain JavaScript) or `'wasm'` (WebAssembly, SIMD, threads). */
 export type BackendName = 'cpu' | 'wasm';
+/** Every backend name `setBackend` accepts. */
 export const BACKENDS: readonly BackendName[] = ['cpu', 'wasm'];
 
+/** Options of {@link setBackend}; both are read once per process or page, on the first wasm start. */
 export interface BackendOptions {
   /**
    * wasm only: where the tfjs-backend-wasm `.wasm` files are, as a directory URL/path ending in "/"
    * or a map from file name to URL. In Node the files are found in the installed package; in a
-   * browser bundle pass the URLs your bundler gives them (e.g. Vite's `?url` imports).
+   * browser bundle pass the URLs your bundler gives them (e.g. Vite's `?url` imports; see the
+   * README's "Bundlers").
+   * @default the installed package's directory in Node; next to the page in a browser
    */
   wasmPaths?: string | Record<string, string>;
+  /**
+   * wasm only: let tfjs-backend-wasm use Web Worker threads where it can (a cross-origin isolated
+   * page; never in Node). When its threaded workers fail (minified bundles, see the README's
+   * "Bundlers"), rnnkit warns once and runs it on one thread; `false` skips the attempt. Read on
+   * the first wasm start of a page, like `wasmPaths`.
+   * @default true
+   */
+  threads?: boolean;
 }
 
-const WASM_FILES = [
-  'tfjs-backend-wasm.wasm',
-  'tfjs-backend-wasm-simd.wasm',
-  'tfjs-backend-wasm-threaded-simd.wasm',
-];
 const isNode = typeof process !== 'undefined' && process.versions?.node != null;
 /** Where tfjs-backend-wasm was told to find its .wasm files (it can be told only once); undefined = not yet. */
 let wasmPathsUsed: string | Record<string, string> | null | undefined;
@@ -43,38 +52,24 @@ async function importBackend(
   }
 }
 
-/** In Node: the directory of the installed tfjs-backend-wasm `.wasm` files, checked to exist. */
-async function nodeWasmDir(): Promise<string> {
-  const { createRequire } = await import('node:module');
-  const { dirname, join } = await import('node:path');
-  const { existsSync } = await import('node:fs');
-  const require = createRequire(import.meta.url);
-  const dir = dirname(require.resolve('@tensorflow/tfjs-backend-wasm'));
-  const missing = WASM_FILES.filter((f) => !existsSync(join(dir, f)));
-  if (missing.length === WASM_FILES.length) {
-    throw new BackendError(
-      `setBackend('wasm'): the WebAssembly files are missing: looked for ${WASM_FILES.join(', ')} in ${dir}. ` +
-        `Reinstall @tensorflow/tfjs-backend-wasm, pass { wasmPaths } to setBackend, or use setBackend('cpu').`,
-    );
-  }
-  return `${dir}/`;
-}
-
 /**
- * In Node, a `wasmPaths` directory on the local disk is checked before tfjs-backend-wasm sees it:
- * once its loader has failed it refuses new paths for the rest of the process.
+ * The .wasm files' location to hand to tfjs-backend-wasm: `given`, else (in Node) the installed
+ * package's directory; checked to hold the files where there is a file system to look in.
  */
-async function checkLocalWasmDir(paths: string): Promise<void> {
-  if (/^(https?|data|blob):/i.test(paths)) return;
-  const { existsSync } = await import('node:fs');
-  const { fileURLToPath } = await import('node:url');
-  const dir = /^file:/i.test(paths) ? fileURLToPath(paths) : paths;
-  if (WASM_FILES.every((f) => !existsSync(`${dir}${dir.endsWith('/') ? '' : '/'}${f}`))) {
+async function wasmPaths(
+  given: string | Record<string, string> | undefined,
+): Promise<string | Record<string, string> | undefined> {
+  const paths = given ?? (await installedWasmDir());
+  if (typeof paths === 'string' && !(await hasWasmFiles(paths))) {
     throw new BackendError(
-      `setBackend('wasm'): the WebAssembly files are missing: looked for ${WASM_FILES.join(', ')} in ${JSON.stringify(paths)} (from { wasmPaths }). ` +
-        `Pass { wasmPaths } pointing at the directory that holds them, or use setBackend('cpu').`,
+      `setBackend('wasm'): the WebAssembly files are missing: looked for ${WASM_FILES.join(', ')} in ${JSON.stringify(paths)}` +
+        (given === undefined
+          ? '. Reinstall @tensorflow/tfjs-backend-wasm, pass { wasmPaths } to setBackend'
+          : ' (from { wasmPaths }). Pass { wasmPaths } pointing at the directory that holds them') +
+        ", or use setBackend('cpu').",
     );
   }
+  return paths;
 }
 
 /** After a failed switch tfjs is left with no usable backend: go back to the one that was active. */
@@ -89,26 +84,32 @@ async function restore(previous: string | null, failed: BackendName): Promise<vo
 }
 
 /**
- * Loads, initialises and activates a tfjs backend ('cpu' or 'wasm'); also registers tfjs-core's
- * gradients so training works. Throws BackendError saying which backend failed, why and what to
- * try; the previous backend then stays active.
+ * Loads, initialises and activates a tfjs backend ('cpu' or 'wasm'). Call it once, before the
+ * first tensor. Throws BackendError saying which backend failed, why and what to try; the previous
+ * backend then stays active.
+ * @param name the backend to activate
+ * @param opts where the wasm files are and whether tfjs may use threads
+ * @example
+ * ```ts
+ * import { setBackend } from '@rnnkit/ops';
+ * await setBackend('wasm'); // or 'cpu'
+ * ```
  */
 export async function setBackend(name: BackendName, opts: BackendOptions = {}): Promise<void> {
   assertOneOf(name, 'setBackend(name)', BACKENDS);
-  checkOptions(opts, 'setBackend', ['wasmPaths']);
-  ensureGradients();
+  checkOptions(opts, 'setBackend', ['wasmPaths', 'threads']);
+  if (opts.threads !== undefined) assertBool(opts.threads, 'setBackend({ threads })');
   const wasm = await importBackend(name);
   registerMissingKernels(name);
   if (wasm && wasmPathsUsed === undefined) {
-    if (isNode && typeof opts.wasmPaths === 'string') await checkLocalWasmDir(opts.wasmPaths);
-    const paths = opts.wasmPaths ?? (isNode ? await nodeWasmDir() : undefined);
+    const paths = await wasmPaths(opts.wasmPaths);
     if (paths !== undefined) wasm.setWasmPaths(paths as string);
     wasmPathsUsed = paths ?? null;
   }
   const previous = (tf.engine() as unknown as { backendName: string | null }).backendName;
   let ok: boolean;
   try {
-    ok = await tf.setBackend(name);
+    ok = name === 'wasm' ? await startWasm(opts.threads ?? true) : await tf.setBackend(name);
   } catch (e) {
     await restore(previous, name);
     throw new BackendError(

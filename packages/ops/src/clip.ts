@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { NumericsError } from './errors.js';
 import { assertBool, assertTensor, checkOptions, describeValue } from './guards.js';
 
+/** Options of {@link clipGradNorm}, as torch.nn.utils.clip_grad_norm_'s. */
 export interface ClipGradNormOptions {
   /** Order of the norm: any number (2, 1, Infinity, 0.5, ...), as torch.norm. @default 2 */
   normType?: number;
@@ -24,7 +25,12 @@ export function clipGradNorm(
   grads: Record<string, tf.Tensor>,
   maxNorm: number,
   opts: ClipGradNormOptions = {},
-): { grads: Record<string, tf.Tensor>; totalNorm: number } {
+): {
+  /** The clipped gradients (new tensors), by the same keys. */
+  grads: Record<string, tf.Tensor>;
+  /** The total norm before clipping. */
+  totalNorm: number;
+} {
   checkGrads(grads, 'clipGradNorm');
   checkOptions(opts, 'clipGradNorm', ['normType', 'errorIfNonfinite']);
   if (typeof maxNorm !== 'number' || !(maxNorm >= 0) || !Number.isFinite(maxNorm)) {

@@ -5,9 +5,19 @@ import { dropoutMask } from './rng.js';
 
 /**
  * Zeroes each element with probability p in training mode and scales the rest by 1/(1-p); identity
- * in eval. p = 1 zeroes everything (x * 0, as PyTorch).
+ * in eval, as torch.nn.Dropout. p = 1 zeroes everything (x * 0, as PyTorch).
+ * @example
+ * ```ts
+ * const drop = new Dropout(0.2);
+ * const y = drop.forward(x); // training mode: about 20% zeros
+ * drop.eval(); // now the identity
+ * ```
  */
 export class Dropout extends Module {
+  /**
+   * Probability of zeroing an element, in [0, 1].
+   * @default 0.5
+   */
   readonly p: number;
 
   constructor(p = 0.5) {

@@ -13,10 +13,18 @@ import {
 import { Module } from './module.js';
 import { normal } from './rng.js';
 
+/** Options of {@link Embedding}, as torch.nn.Embedding's. */
 export interface EmbeddingOptions {
-  /** This row starts at zero (not in fromPretrained) and never receives a gradient, as in PyTorch. */
+  /**
+   * This row starts at zero (not in fromPretrained) and never receives a gradient, as in PyTorch;
+   * negative counts from the end.
+   * @default none
+   */
   paddingIdx?: number;
-  /** Rows looked up with a larger norm are renormalised to this norm, in the weight (in place). */
+  /**
+   * Rows looked up with a larger norm are renormalised to this norm, in the weight (in place).
+   * @default none
+   */
   maxNorm?: number;
   /** Order of the maxNorm norm. @default 2 */
   normType?: number;
@@ -24,6 +32,7 @@ export interface EmbeddingOptions {
   scaleGradByFreq?: boolean;
 }
 
+/** Options of {@link Embedding.fromPretrained}. */
 export interface FromPretrainedOptions extends EmbeddingOptions {
   /** The weight is not trained (trainStep skips it). @default true */
   freeze?: boolean;
@@ -38,11 +47,17 @@ const PRETRAINED = Symbol('pretrained');
  * @example new Embedding(1000, 64, { paddingIdx: 0 }).forward(ids) // int32 [B, T] -> [B, T, 64]
  */
 export class Embedding extends Module {
+  /** Size of the vocabulary (ids run from 0 to numEmbeddings - 1). */
   readonly numEmbeddings: number;
+  /** Size of each embedding vector. */
   readonly embeddingDim: number;
+  /** The padding row (made non-negative), or null. */
   readonly paddingIdx: number | null;
+  /** See {@link EmbeddingOptions.maxNorm}; null when off. */
   readonly maxNorm: number | null;
+  /** See {@link EmbeddingOptions.normType}. */
   readonly normType: number;
+  /** See {@link EmbeddingOptions.scaleGradByFreq}. */
   readonly scaleGradByFreq: boolean;
 
   constructor(numEmbeddings: number, embeddingDim: number, opts: EmbeddingOptions = {}) {
@@ -113,6 +128,7 @@ export class Embedding extends Module {
     return this.parameter('weight');
   }
 
+  /** Ties this weight to another module's parameter (same shape), as `decoder.weight = embedding.weight`. */
   set weight(param: tf.Variable) {
     this.tieParameter('weight', param);
   }

@@ -5,8 +5,17 @@ const marker = (kind: string) => Symbol.for(`rnnkit.error.${kind}`);
  * The base of every error rnnkit throws. Each class has a `kind` (its name); an error carries a
  * `Symbol.for` marker for its class and every base class, so `ShapeError.isInstance(e)` works across
  * two installed copies of rnnkit, where `instanceof` does not.
+ * @example
+ * ```ts
+ * try {
+ *   lstm.forward(tf.zeros([2, 5, 3]));
+ * } catch (e) {
+ *   if (ShapeError.isInstance(e)) console.error(e.message); // LSTM.forward(input): expected last dim ...
+ * }
+ * ```
  */
 export class RnnkitError extends Error {
+  /** The class's name, also each error's `name`. */
   static readonly kind: string = 'RnnkitError';
 
   constructor(message?: string, options?: ErrorOptions) {
@@ -29,22 +38,35 @@ export class RnnkitError extends Error {
 
 /** A tensor argument has the wrong rank or size; the message names the argument, the expected and the actual shape. */
 export class ShapeError extends RnnkitError {
+  /** `'ShapeError'` */
   static override readonly kind = 'ShapeError';
 }
 
 /** A module or tensor was used after `dispose()`. */
 export class DisposedError extends RnnkitError {
+  /** `'DisposedError'` */
   static override readonly kind = 'DisposedError';
 }
 
 /** `loadStateDict` found missing, unexpected or mis-shaped keys; the module was left unchanged. */
 export class StateDictError extends RnnkitError {
+  /** `'StateDictError'` */
   static override readonly kind = 'StateDictError';
   constructor(
     message: string,
+    /** The module's keys the state dict lacked. */
     readonly missingKeys: string[],
+    /** The state dict's keys the module does not have. */
     readonly unexpectedKeys: string[],
-    readonly shapeMismatches: Array<{ key: string; expected: number[]; got: number[] }>,
+    /** Keys whose tensor has another shape than the module's parameter. */
+    readonly shapeMismatches: Array<{
+      /** the parameter's key */
+      key: string;
+      /** the module's shape */
+      expected: number[];
+      /** the state dict's shape */
+      got: number[];
+    }>,
   ) {
     super(message);
   }
@@ -52,21 +74,25 @@ export class StateDictError extends RnnkitError {
 
 /** A safetensors file is malformed; the message says which part and why. */
 export class SafetensorsError extends RnnkitError {
+  /** `'SafetensorsError'` */
   static override readonly kind = 'SafetensorsError';
 }
 
 /** A backend could not start; the message says which, why, and what to try. */
 export class BackendError extends RnnkitError {
+  /** `'BackendError'` */
   static override readonly kind = 'BackendError';
 }
 
 /** A tensor held NaN or Infinity while `setCheckNumerics(true)` was on. */
 export class NumericsError extends RnnkitError {
+  /** `'NumericsError'` */
   static override readonly kind = 'NumericsError';
 }
 
 /** The WebAssembly kernel failed (a trapped share, workers that could not start, memory limits). */
 export class KernelError extends RnnkitError {
+  /** `'KernelError'` */
   static override readonly kind = 'KernelError';
 }
 
@@ -78,6 +104,7 @@ export class PickleSecurityError extends RnnkitError {
   static override readonly kind = 'PickleSecurityError';
   constructor(
     message: string,
+    /** The refused global, as `module.name` (e.g. `"os.system"`). */
     readonly global: string,
   ) {
     super(message);

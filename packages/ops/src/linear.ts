@@ -12,14 +12,30 @@ import {
 import { Module } from './module.js';
 import { uniform } from './rng.js';
 
+/** Options of {@link Linear}. */
 export interface LinearOptions {
+  /**
+   * Learn an additive bias, as PyTorch's `bias=True`.
+   * @default true
+   */
   bias?: boolean;
 }
 
-/** y = x W^T + b, as torch.nn.Linear. Keys: weight [out, in], bias [out]. */
+/**
+ * y = x W^T + b, as torch.nn.Linear. Keys: weight [out, in], bias [out]; both initialised
+ * U(-1/sqrt(in), 1/sqrt(in)), as PyTorch.
+ * @example
+ * ```ts
+ * const fc = new Linear(300, 10); // torch.nn.Linear(300, 10)
+ * const y = fc.forward(tf.randomNormal([2, 300])); // [2, 10]
+ * ```
+ */
 export class Linear extends Module {
+  /** Size of each input sample (the last dimension of x). */
   readonly inFeatures: number;
+  /** Size of each output sample. */
   readonly outFeatures: number;
+  /** Whether the layer has a bias (LinearOptions.bias). */
   readonly hasBias: boolean;
 
   constructor(inFeatures: number, outFeatures: number, opts: LinearOptions = {}) {
@@ -39,6 +55,7 @@ export class Linear extends Module {
     return this.parameter('weight');
   }
 
+  /** Ties this weight to another module's parameter (same shape). */
   set weight(param: tf.Variable) {
     this.tieParameter('weight', param);
   }
@@ -48,6 +65,7 @@ export class Linear extends Module {
     return this.hasBias ? this.parameter('bias') : null;
   }
 
+  /** Ties this bias to another module's parameter (same shape). */
   set bias(param: tf.Variable) {
     this.tieParameter('bias', param);
   }

@@ -1,26 +1,46 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { DisposedError, ShapeError, StateDictError } from './errors.js';
-import { ensureGradients } from './gradients.js';
 import { assertBool, checkOptions, describeValue, fmtShape } from './guards.js';
+import { assertGradientsIfRecording } from './recording.js';
 
+/** Parameters by PyTorch's dotted key (`"weight_ih_l0"`, `"linear1.bias"`), as `state_dict()`. */
 export type StateDict = Record<string, tf.Tensor>;
 
 /** How many modules hold each parameter (more than one when tied); it is freed by the last. */
 const holders = new WeakMap<tf.Variable, number>();
 
+/** Options of {@link Module.loadStateDict}. */
 export interface LoadStateDictOptions {
-  /** Require the keys to match exactly (default true), as PyTorch's `load_state_dict`. */
+  /**
+   * Require the keys to match exactly, as PyTorch's `load_state_dict`.
+   * @default true
+   */
   strict?: boolean;
 }
 
+/** What {@link Module.loadStateDict} did not load, as PyTorch's result. */
 export interface LoadStateDictResult {
+  /** The module's keys the state dict lacked (always empty when strict). */
   missingKeys: string[];
+  /** The state dict's keys the module does not have (always empty when strict). */
   unexpectedKeys: string[];
 }
 
 /**
  * Base class of every rnnkit layer, like `torch.nn.Module`: parameters and child modules are
  * registered by name, so `namedParameters()` and `stateDict()` use PyTorch's dotted keys.
+ * @example
+ * ```ts
+ * class Classifier extends Module {
+ *   readonly rnn = this.registerModule('rnn', new GRU({ inputSize: 8, hiddenSize: 16, batchFirst: true }));
+ *   readonly fc = this.registerModule('fc', new Linear(16, 2));
+ *   forward(x: tf.Tensor): tf.Tensor {
+ *     this.assertAlive();
+ *     return tf.tidy(() => this.fc.forward(tf.mean(this.rnn.forward(x)[0], 1)));
+ *   }
+ * }
+ * new Classifier().stateDict(); // keys rnn.weight_ih_l0, ..., fc.weight, fc.bias
+ * ```
  */
 export abstract class Module {
   readonly #params = new Map<string, tf.Variable>();
@@ -28,10 +48,7 @@ export abstract class Module {
   #training = true;
   #disposed = false;
 
-  constructor() {
-    ensureGradients();
-  }
-
+  /** The module's computation; each subclass documents its shapes. */
   abstract forward(...args: any[]): unknown;
 
   /**
@@ -98,13 +115,17 @@ export abstract class Module {
     return module;
   }
 
-  /** Throws DisposedError once the module has been disposed. */
+  /**
+   * Throws DisposedError once the module has been disposed, and a clear error when a gradient is
+   * recorded through it before `ensureGradients()` (every forward starts with this check).
+   */
   protected assertAlive(): void {
     if (this.#disposed) {
       throw new DisposedError(
         `${this.constructor.name}: this module was disposed; create a new one`,
       );
     }
+    assertGradientsIfRecording(`${this.constructor.name}.forward`);
   }
 
   /** Every key with its parameter, tied ones under each of their keys. */
@@ -132,6 +153,7 @@ export abstract class Module {
     return out;
   }
 
+  /** Every parameter once (tied ones too), in namedParameters() order, for optimizers and tf.variableGrads. */
   parameters(): tf.Variable[] {
     return this.namedParameters().map(([, v]) => v);
   }
@@ -223,10 +245,12 @@ export abstract class Module {
     return this.train(false);
   }
 
+  /** True in training mode (the default), false after eval(). */
   get training(): boolean {
     return this.#training;
   }
 
+  /** True once dispose() was called. */
   get disposed(): boolean {
     return this.#disposed;
   }

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { SafetensorsError } from './errors.js';
 import { loadSafetensors, safetensorsMetadata, saveSafetensors } from './safetensors.js';
 
@@ -147,12 +147,23 @@ describe('saveSafetensors / loadSafetensors', () => {
     tf.dispose([b, nan.n]);
   });
 
-  it('reads F64 as float32 (rounded to nearest)', () => {
+  it('reads F64 as float32 (rounded to nearest), warning once per process', () => {
     const values = [1 / 3, -1e-3, 1e10, 2 ** -149, -0, 123456789.123, 1e300];
-    const { d } = loadSafetensors(build({ d: entry('F64', [7], 0, 56) }, f64le(values)));
-    expect(d.dtype).toBe('float32');
-    expect(sameValues(d.dataSync(), values.map(Math.fround))).toBe(true);
-    d.dispose();
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    try {
+      const { d } = loadSafetensors(build({ d: entry('F64', [7], 0, 56) }, f64le(values)));
+      expect(d.dtype).toBe('float32');
+      expect(sameValues(d.dataSync(), values.map(Math.fround))).toBe(true);
+      d.dispose();
+      const again = loadSafetensors(build({ e: entry('F64', [7], 0, 56) }, f64le(values)));
+      again.e.dispose();
+      expect(warn).toHaveBeenCalledTimes(1);
+      expect(String(warn.mock.calls[0][0])).toMatch(
+        /^loadSafetensors: tensor "d" \(and any other F64 tensor\) is float64; it is read as float32/,
+      );
+    } finally {
+      warn.mockRestore();
+    }
   });
 
   it('reads I64 within int32 as int32 and rejects values outside, naming tensor, value and index', () => {

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { SafetensorsError } from './errors.js';
+import { otherFileKind } from './file-kind.js';
 import { describeValue, fmtShape } from './guards.js';
 import { DTYPE_BYTES, type Dtype, decodeValues, encodeValues } from './tensor-bytes.js';
 
@@ -51,6 +52,13 @@ function parse(bytes: Uint8Array): Parsed {
     fail(`file too short: expected at least 8 bytes (header length), got ${bytes.length}`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const n = view.getBigUint64(0, true);
+  const other =
+    n > BigInt(bytes.length - 8) || n > BigInt(MAX_HEADER) ? otherFileKind(bytes) : null;
+  if (other !== null) {
+    fail(
+      `this is not a safetensors file: it looks like ${other}. Save the tensors with safetensors (safetensors.torch.save_file in Python) and load that file`,
+    );
+  }
   if (n > BigInt(bytes.length - 8)) {
     fail(`header length ${n} is larger than the ${bytes.length - 8} bytes after the length field`);
   }
@@ -192,9 +200,20 @@ function duplicateKey(text: string): string | null {
   return null;
 }
 
+let warnedFloat64 = false;
+
+/** Once per process, as PyTorch warns: F64 tensors are read as float32 (tfjs has no float64). */
+function warnFloat64(name: string): void {
+  if (warnedFloat64) return;
+  warnedFloat64 = true;
+  console.warn(
+    `loadSafetensors: tensor "${name}" (and any other F64 tensor) is float64; it is read as float32, which keeps about 7 significant digits (warned once)`,
+  );
+}
+
 /**
- * Reads a safetensors file. F32, F16, BF16 and F64 become float32 tensors; I32 and I64 become int32
- * (an I64 value outside int32 is an error). Malformed files throw SafetensorsError; nothing is allocated
+ * Reads a safetensors file. F32, F16, BF16 and F64 become float32 tensors (F64 with a warning,
+ * once per process); I32 and I64 become int32 (an I64 value outside int32 is an error). Malformed files throw SafetensorsError; nothing is allocated
  * before the whole header has been checked against the file's size.
  */
 export function loadSafetensors(bytes: Uint8Array): Record<string, tf.Tensor> {
@@ -202,6 +221,7 @@ export function loadSafetensors(bytes: Uint8Array): Record<string, tf.Tensor> {
   const out: Array<[string, tf.Tensor]> = [];
   try {
     for (const e of entries) {
+      if (e.dtype === 'F64') warnFloat64(e.name);
       const view = new DataView(
         bytes.buffer,
         bytes.byteOffset + dataStart + e.begin,

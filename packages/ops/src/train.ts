@@ -4,22 +4,36 @@ import { ensureGradients } from './gradients.js';
 import { assertTensor, checkOptions, describeValue } from './guards.js';
 import type { Module } from './module.js';
 
+/** Options of {@link trainStep} and {@link trainChunk}. */
 export interface TrainStepOptions {
-  /** Clip the global gradient norm to this value before the update (clip_grad_norm_). */
+  /**
+   * Clip the global gradient norm to this value before the update (clip_grad_norm_).
+   * @default no clipping
+   */
   clipNorm?: number;
 }
 
 /**
  * One step of backpropagation through time: gradients of `loss()` with respect to every parameter
  * of `model`, optional clipping, then `optimizer.applyGradients`. Leaves no tensors behind.
- * Returns the loss and the gradient norm before clipping.
+ * Returns the loss and the gradient norm before clipping. Registers tfjs's gradients on first use.
+ * @example
+ * ```ts
+ * const opt = tf.train.adam(1e-3);
+ * const { loss } = trainStep(model, () => mseLoss(model.forward(x), y), opt, { clipNorm: 1 });
+ * ```
  */
 export function trainStep(
   model: Module,
   loss: () => tf.Scalar,
   optimizer: tf.Optimizer,
   opts: TrainStepOptions = {},
-): { loss: number; gradNorm: number } {
+): {
+  /** The loss before the update. */
+  loss: number;
+  /** The global L2 norm of the gradients, before clipping. */
+  gradNorm: number;
+} {
   checkOptions(opts, 'trainStep', ['clipNorm']);
   if (typeof loss !== 'function')
     throw new TypeError(
@@ -117,7 +131,14 @@ export function trainChunk<S extends CarriedState>(
   chunk: (state: S) => { loss: tf.Scalar; state: S },
   optimizer: tf.Optimizer,
   opts: TrainStepOptions = {},
-): { loss: number; gradNorm: number; state: S } {
+): {
+  /** The chunk's loss before the update. */
+  loss: number;
+  /** The global L2 norm of the gradients, before clipping. */
+  gradNorm: number;
+  /** The state after the chunk, for the next one. */
+  state: S;
+} {
   checkOptions(opts, 'trainChunk', ['clipNorm']);
   if (typeof chunk !== 'function') {
     throw new TypeError(

@@ -1,7 +1,14 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { type ForwardOptions, RecurrentLayer, type RecurrentOptions } from './recurrent.js';
 
-/** torch.nn.GRU, gates r, z, n. */
+/**
+ * torch.nn.GRU, gates r, z, n.
+ * @example
+ * ```ts
+ * const gru = new GRU({ inputSize: 8, hiddenSize: 16, bidirectional: true });
+ * const [output, hN] = gru.forward(tf.randomNormal([5, 2, 8])); // [5, 2, 32], [2, 2, 16]
+ * ```
+ */
 export class GRU extends RecurrentLayer {
   constructor(opts: RecurrentOptions) {
     super('GRU', 'gru', opts, []);

@@ -9,11 +9,30 @@ import { RNN } from './rnn.js';
  * tests build layers through it; a new kind is one entry here (plus its math in @rnnkit/cell).
  */
 export const CELL_KINDS = {
-  rnn: { layer: RNN, torchName: 'RNN' },
-  lstm: { layer: LSTM, torchName: 'LSTM' },
-  gru: { layer: GRU, torchName: 'GRU' },
+  /** torch.nn.RNN */
+  rnn: {
+    /** the layer class */
+    layer: RNN,
+    /** PyTorch's class name */
+    torchName: 'RNN',
+  },
+  /** torch.nn.LSTM */
+  lstm: {
+    /** the layer class */
+    layer: LSTM,
+    /** PyTorch's class name */
+    torchName: 'LSTM',
+  },
+  /** torch.nn.GRU */
+  gru: {
+    /** the layer class */
+    layer: GRU,
+    /** PyTorch's class name */
+    torchName: 'GRU',
+  },
 } as const;
 
+/** A registered cell kind: 'rnn', 'lstm' or 'gru'. */
 export type CellKind = keyof typeof CELL_KINDS;
 
 /** The kinds, in registry order: ['rnn', 'lstm', 'gru']. */

@@ -2,12 +2,24 @@ import { assertStatePair } from '@rnnkit/ops/internal';
 import type * as tf from '@tensorflow/tfjs-core';
 import { type ForwardOptions, RecurrentLayer, type RecurrentOptions } from './recurrent.js';
 
+/** Options of {@link LSTM}: the shared ones plus the projection. */
 export interface LSTMOptions extends RecurrentOptions {
-  /** Project h to this size with weight_hr_l{k} (0 = off), as PyTorch's proj_size. */
+  /**
+   * Project h to this size P < hiddenSize with weight_hr_l{k} (0 = off), as PyTorch's proj_size.
+   * @default 0
+   */
   projSize?: number;
 }
 
-/** torch.nn.LSTM, gates i, f, g, o, with optional projections. */
+/**
+ * torch.nn.LSTM, gates i, f, g, o, with optional projections.
+ * @example
+ * ```ts
+ * // torch.nn.LSTM(4, 3, num_layers=2, batch_first=True)
+ * const lstm = new LSTM({ inputSize: 4, hiddenSize: 3, numLayers: 2, batchFirst: true });
+ * const [output, [hN, cN]] = lstm.forward(tf.randomNormal([2, 5, 4])); // [2, 5, 3], [2, 2, 3] each
+ * ```
+ */
 export class LSTM extends RecurrentLayer {
   constructor(opts: LSTMOptions) {
     super('LSTM', 'lstm', opts, ['projSize']);

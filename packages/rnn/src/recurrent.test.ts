@@ -25,7 +25,7 @@ import {
 } from '@rnnkit/vitest-config/helpers';
 import { KINDS, type LayerKind, type Run } from '@rnnkit/vitest-config/layers';
 import * as tf from '@tensorflow/tfjs-core';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { ForwardOptions, RecurrentLayer } from './recurrent.js';
 
 /** [B, T, F] <-> [T, B, F] */
@@ -397,8 +397,34 @@ describe.each(KINDS)('$name', (kind) => {
       plain.dispose();
     });
 
+    it('warns as PyTorch with numLayers 1, once per module; not with more layers or dropout 0', () => {
+      const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+      try {
+        const one = kind.make({ inputSize: I, hiddenSize: H, dropout: 0.25 });
+        const x = randn([5, 2, I], 13);
+        const outs = [...run(one, x).all, ...run(one, x).all];
+        expect(warn).toHaveBeenCalledTimes(1);
+        expect(warn.mock.calls[0][0]).toBe(
+          `${N}: dropout option adds dropout after all but last recurrent layer, so non-zero dropout expects numLayers greater than 1, but got dropout=0.25 and numLayers=1`,
+        );
+        const two = kind.make({ inputSize: I, hiddenSize: H, dropout: 0.25 });
+        expect(warn).toHaveBeenCalledTimes(2);
+        const quiet = [
+          kind.make({ inputSize: I, hiddenSize: H, numLayers: 2, dropout: 0.25 }),
+          kind.make({ inputSize: I, hiddenSize: H }),
+        ];
+        expect(warn).toHaveBeenCalledTimes(2);
+        tf.dispose([x, ...outs]);
+        for (const m of [one, two, ...quiet]) m.dispose();
+      } finally {
+        warn.mockRestore();
+      }
+    });
+
     it('has no effect with numLayers 1', () => {
+      const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
       const m = kind.make({ inputSize: I, hiddenSize: H, dropout: 0.5 });
+      warn.mockRestore();
       const x = randn([5, 2, I], 14);
       const a = run(m, x);
       const b = run(m, x);

@@ -21,19 +21,47 @@ import {
 } from '@rnnkit/ops/internal';
 import * as tf from '@tensorflow/tfjs-core';
 
+/** The options RNN, LSTM and GRU share: PyTorch's, in camelCase (`batch_first` -> `batchFirst`). */
 export interface RecurrentOptions {
+  /** I, the number of features of each input step (PyTorch's input_size). */
   inputSize: number;
+  /** H, the number of features of the hidden state (hidden_size). */
   hiddenSize: number;
+  /**
+   * Stacked layers: layer k > 0 reads layer k-1's output (num_layers).
+   * @default 1
+   */
   numLayers?: number;
+  /**
+   * Learn the biases b_ih and b_hh (bias).
+   * @default true
+   */
   bias?: boolean;
+  /**
+   * Input and output are [B, T, *] instead of [T, B, *]; states stay [L*D, B, H] (batch_first).
+   * @default false
+   */
   batchFirst?: boolean;
-  /** Dropout on each layer's output except the last, in training mode only. */
+  /**
+   * Dropout probability on each layer's output except the last, in training mode only; with
+   * numLayers 1 it does nothing, and rnnkit warns as PyTorch does.
+   * @default 0
+   */
   dropout?: number;
+  /**
+   * Run a second layer over the reversed sequence and concatenate (D = 2) (bidirectional).
+   * @default false
+   */
   bidirectional?: boolean;
 }
 
+/** Options of a recurrent layer's `forward`. */
 export interface ForwardOptions {
-  /** Valid length of each sequence in the batch (pack_padded_sequence semantics); each in [1, T]. */
+  /**
+   * Valid length of each sequence in the batch (pack_padded_sequence semantics); each in [1, T].
+   * Padded steps are never read; outputs there are zero and the final state is each sequence's own.
+   * @default every sequence has length T
+   */
   lengths?: ArrayLike<number>;
 }
 
@@ -50,15 +78,27 @@ const COMMON = [
 /**
  * What RNN, LSTM and GRU share: PyTorch's options and parameter keys (weight_ih_l{k}[_reverse] ...),
  * input checks, layers x directions, lengths masking, dropout between layers.
+ * @example
+ * ```ts
+ * const layer: RecurrentLayer = createLayer('gru', { inputSize: 8, hiddenSize: 16 });
+ * console.log(layer.numDirections, layer.outputSize); // 1 16
+ * ```
  */
 export abstract class RecurrentLayer extends Module {
+  /** See {@link RecurrentOptions.inputSize}. */
   readonly inputSize: number;
+  /** See {@link RecurrentOptions.hiddenSize}. */
   readonly hiddenSize: number;
+  /** See {@link RecurrentOptions.numLayers}. */
   readonly numLayers: number;
+  /** See {@link RecurrentOptions.bias}. */
   readonly bias: boolean;
+  /** See {@link RecurrentOptions.batchFirst}. */
   readonly batchFirst: boolean;
   #dropout = 0;
+  /** See {@link RecurrentOptions.bidirectional}. */
   readonly bidirectional: boolean;
+  /** LSTM's projection size P (0 = none; always 0 for RNN and GRU). */
   readonly projSize: number;
   /** [layer][direction] */
   protected readonly weights: RecurrentWeights[][] = [];
@@ -82,6 +122,12 @@ export abstract class RecurrentLayer extends Module {
     this.batchFirst = assertBool(opts.batchFirst ?? false, `${name}({ batchFirst })`);
     this.dropout = opts.dropout ?? 0; // validated by the setter
     this.bidirectional = assertBool(opts.bidirectional ?? false, `${name}({ bidirectional })`);
+    if (this.dropout > 0 && this.numLayers === 1) {
+      // PyTorch's UserWarning, word for word; once per module (it is built once)
+      console.warn(
+        `${name}: dropout option adds dropout after all but last recurrent layer, so non-zero dropout expects numLayers greater than 1, but got dropout=${this.dropout} and numLayers=1`,
+      );
+    }
     this.projSize = assertInt(opts.projSize ?? 0, `${name}({ projSize })`, 0);
     if (this.projSize >= this.hiddenSize) {
       throw new RangeError(
@@ -125,6 +171,7 @@ export abstract class RecurrentLayer extends Module {
     return this.#dropout;
   }
 
+  /** Sets the dropout probability (in [0, 1]), checked as the option. */
   set dropout(p: number) {
     this.#dropout = assertProbability(p, `${this.constructor.name}({ dropout })`);
   }
@@ -134,12 +181,13 @@ export abstract class RecurrentLayer extends Module {
     return this.projSize > 0 ? this.projSize : this.hiddenSize;
   }
 
+  /** D: 2 when bidirectional, else 1. */
   get numDirections(): number {
     return this.bidirectional ? 2 : 1;
   }
 
   /**
-   * Checks the call and runs every layer and direction. `states` holds [h0] or [h0, c0] (or nothing).
+   * @internal Checks the call and runs every layer and direction. `states` holds [h0] or [h0, c0] (or nothing).
    * Returns output ([B,T,D*P] | [T,B,D*P] | [T,D*P]) and final states ([L*D,B,*] | [L*D,*]).
    */
   protected run(

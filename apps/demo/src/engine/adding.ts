@@ -1,4 +1,4 @@
-import { getBackend, manualSeed, mseLoss, trainStep } from '@rnnkit/ops';
+import { ensureGradients, getBackend, manualSeed, mseLoss, trainStep } from '@rnnkit/ops';
 import * as tf from '@tensorflow/tfjs-core';
 import { SequenceRegressor } from './model.js';
 import { type CellType, checkCell, checkInt, checkPositive } from './options.js';
@@ -217,6 +217,7 @@ export function gradientFlow(opts: GradientFlowOptions): GradientFlowResult {
   const clipNorm =
     opts.clipNorm == null ? null : checkPositive(opts.clipNorm, 'gradientFlow({ clipNorm })');
 
+  ensureGradients(); // tf.grad and tf.variableGrads below
   manualSeed(seed);
   const model = new SequenceRegressor({ cell, inputSize: 2, hiddenSize });
   const { x, y } = batchTensors(addingBatch(new DataRng(seed + 1), batchSize, seqLen));

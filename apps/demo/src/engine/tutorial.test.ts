@@ -26,6 +26,10 @@ describe('tutorialExample', () => {
       true,
     );
     expect(r.code.at(-1)).toBe('hidden_states, h, predictions = rnn(xt, h0)');
+    expect(r.rnnkitCode).toHaveLength(r.code.length);
+    expect(r.rnnkitCode.at(-1)).toBe(
+      'const { hiddenStates, h, predictions } = rnn.forward(xt, h0);',
+    );
   });
 
   it.each([

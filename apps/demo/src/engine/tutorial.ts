@@ -41,6 +41,8 @@ export interface TutorialResult {
   returns: number;
   /** The PyTorch code this reproduces, one line per step. */
   code: string[];
+  /** The rnnkit code that ran, line for line with `code`. */
+  rnnkitCode: string[];
   /** Hidden states of sequence 0, [T][H]: rows are time steps. */
   hiddenStates: number[][];
   /** Predictions, [B][T]. */
@@ -72,7 +74,12 @@ export function tutorialExample(opts: TutorialOptions): TutorialResult {
   manualSeed(seed);
   const rng = new DataRng(seed);
   const modules: Array<{ dispose(): void }> = [];
-  let meta = { shapes: null as unknown as TutorialShapes, returns: 0, code: [] as string[] };
+  let meta = {
+    shapes: null as unknown as TutorialShapes,
+    returns: 0,
+    code: [] as string[],
+    rnnkitCode: [] as string[],
+  };
   try {
     const result = tf.tidy(() => {
       const xt = tf.tensor3d(rng.uniform(B * T * E), [B, T, E]);
@@ -96,6 +103,12 @@ export function tutorialExample(opts: TutorialOptions): TutorialResult {
             `h0 = torch.rand((${B}, ${H}))`,
             `rnn = MyRNN(${E}, ${H}, 1)`,
             'hidden_states, h, predictions = rnn(xt, h0)',
+          ],
+          rnnkitCode: [
+            `const xt = tf.randomUniform([${B}, ${T}, ${E}]);`,
+            `const h0 = tf.randomUniform([${B}, ${H}]);`,
+            `const rnn = new ElmanRNN({ inputDim: ${E}, hiddenSize: ${H}, outputDim: 1 });`,
+            'const { hiddenStates, h, predictions } = rnn.forward(xt, h0);',
           ],
         };
         return { states: hiddenStates, predictions };
@@ -128,6 +141,12 @@ export function tutorialExample(opts: TutorialOptions): TutorialResult {
           `rnn = torch.nn.${name}(input_size=${E}, hidden_size=${H}, num_layers=1, batch_first=True)`,
           `output, ${cell === 'lstm' ? '(h_n, c_n)' : 'h_n'} = rnn(xt)`,
           `predictions = torch.nn.Linear(${H}, 1)(output)`,
+        ],
+        rnnkitCode: [
+          `const xt = tf.randomUniform([${B}, ${T}, ${E}]);`,
+          `const rnn = new ${name}({ inputSize: ${E}, hiddenSize: ${H}, numLayers: 1, batchFirst: true });`,
+          `const [output, ${cell === 'lstm' ? '[hN, cN]' : 'hN'}] = rnn.forward(xt);`,
+          `const predictions = new Linear(${H}, 1).forward(output);`,
         ],
       };
       return { states: output, predictions };

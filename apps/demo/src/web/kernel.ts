@@ -1,6 +1,6 @@
 // The WebAssembly kernel of @rnnkit/cell in this realm (the page or a training worker): its worker
 // threads, started once, and how the UI describes them. Threads need SharedArrayBuffer, i.e. a
-// cross-origin isolated page (the COOP/COEP headers that vite.config.ts and e2e/server.ts send);
+// cross-origin isolated page (the COOP/COEP headers that vite.config.ts and the e2e server send);
 // elsewhere the kernel runs on one thread.
 
 import { initKernel, setKernelThreads } from '@rnnkit/cell';

@@ -53,6 +53,7 @@ const ui = {
   runGradflow: $<HTMLButtonElement>('run-gradflow'),
   gradflowChart: $('gradflow-chart'),
   gradflowNote: $('gradflow-note'),
+  gradflowAll: $<HTMLInputElement>('gradflow-all'),
   harness: $('harness'),
   harnessBoth: $<HTMLInputElement>('harness-both'),
   runHarness: $<HTMLButtonElement>('run-harness'),
@@ -128,7 +129,8 @@ async function busy(button: HTMLButtonElement, fn: () => Promise<void> | void): 
     await fn();
   } catch (e) {
     showError(e);
-    console.error(e);
+    // a RangeError is a bad setting, shown on the page; anything else is a bug worth a console trace
+    if (!(e instanceof RangeError)) console.error(e);
   } finally {
     button.disabled = false;
     button.textContent = label;
@@ -231,7 +233,13 @@ async function runExample(): Promise<void> {
   ];
   fillTable(ui.shapes, rows);
   ui.shapes.dataset.output = JSON.stringify(r.shapes.output);
-  ui.exampleCode.textContent = r.code.join('\n');
+  ui.exampleCode.textContent = [
+    '# PyTorch (the tutorial)',
+    ...r.code,
+    '',
+    '// rnnkit: what ran here',
+    ...r.rnnkitCode,
+  ].join('\n');
   ui.exampleMeta.textContent = `${CELL_LABELS[r.cell]} on the ${r.backend} backend in ${r.ms.toFixed(0)} ms`;
   const info = drawHeatmap(ui.heatmap, r.hiddenStates);
   ui.legendMin.textContent = (-info.scale).toPrecision(2);
@@ -427,7 +435,9 @@ async function runGradflow(): Promise<void> {
   const s = settings();
   const gain = numberValue(ui.gain, 'Gain');
   const results: GradientFlowResult[] = [];
-  for (const cell of ['rnn', 'lstm', 'gru', 'myrnn'] as CellType[]) {
+  const all: CellType[] = ['rnn', 'lstm', 'gru', 'myrnn'];
+  const cells = ui.gradflowAll.checked ? all : [s.cell];
+  for (const cell of cells) {
     results.push(
       gradientFlow({
         cell,
@@ -447,6 +457,7 @@ async function runGradflow(): Promise<void> {
   }));
   grads.update(series);
   ui.gradflowNote.textContent = '';
+  for (const c of all) ui.gradflow.removeAttribute(`data-ratio-${c}`);
   for (const r of results) {
     const p = document.createElement('span');
     p.className = `grad-item cell-${r.cell}`;
@@ -471,6 +482,7 @@ async function runGradflow(): Promise<void> {
   ui.gradflowNote.appendChild(note);
   Object.assign(ui.gradflow.dataset, {
     state: 'rendered',
+    cells: cells.join(','),
     clip: s.clipNorm === null ? 'off' : String(s.clipNorm),
     backend: getBackend(),
     steps: String(s.seqLen),

@@ -6,6 +6,7 @@ import {
   loadModel,
   type ModelHandle,
   type Prediction,
+  tokensFor,
 } from '@rnnkit/examples/browser';
 import namegenUrl from '@rnnkit/examples/models/namegen.safetensors?url';
 import namesUrl from '@rnnkit/examples/models/names.safetensors?url';
@@ -128,7 +129,8 @@ export function runner(
         await fn();
       } catch (e) {
         deps.showError(e);
-        console.error(e);
+        // a RangeError is a bad setting, shown on the page; anything else is a bug worth a trace
+        if (!(e instanceof RangeError)) console.error(e);
       }
     });
     return chain;
@@ -171,6 +173,9 @@ export function initNameGenerator(deps: PanelDeps): Promise<void> {
     panel.dataset.state = 'running';
     const t0 = performance.now();
     const gen = await generator();
+    // characters the model never saw are read as <unk>: say so instead of looking confident
+    const known = new Set(gen.info.vocab);
+    const unknown = [...new Set(tokensFor(gen.info, p))].filter((c) => !known.has(c));
     const names = gen.complete(p, n, { temperature, seed: s, maxLength: 20 });
     const nextChars = gen.nextChars(p).slice(0, 8);
     const sexes = guess.checked ? await classifier('names') : null;
@@ -204,10 +209,19 @@ export function initNameGenerator(deps: PanelDeps): Promise<void> {
       chip.style.setProperty('--p', String(c.probability));
       next.append(chip);
     }
-    meta.textContent = `${names.length} names from namegen.safetensors on the ${getBackend()} backend in ${ms.toFixed(0)} ms (temperature ${temperature}, seed ${s}${temperature === 0 ? ': temperature 0 always picks the most likely letter' : ''}).`;
+    const oov = unknown.length
+      ? `The model never saw ${unknown.map((c) => JSON.stringify(c)).join(', ')} in a name (it knows ${gen.info.vocab
+          .filter((t) => !t.startsWith('<'))
+          .sort()
+          .join(
+            '',
+          )}): it reads ${unknown.length === 1 ? 'it' : 'them'} as <unk>, so these names and probabilities are guesses. `
+      : '';
+    meta.textContent = `${oov}${names.length} names from namegen.safetensors on the ${getBackend()} backend in ${ms.toFixed(0)} ms (temperature ${temperature}, seed ${s}${temperature === 0 ? ': temperature 0 always picks the most likely letter' : ''}).`;
     Object.assign(panel.dataset, {
       state: 'rendered',
       prefix: p,
+      unknown: unknown.join(''),
       temperature: String(temperature),
       seed: String(s),
       count: String(names.length),
@@ -298,6 +312,22 @@ export function initSpamFilter(deps: PanelDeps): Promise<void> {
     panel.dataset.state = 'running';
     const t0 = performance.now();
     const spam = await classifier('spam');
+    if (tokensFor(spam.info, text).length === 0) {
+      // nothing to read: the model would only see <unk> and answer from its bias
+      bar.style.left = '50%';
+      verdict.textContent = 'No words to score: type or paste an email.';
+      heat.textContent = '';
+      meta.textContent = '';
+      Object.assign(panel.dataset, {
+        state: 'rendered',
+        probability: '',
+        label: 'none',
+        tokens: '0',
+        chars: String(text.length),
+        backend: getBackend(),
+      });
+      return;
+    }
     const pred = spam.predict(text);
     const ms = performance.now() - t0;
     const pSpam = pred.probabilities[spam.labels.indexOf('spam')];

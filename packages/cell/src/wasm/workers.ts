@@ -13,14 +13,16 @@ export function threadsPossible(): boolean {
 /** Threads this machine runs at once (Node: os.availableParallelism; browsers: hardwareConcurrency). */
 export async function hardwareThreads(): Promise<number> {
   if (isNode()) {
-    const os = (await import(/* @vite-ignore */ NODE_OS)) as { availableParallelism(): number };
+    const os = (await import(/* @vite-ignore */ /* webpackIgnore: true */ NODE_OS)) as {
+      availableParallelism(): number;
+    };
     return os.availableParallelism();
   }
   const nav = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator;
   return nav?.hardwareConcurrency ?? 1;
 }
 
-// Module names in variables, so that bundlers for the browser leave them alone.
+// Module names in variables (and webpackIgnore), so that bundlers for the browser leave them alone.
 const NODE_OS = 'node:os';
 const NODE_WORKERS = 'node:worker_threads';
 
@@ -35,7 +37,9 @@ export type Spawn = (source: string, data: object) => Started;
 /** How to start a worker from source text here, or null where there is no way. */
 export async function spawner(): Promise<Spawn | null> {
   if (isNode()) {
-    const { Worker } = (await import(/* @vite-ignore */ NODE_WORKERS)) as {
+    const { Worker } = (await import(
+      /* @vite-ignore */ /* webpackIgnore: true */ NODE_WORKERS
+    )) as {
       Worker: new (
         src: string,
         o: { eval: boolean; workerData: object },

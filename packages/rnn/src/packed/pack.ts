@@ -10,6 +10,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { checkSequences, padSequence, unpadSequence } from './pad.js';
 import { invert, PackedSequence, paddedBatch } from './sequence.js';
 
+/** Options of {@link packPaddedSequence}. */
 export interface PackPaddedOptions {
   /** input is [B, T, *] instead of [T, B, *]. @default false */
   batchFirst?: boolean;
@@ -64,6 +65,7 @@ export function packPaddedSequence(
   return new PackedSequence(data, batchSizes, sorted, sorted && invert(sorted));
 }
 
+/** Options of {@link padPackedSequence}. */
 export interface PadPackedOptions {
   /** Return [B, T, *] instead of [T, B, *]. @default false */
   batchFirst?: boolean;

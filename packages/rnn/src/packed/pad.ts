@@ -9,6 +9,7 @@ import {
 import * as tf from '@tensorflow/tfjs-core';
 import { paddedBatch } from './sequence.js';
 
+/** Options of {@link padSequence}. */
 export interface PadSequenceOptions {
   /** Return [B, T, *] instead of [T, B, *]. @default false */
   batchFirst?: boolean;

@@ -8,11 +8,21 @@ import * as tf from '@tensorflow/tfjs-core';
  * order); N = sum(batchSizes). `sortedIndices[i]` is the original batch index of sorted position i and
  * `unsortedIndices` its inverse (both absent when the batch was already sorted by decreasing length).
  * The PackedSequence owns `data`: `dispose()` frees it.
+ * @example
+ * ```ts
+ * const packed = packPaddedSequence(x, [5, 3], { batchFirst: true }); // x [2, 5, 4]
+ * const [out] = new GRU({ inputSize: 4, hiddenSize: 8 }).forward(packed); // a PackedSequence too
+ * const [padded, lengths] = padPackedSequence(out as PackedSequence, { batchFirst: true }); // [2, 5, 8], [5, 3]
+ * ```
  */
 export class PackedSequence {
+  /** `[N, *]`: the steps of every sequence, time step by time step. */
   readonly data: tf.Tensor;
+  /** How many sequences are still running at each time step (non-increasing). */
   readonly batchSizes: number[];
+  /** Original batch index of each sorted position; absent when already sorted. */
   readonly sortedIndices?: number[];
+  /** The inverse of sortedIndices; absent when already sorted. */
   readonly unsortedIndices?: number[];
 
   constructor(
@@ -75,6 +85,7 @@ export class PackedSequence {
     return order ? order.map((i) => sortedLengths[i]) : sortedLengths;
   }
 
+  /** Frees `data`. */
   dispose(): void {
     this.data.dispose();
   }
