@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { NumericsError } from './errors.js';
-import { assertBool, assertTensor, checkOptions, describeValue } from './guards.js';
+import { assertBool, assertFloat, assertTensor, checkOptions, describeValue } from './guards.js';
 
 export interface ClipGradNormOptions {
   /** Order of the norm: any number (2, 1, Infinity, 0.5, ...), as torch.norm. @default 2 */
@@ -80,7 +80,10 @@ function checkGrads(grads: unknown, where: string): asserts grads is Record<stri
       `${where}(grads): expected an object of tensors, got ${describeValue(grads)}`,
     );
   }
-  for (const [k, g] of Object.entries(grads)) assertTensor(g, `${where}(grads["${k}"])`);
+  for (const [k, g] of Object.entries(grads)) {
+    assertTensor(g, `${where}(grads["${k}"])`);
+    assertFloat(g, `${where}(grads["${k}"])`);
+  }
 }
 
 /**
