@@ -636,7 +636,7 @@ on(
   'optimizer not an optimizer',
   (m) => trainStep(m, () => tf.sum(m.forward(x(1, 2))) as tf.Scalar, {} as never),
   TypeError,
-  /trainStep\(optimizer\): expected a tf\.train optimizer, got a object/,
+  /trainStep\(optimizer\): expected a tf\.train optimizer, got an object/,
 );
 fn(
   trainF,
