@@ -269,7 +269,12 @@ describe(`accepted silently before (${PROJECT_BACKEND})`, () => {
     const relu = new RNN({ inputSize: 1, hiddenSize: 1, nonlinearity: 'relu' });
     const big = tf.tensor2d([[1e38]]);
     const zero = tf.tensor1d([0]);
-    relu.loadStateDict({ weight_ih_l0: big, weight_hh_l0: big, bias_ih_l0: zero, bias_hh_l0: zero });
+    relu.loadStateDict({
+      weight_ih_l0: big,
+      weight_hh_l0: big,
+      bias_ih_l0: zero,
+      bias_hh_l0: zero,
+    });
     const x = tf.fill([3, 1, 1], 10);
     rejects(
       () => relu.forward(x),
@@ -375,7 +380,10 @@ describe(`messages that help (${PROJECT_BACKEND})`, () => {
           /^Linear\.loadStateDict\(sd\): expected an object of tensors keyed by name, got a Map of 2 entries \(use Object\.fromEntries\(map\)\)$/,
         ),
     );
-    expect(m.loadStateDict(Object.fromEntries(map))).toEqual({ missingKeys: [], unexpectedKeys: [] });
+    expect(m.loadStateDict(Object.fromEntries(map))).toEqual({
+      missingKeys: [],
+      unexpectedKeys: [],
+    });
     tf.dispose(Object.values(sd));
     m.dispose();
   });
@@ -390,7 +398,11 @@ describe(`messages that help (${PROJECT_BACKEND})`, () => {
         /^Embedding\.forward\(ids\): expected a rectangular nested array of ids \(every row of one length\), got ids\[1\] has length 1 where ids\[0\] has length 2$/,
       );
       rejects(
-        () => e.forward([[[1], [2]], [[3], [4, 0]]] as never),
+        () =>
+          e.forward([
+            [[1], [2]],
+            [[3], [4, 0]],
+          ] as never),
         ShapeError,
         /got ids\[1\]\[1\] has length 2 where ids\[0\]\[0\] has length 1$/,
       );
