@@ -163,7 +163,7 @@ export abstract class Module {
     if (sd === null || typeof sd !== 'object' || sd instanceof Map) {
       const hint = sd instanceof Map ? ' (use Object.fromEntries(map))' : '';
       throw new TypeError(
-        `${where}(sd): expected an object of tensors keyed by name, got ${describeValue(sd)}${hint}`,
+        `${where}(sd): expected an object of tensors, got ${describeValue(sd)}${hint}`,
       );
     }
     // every key, tied ones too: both are expected and both are copied (the last wins, as PyTorch)

@@ -377,7 +377,7 @@ describe(`messages that help (${PROJECT_BACKEND})`, () => {
         rejects(
           () => m.loadStateDict(map as never),
           TypeError,
-          /^Linear\.loadStateDict\(sd\): expected an object of tensors keyed by name, got a Map of 2 entries \(use Object\.fromEntries\(map\)\)$/,
+          /^Linear\.loadStateDict\(sd\): expected an object of tensors, got a Map of 2 entries \(use Object\.fromEntries\(map\)\)$/,
         ),
     );
     expect(m.loadStateDict(Object.fromEntries(map))).toEqual({
