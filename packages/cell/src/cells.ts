@@ -5,7 +5,6 @@ import {
   assertFloat,
   assertInt,
   assertRank,
-  assertShape,
   assertState,
   assertStatePair,
   checkOptions,
