@@ -17,7 +17,7 @@ import {
   trainStep,
 } from '@rnnkit/ops';
 import { describeValue } from '@rnnkit/ops/internal';
-import { GRU, LSTM, RNN } from '@rnnkit/rnn';
+import { GRU, LSTM, packPaddedSequence, RNN } from '@rnnkit/rnn';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { det, PROJECT_BACKEND, tensorsIn } from './test-utils.js';
@@ -218,6 +218,12 @@ describe(`accepted silently before (${PROJECT_BACKEND})`, () => {
     const viaTensor = tf.tensor1d([3, 2], 'int32');
     expect(valuesOf(() => gru.forward(x3(), undefined, { lengths: viaTensor as never }))).toEqual(
       valuesOf(good),
+    );
+    // packPaddedSequence too (it read [true, true] as [1, 1])
+    rejects(
+      () => packPaddedSequence(x3(), lengths[0] as never, { batchFirst: true }),
+      TypeError,
+      /^packPaddedSequence\(lengths\): expected an int32 or float32 tensor of integers, got a bool tensor of shape \[2\]$/,
     );
     tf.dispose([...lengths, viaTensor]);
     gru.dispose();
