@@ -67,7 +67,7 @@ function startPool(restart = false): Promise<void> {
       const started = await ThreadPool.start(exports, module, memory, count);
       // The kernel's memory was replaced meanwhile (releaseKernelMemory): the next start, chained
       // after this one, starts workers on the new memory.
-      if (sharedModule() === shared) pool = started;
+      if (sharedModule()?.memory === shared.memory) pool = started;
       else started?.close();
     } catch {
       // No threads here after all (e.g. a runtime that forbids workers): one thread, as before.
