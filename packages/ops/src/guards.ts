@@ -6,6 +6,9 @@ export function fmtShape(shape: readonly number[]): string {
   return `[${shape.join(',')}]`;
 }
 
+/** "a Float32Array", "an Int32Array": a name with its article. */
+const an = (name: string) => `${/^[AEIOU]/i.test(name) ? 'an' : 'a'} ${name}`;
+
 /** "a string", "a number (3.5)", "an array" ...: how a wrong value is shown in messages. */
 export function describeValue(value: unknown): string {
   if (value === null) return 'null';
@@ -17,14 +20,14 @@ export function describeValue(value: unknown): string {
   if (typeof value === 'string') return `"${value}"`;
   if (ArrayBuffer.isView(value)) {
     const n = 'length' in value ? `length ${value.length}` : `${value.byteLength} bytes`;
-    return `a ${value.constructor.name} of ${n}`;
+    return `${an(value.constructor.name)} of ${n}`;
   }
   if (value instanceof ArrayBuffer) return `an ArrayBuffer of ${value.byteLength} bytes`;
   if (value instanceof Map) return `a Map of ${value.size} entries`;
   if (value instanceof Set) return `a Set of ${value.size} entries`;
   if (typeof value === 'object') {
     const name = Object.getPrototypeOf(value)?.constructor?.name;
-    return name && name !== 'Object' ? `a ${name}` : 'an object';
+    return name && name !== 'Object' ? an(name) : 'an object';
   }
   return `a ${typeof value}`;
 }
