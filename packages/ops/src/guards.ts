@@ -6,8 +6,8 @@ export function fmtShape(shape: readonly number[]): string {
   return `[${shape.join(',')}]`;
 }
 
-/** "a Float32Array", "an Int32Array": a name with its article. */
-const an = (name: string) => `${/^[AEIOU]/i.test(name) ? 'an' : 'a'} ${name}`;
+/** "a Float32Array", "an Int32Array", "a Uint8Array" (said "you"): a name with its article. */
+const an = (name: string) => `${/^[AEIO]/i.test(name) ? 'an' : 'a'} ${name}`;
 
 /** "a string", "a number (3.5)", "an array" ...: how a wrong value is shown in messages. */
 export function describeValue(value: unknown): string {
