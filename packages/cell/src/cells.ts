@@ -5,15 +5,18 @@ import {
   assertFloat,
   assertInt,
   assertRank,
-  assertShape,
+  assertState,
   assertStatePair,
   checkOptions,
+  finiteOutputs,
   fmtShape,
 } from '@rnnkit/ops/internal';
 import * as tf from '@tensorflow/tfjs-core';
+import { naming } from './sequence/engine.js';
 import { runSequence, type State } from './sequence/run.js';
 import {
   type CellMode,
+  checkRecurrentSizes,
   createRecurrentWeights,
   type RecurrentWeights,
   rnnMode,
@@ -62,14 +65,20 @@ abstract class RecurrentCell extends Module {
     // 0 is allowed, as PyTorch's cells (outputs [B, 0])
     this.hiddenSize = assertInt(opts.hiddenSize, `${name}({ hiddenSize })`, 0);
     this.bias = assertBool(opts.bias ?? true, `${name}({ bias })`);
-    this.w = createRecurrentWeights(
-      (n, v) => this.registerParameter(n, v),
-      '',
-      mode,
-      this.inputSize,
-      this.hiddenSize,
-      this.bias,
-    );
+    checkRecurrentSizes(name, mode, this, false);
+    try {
+      this.w = createRecurrentWeights(
+        (n, v) => this.registerParameter(n, v),
+        '',
+        mode,
+        this.inputSize,
+        this.hiddenSize,
+        this.bias,
+      );
+    } catch (e) {
+      this.dispose(); // e.g. out of memory: free the parameters already made
+      throw e;
+    }
   }
 
   /** @internal Checks x ([B, I] or [I]) and a state tensor ([B, H] or [H], or absent); returns B or null if unbatched. */
@@ -88,30 +97,42 @@ abstract class RecurrentCell extends Module {
     const batch = x.rank === 2 ? x.shape[0] : null;
     for (const [arg, s] of states) {
       if (s === undefined) continue;
-      assertShape(
+      assertState(
         s,
         `${name}.forward(${arg})`,
         batch === null ? [this.hiddenSize] : [batch, this.hiddenSize],
       );
     }
-    assertFinite([[`${name}.forward(x)`, x], ...this.namedParameters()]);
+    assertFinite([
+      [`${name}.forward(x)`, x],
+      ...states
+        .filter((s): s is [string, tf.Tensor] => s[1] !== undefined)
+        .map(([arg, s]) => [`${name}.forward(${arg})`, s] as [string, tf.Tensor]),
+      ...this.namedParameters(),
+    ]);
     return batch;
   }
 
   /** @internal One step on [B, I], run as a sequence of T = 1 (unbatched input is lifted to B = 1). */
   protected step(x: tf.Tensor, state: Partial<State>, batch: number | null): State {
-    return tf.tidy((): State => {
-      const lift = (t: tf.Tensor) => (batch === null ? tf.expandDims(t, 0) : t);
-      const B = batch ?? 1;
-      const zeros = () => tf.zeros([B, this.hiddenSize]);
-      const init: State = { h: state.h ? lift(state.h) : zeros() };
-      if (this.w.mode === 'lstm') init.c = state.c ? lift(state.c) : zeros();
-      if (B === 0 || this.hiddenSize === 0)
-        return emptyStep(x, init, this.parameters(), batch === null);
-      const out = runSequence(this.w, tf.reshape(x, [1, B, this.inputSize]), init).state;
-      const drop = (t: tf.Tensor) => (batch === null ? tf.squeeze(t, [0]) : t);
-      return { h: drop(out.h), ...(out.c ? { c: drop(out.c) } : {}) };
-    });
+    const name = this.constructor.name;
+    const out = naming(`${name}.forward`, () =>
+      tf.tidy((): State => {
+        const lift = (t: tf.Tensor) => (batch === null ? tf.expandDims(t, 0) : t);
+        const B = batch ?? 1;
+        const zeros = () => tf.zeros([B, this.hiddenSize]);
+        const init: State = { h: state.h ? lift(state.h) : zeros() };
+        if (this.w.mode === 'lstm') init.c = state.c ? lift(state.c) : zeros();
+        if (B === 0 || this.hiddenSize === 0)
+          return emptyStep(x, init, this.parameters(), batch === null);
+        const out = runSequence(this.w, tf.reshape(x, [1, B, this.inputSize]), init).state;
+        const drop = (t: tf.Tensor) => (batch === null ? tf.squeeze(t, [0]) : t);
+        return { h: drop(out.h), ...(out.c ? { c: drop(out.c) } : {}) };
+      }),
+    );
+    const named: Array<[string, tf.Tensor]> = [[`${name}.forward: the new h`, out.h]];
+    if (out.c) named.push([`${name}.forward: the new c`, out.c]);
+    return finiteOutputs(out, named);
   }
 }
 

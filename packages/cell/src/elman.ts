@@ -6,11 +6,14 @@ import {
   assertOneOf,
   assertRank,
   assertShape,
+  assertState,
   checkOptions,
+  finiteOutputs,
   fmtShape,
   uniform,
 } from '@rnnkit/ops/internal';
 import * as tf from '@tensorflow/tfjs-core';
+import { naming } from './sequence/engine.js';
 import { runSequence } from './sequence/run.js';
 import type { RecurrentWeights } from './weights.js';
 
@@ -74,13 +77,18 @@ export class ConcatRNNCell extends Module {
     assertRank(x, 'ConcatRNNCell.forward(x)', [2], '[B, I]');
     assertShape(x, 'ConcatRNNCell.forward(x)', [null, this.inputSize]);
     assertFloat(x, 'ConcatRNNCell.forward(x)');
-    if (h !== undefined) assertShape(h, 'ConcatRNNCell.forward(h)', [x.shape[0], this.hiddenSize]);
-    assertFinite([['ConcatRNNCell.forward(x)', x], ...this.namedParameters()]);
-    return tf.tidy(() => {
+    if (h !== undefined) assertState(h, 'ConcatRNNCell.forward(h)', [x.shape[0], this.hiddenSize]);
+    assertFinite([
+      ['ConcatRNNCell.forward(x)', x],
+      ...(h ? [['ConcatRNNCell.forward(h)', h] as [string, tf.Tensor]] : []),
+      ...this.namedParameters(),
+    ]);
+    const out = tf.tidy(() => {
       const hh = h ?? tf.zeros([x.shape[0], this.hiddenSize]);
       const pre = linear(tf.concat([x, hh], 1), this.weight, this.bias);
       return this.activation === 'relu' ? tf.relu(pre) : tf.tanh(pre);
     });
+    return finiteOutputs(out, [['ConcatRNNCell.forward: the new h', out]]);
   }
 
   /**
@@ -175,21 +183,28 @@ export class ElmanRNN extends Module {
       throw new ShapeError(
         `ElmanRNN.forward(xt): expected at least one time step, got ${fmtShape(xt.shape)}`,
       );
-    if (h0 !== undefined) assertShape(h0, 'ElmanRNN.forward(h0)', [B, hiddenSize]);
+    if (h0 !== undefined) assertState(h0, 'ElmanRNN.forward(h0)', [B, hiddenSize]);
     assertFinite([
       ['ElmanRNN.forward(xt)', xt],
       ...(h0 ? [['ElmanRNN.forward(h0)', h0] as [string, tf.Tensor]] : []),
       ...this.namedParameters(),
     ]);
-    return tf.tidy(() => {
-      const init = { h: h0 ?? tf.zeros([B, hiddenSize]) };
-      const { output: hiddenStates, state } = runSequence(
-        this.linear1.recurrentWeights(),
-        xt as tf.Tensor3D,
-        init,
-        { batchFirst: true },
-      );
-      return { hiddenStates, h: state.h, predictions: this.linear2.forward(hiddenStates) };
-    });
+    const out = naming('ElmanRNN.forward', () =>
+      tf.tidy(() => {
+        const init = { h: h0 ?? tf.zeros([B, hiddenSize]) };
+        const { output: hiddenStates, state } = runSequence(
+          this.linear1.recurrentWeights(),
+          xt as tf.Tensor3D,
+          init,
+          { batchFirst: true },
+        );
+        return { hiddenStates, h: state.h, predictions: this.linear2.forward(hiddenStates) };
+      }),
+    );
+    return finiteOutputs(out, [
+      ['ElmanRNN.forward: hiddenStates', out.hiddenStates],
+      ['ElmanRNN.forward: h', out.h],
+      ['ElmanRNN.forward: predictions', out.predictions],
+    ]);
   }
 }

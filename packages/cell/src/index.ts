@@ -8,4 +8,5 @@ export {
   type ElmanRNNOutput,
 } from './elman.js';
 export { initKernel } from './wasm/loader.js';
+export { releaseKernelMemory } from './wasm/release.js';
 export { kernelThreads, setKernelThreads } from './wasm/threads.js';

@@ -3,11 +3,13 @@
  * API. Outside semver: may change in any release.
  */
 export { ENGINE_DEFAULTS, type EnginePolicy, enginePolicy } from './policy.js';
-export { fusedInference, inLayout, kernelReady } from './sequence/engine.js';
+export { fusedInference, inLayout, kernelReady, naming } from './sequence/engine.js';
 export { projectInput } from './sequence/project.js';
 export { runSequence, type SequenceOptions, type State } from './sequence/run.js';
+export { kernelMemory } from './wasm/release.js';
 export {
   type CellMode,
+  checkRecurrentSizes,
   createRecurrentWeights,
   GATES,
   type RecurrentWeights,

@@ -11,12 +11,18 @@ export interface EnginePolicy {
    * 40 µs of work on one core, against the tens of microseconds that waking a worker costs)
    */
   minParallelWork: number;
+  /**
+   * Most bytes of WebAssembly memory a kernel call may reach; a call that needs more throws a
+   * KernelError. @default 2 ** 32 (4 GiB: all that 32-bit WebAssembly can address)
+   */
+  maxKernelBytes: number;
 }
 
 /** The defaults, to restore the policy after changing it. */
 export const ENGINE_DEFAULTS: Readonly<EnginePolicy> = Object.freeze({
   kernel: true,
   minParallelWork: 1 << 21,
+  maxKernelBytes: 2 ** 32,
 });
 
 /** The policy in force (read at every call). */

@@ -1,4 +1,4 @@
-import { assertOneOf, uniform } from '@rnnkit/ops/internal';
+import { assertOneOf, assertParameterSizes, uniform } from '@rnnkit/ops/internal';
 import type * as tf from '@tensorflow/tfjs-core';
 
 /** Which recurrence a weight set drives: PyTorch's RNN_TANH, RNN_RELU, LSTM and GRU. */
@@ -32,6 +32,52 @@ export interface RecurrentWeights {
 
 /** Registers one parameter on a module and returns it (Module.registerParameter, passed in). */
 export type Register = (name: string, value: tf.Tensor) => tf.Variable;
+
+/** Sizes of a recurrent module, as its constructor's options give them. */
+export interface RecurrentSizes {
+  inputSize: number;
+  hiddenSize: number;
+  projSize?: number;
+  numLayers?: number;
+  bidirectional?: boolean;
+  bias: boolean;
+}
+
+/**
+ * Checks, before allocating, that every parameter of `where` (a cell, or a stack of layers with
+ * keys suffixed _l{k}[_reverse]) fits what tfjs and the kernel can hold (assertParameterSizes).
+ */
+export function checkRecurrentSizes(
+  where: string,
+  mode: CellMode,
+  s: RecurrentSizes,
+  stack: boolean,
+): void {
+  const H = s.hiddenSize;
+  const P = s.projSize ?? 0;
+  const S = P > 0 ? P : H;
+  const g = GATES[mode] * H;
+  const dirs = s.bidirectional ? 2 : 1;
+  const params: Array<[string, number[], string]> = [];
+  for (let layer = 0; layer < (s.numLayers ?? 1); layer++) {
+    const I = layer === 0 ? s.inputSize : S * dirs;
+    for (let d = 0; d < dirs; d++) {
+      const suffix = stack ? `_l${layer}${d === 1 ? '_reverse' : ''}` : '';
+      const big = layer === 0 && I > g ? 'inputSize' : 'hiddenSize';
+      params.push(
+        [`weight_ih${suffix}`, [g, I], big],
+        [`weight_hh${suffix}`, [g, S], 'hiddenSize'],
+      );
+      if (s.bias)
+        params.push(
+          [`bias_ih${suffix}`, [g], 'hiddenSize'],
+          [`bias_hh${suffix}`, [g], 'hiddenSize'],
+        );
+      if (P > 0) params.push([`weight_hr${suffix}`, [P, H], 'hiddenSize']);
+    }
+  }
+  assertParameterSizes(where, params, (s.numLayers ?? 1) > 1 ? 'numLayers' : 'hiddenSize');
+}
 
 /**
  * Creates and registers PyTorch's parameters for one direction of one layer, named

@@ -54,6 +54,30 @@ const corpus = {
     '{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"\\u0061":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}',
     f32(1, 2),
   ),
+  // what Python's safetensors (serde_json) rejects although JSON.parse takes it
+  'header-utf8-bom': file(
+    new Uint8Array([
+      0xef,
+      0xbb,
+      0xbf,
+      ...enc.encode('{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}'),
+    ]),
+    f32(1),
+  ),
+  'shape-float-literal': file('{"a":{"dtype":"F32","shape":[1.0],"data_offsets":[0,4]}}', f32(1)),
+  'offsets-float-literal': file('{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4.0]}}', f32(1)),
+  'offsets-exponent-literal': file(
+    '{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4e0]}}',
+    f32(1),
+  ),
+  'key-lone-surrogate': file(
+    '{"a\\ud800":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}',
+    f32(1),
+  ),
+  'metadata-lone-surrogate': file(
+    '{"__metadata__":{"k":"x\\udc00"},"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}',
+    f32(1),
+  ),
   'duplicate-field-in-entry': file(
     '{"a":{"dtype":"F32","shape":[1],"dtype":"I64","data_offsets":[0,4]}}',
     f32(1),

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { NumericsError } from './errors.js';
-import { assertBool, assertTensor, checkOptions, describeValue } from './guards.js';
+import { assertBool, assertFloat, assertTensor, checkOptions, describeValue } from './guards.js';
 
 /** Options of {@link clipGradNorm}, as torch.nn.utils.clip_grad_norm_'s. */
 export interface ClipGradNormOptions {
@@ -86,7 +86,10 @@ function checkGrads(grads: unknown, where: string): asserts grads is Record<stri
       `${where}(grads): expected an object of tensors, got ${describeValue(grads)}`,
     );
   }
-  for (const [k, g] of Object.entries(grads)) assertTensor(g, `${where}(grads["${k}"])`);
+  for (const [k, g] of Object.entries(grads)) {
+    assertTensor(g, `${where}(grads["${k}"])`);
+    assertFloat(g, `${where}(grads["${k}"])`);
+  }
 }
 
 /**

@@ -9,6 +9,7 @@ import {
   checkOptions,
   describeValue,
   fmtShape,
+  raggedAt,
 } from './guards.js';
 import { Module } from './module.js';
 import { normal } from './rng.js';
@@ -177,6 +178,12 @@ export function checkIds(ids: unknown, numEmbeddings: number, arg: string): tf.T
     if (bad >= 0) {
       throw new TypeError(
         `${arg}: expected integer token ids, got ${describeValue(flat[bad])} at flat index ${bad}`,
+      );
+    }
+    const where = raggedAt(ids, 'ids');
+    if (where) {
+      throw new ShapeError(
+        `${arg}: expected a rectangular nested array of ids (every row of one length), got ${where}`,
       );
     }
     t = tf.tensor(ids as number[], undefined, 'int32');

@@ -10,11 +10,14 @@ import {
   assertProbability,
   assertRank,
   assertShape,
+  assertState,
   assertTensor,
   checkOptions,
   describeValue,
+  finiteOutputs,
   fmtShape,
   numericsChecked,
+  raggedAt,
   setCheckNumerics,
 } from './guards.js';
 import { Linear } from './linear.js';
@@ -131,6 +134,56 @@ describe('shape and value guards', () => {
     expect(describeValue(null)).toBe('null');
     expect(describeValue(undefined)).toBe('undefined');
     expect(describeValue(() => 1)).toBe('a function');
+    expect(describeValue(new Int32Array(2))).toBe('an Int32Array of length 2');
+    expect(describeValue(new ArrayBuffer(3))).toBe('an ArrayBuffer of 3 bytes');
+    expect(describeValue(new Map())).toBe('a Map of 0 entries');
+    expect(describeValue({ a: 1 })).toBe('an object');
+  });
+
+  it('raggedAt says where a nested array stops being rectangular', () => {
+    expect(
+      raggedAt(
+        [
+          [1, 2],
+          [3, 4],
+        ],
+        'ids',
+      ),
+    ).toBeNull();
+    expect(raggedAt([[1, 2], [3]], 'ids')).toBe('ids[1] has length 1 where ids[0] has length 2');
+    expect(raggedAt([[1], 2], 'x')).toBe('x[1] is a number where x[0] is an array');
+    expect(raggedAt([1, [2]], 'x')).toBe('x[1] is an array where x[0] is a number');
+  });
+
+  it('assertState wants a float32 tensor of the shape', () => {
+    const h = tf.zeros([2, 3], 'int32');
+    expect(() => assertState(h, 'GRU.forward(h0)', [2, 3])).toThrow(
+      new TypeError(
+        'GRU.forward(h0): expected a float32 tensor, got a int32 tensor of shape [2,3]',
+      ),
+    );
+    expect(() => assertState(h, 'GRU.forward(h0)', [2, 4])).toThrow(ShapeError);
+    h.dispose();
+  });
+});
+
+describe('finiteOutputs', () => {
+  it('returns the outputs when off or finite, disposes them all and throws on NaN when on', () => {
+    const bad = tf.tensor1d([1, Number.NaN]);
+    expect(finiteOutputs('x', [['out', bad]])).toBe('x');
+    setCheckNumerics(true);
+    const ok = tf.tensor1d([1]);
+    expect(() =>
+      finiteOutputs({}, [
+        ['L.forward: h', ok],
+        ['L.forward: output', bad],
+      ]),
+    ).toThrow(
+      new NumericsError(
+        'L.forward: output: expected finite values, got NaN at flat index 1 of a tensor of shape [2]',
+      ),
+    );
+    expect(ok.isDisposed && bad.isDisposed).toBe(true);
   });
 });
 

@@ -6,6 +6,9 @@ export function fmtShape(shape: readonly number[]): string {
   return `[${shape.join(',')}]`;
 }
 
+/** "a Float32Array", "an Int32Array", "a Uint8Array" (said "you"): a name with its article. */
+const an = (name: string) => `${/^[AEIO]/i.test(name) ? 'an' : 'a'} ${name}`;
+
 /** "a string", "a number (3.5)", "an array" ...: how a wrong value is shown in messages. */
 export function describeValue(value: unknown): string {
   if (value === null) return 'null';
@@ -15,6 +18,17 @@ export function describeValue(value: unknown): string {
   if (Array.isArray(value)) return `an array of length ${value.length}`;
   if (typeof value === 'number') return `${value}`;
   if (typeof value === 'string') return `"${value}"`;
+  if (ArrayBuffer.isView(value)) {
+    const n = 'length' in value ? `length ${value.length}` : `${value.byteLength} bytes`;
+    return `${an(value.constructor.name)} of ${n}`;
+  }
+  if (value instanceof ArrayBuffer) return `an ArrayBuffer of ${value.byteLength} bytes`;
+  if (value instanceof Map) return `a Map of ${value.size} entries`;
+  if (value instanceof Set) return `a Set of ${value.size} entries`;
+  if (typeof value === 'object') {
+    const name = Object.getPrototypeOf(value)?.constructor?.name;
+    return name && name !== 'Object' ? an(name) : 'an object';
+  }
   return `a ${typeof value}`;
 }
 
@@ -64,6 +78,19 @@ export function assertFloat(x: tf.Tensor, arg: string): void {
       `${arg}: expected a float32 tensor, got a ${x.dtype} tensor of shape ${fmtShape(x.shape)}`,
     );
   }
+}
+
+/**
+ * Throws unless `s` is a live float32 tensor of shape `expected` (`null` = any size): a recurrent
+ * state (h0, c0), which PyTorch also takes only in the input's floating dtype.
+ */
+export function assertState(
+  s: unknown,
+  arg: string,
+  expected: ReadonlyArray<number | null>,
+): asserts s is tf.Tensor {
+  assertShape(s, arg, expected);
+  assertFloat(s, arg);
 }
 
 /** Throws RangeError unless value is an integer >= min (default 1). */
@@ -130,7 +157,10 @@ export function checkOptions(opts: unknown, where: string, known: readonly strin
 
 let checkNumerics = false;
 
-/** Turns on a debug mode in which every forward checks its inputs, parameters and outputs for NaN/Infinity. */
+/**
+ * Turns on a debug mode in which every forward checks its inputs (states included), parameters and
+ * outputs for NaN/Infinity.
+ */
 export function setCheckNumerics(on: boolean): void {
   checkNumerics = assertBool(on, 'setCheckNumerics(on)');
 }
@@ -157,12 +187,34 @@ export function assertFinite(tensors: Array<[string, tf.Tensor]>): void {
 }
 
 /**
+ * In check-numerics mode, checks a forward's outputs as `assertFinite` does; on NaN or Infinity
+ * disposes them all (the caller never gets them) before throwing. Returns `out`.
+ */
+export function finiteOutputs<T>(out: T, named: Array<[string, tf.Tensor]>): T {
+  if (!checkNumerics) return out;
+  try {
+    assertFinite(named);
+  } catch (e) {
+    tf.dispose(named.map(([, t]) => t));
+    throw e;
+  }
+  return out;
+}
+
+/**
  * Checks sequence lengths: one integer in [1, T] per sequence of a batch of B (an array, a typed
  * array or a live tensor). Returns them as numbers, or null when absent.
  */
 export function checkLengths(lengths: unknown, arg: string, B: number, T: number): number[] | null {
   if (lengths === undefined) return null;
-  if (lengths instanceof tf.Tensor) assertTensor(lengths, arg);
+  if (lengths instanceof tf.Tensor) {
+    assertTensor(lengths, arg);
+    if (lengths.rank !== 1 || lengths.dtype === 'bool' || lengths.dtype === 'complex64') {
+      throw new TypeError(
+        `${arg}: expected ${B} lengths (a 1-D int32 or float32 tensor, or an array), got ${describeValue(lengths)}`,
+      );
+    }
+  }
   const arr = lengths instanceof tf.Tensor ? Array.from(lengths.dataSync()) : lengths;
   if (!Array.isArray(arr) && !ArrayBuffer.isView(arr)) {
     throw new TypeError(`${arg}: expected an array of ${B} lengths, got ${describeValue(lengths)}`);
@@ -196,4 +248,29 @@ export function assertStatePair(
       `${arg}: expected ${expected} (two tensors), got ${Array.isArray(state) ? `[${state.map(describeValue).join(', ')}]` : describeValue(state)}`,
     );
   }
+}
+
+/**
+ * Where the nested array `a` (called `name` in the message) is not rectangular, as "ids[1] has
+ * length 1 where ids[0] has length 2" or "ids[1] is a number where ids[0] is an array"; null when
+ * it is. The shape expected is the one of a, a[0], a[0][0]...
+ */
+export function raggedAt(a: unknown[], name: string): string | null {
+  const shape: number[] = [];
+  for (let v: unknown = a; Array.isArray(v); v = v[0]) shape.push(v.length);
+  const check = (v: unknown, depth: number, path: string): string | null => {
+    const want = path.replace(/\[\d+\]/g, '[0]');
+    if (depth === shape.length) {
+      return Array.isArray(v) ? `${path} is an array where ${want} is a number` : null;
+    }
+    if (!Array.isArray(v)) return `${path} is a number where ${want} is an array`;
+    if (v.length !== shape[depth])
+      return `${path} has length ${v.length} where ${want} has length ${shape[depth]}`;
+    for (let i = 0; i < v.length; i++) {
+      const r = check(v[i], depth + 1, `${path}[${i}]`);
+      if (r) return r;
+    }
+    return null;
+  };
+  return check(a, 0, name);
 }

@@ -7,4 +7,5 @@ export { checkIds } from './embedding.js';
 export * from './guards.js';
 export { fillPadding, validSteps, zeroPadding } from './mask.js';
 export { dropoutMask, normal, randomStream, uniform } from './rng.js';
+export * from './sizes.js';
 export { describeFile, type FileInfo, type FileKind, MODEL_CONFIG_KEY } from './torch/sniff.js';

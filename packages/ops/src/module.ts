@@ -125,6 +125,12 @@ export abstract class Module {
         `${this.constructor.name}: this module was disposed; create a new one`,
       );
     }
+    for (const [name, v] of this.#params) {
+      if (v.isDisposed)
+        throw new DisposedError(
+          `${this.constructor.name}: parameter "${name}" (shape ${fmtShape(v.shape)}) was disposed outside the module; create a new module (or do not dispose its parameters)`,
+        );
+    }
     assertGradientsIfRecording(`${this.constructor.name}.forward`);
   }
 
@@ -176,8 +182,11 @@ export abstract class Module {
     const where = `${this.constructor.name}.loadStateDict`;
     checkOptions(opts, where, ['strict']);
     const strict = assertBool(opts.strict ?? true, `${where}({ strict })`);
-    if (sd === null || typeof sd !== 'object') {
-      throw new TypeError(`${where}(sd): expected an object of tensors, got ${describeValue(sd)}`);
+    if (sd === null || typeof sd !== 'object' || sd instanceof Map) {
+      const hint = sd instanceof Map ? ' (use Object.fromEntries(map))' : '';
+      throw new TypeError(
+        `${where}(sd): expected an object of tensors, got ${describeValue(sd)}${hint}`,
+      );
     }
     // every key, tied ones too: both are expected and both are copied (the last wins, as PyTorch)
     const own = new Map(this.#allNamed());

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { SafetensorsError } from './errors.js';
 import { otherFileKind } from './file-kind.js';
 import { describeValue, fmtShape } from './guards.js';
+import { scanHeader } from './safetensors-header.js';
 import { DTYPE_BYTES, type Dtype, decodeValues, encodeValues } from './tensor-bytes.js';
 
 /**
@@ -62,6 +63,10 @@ function parse(bytes: Uint8Array): Parsed {
   if (n > BigInt(bytes.length - 8)) {
     fail(`header length ${n} is larger than the ${bytes.length - 8} bytes after the length field`);
   }
+  if (bytes[8] === 0xef && bytes[9] === 0xbb && bytes[10] === 0xbf)
+    fail(
+      'header starts with a UTF-8 byte order mark; expected "{" (Python safetensors rejects it)',
+    );
   if (n > BigInt(MAX_HEADER)) fail(`header length ${n} exceeds the limit of ${MAX_HEADER} bytes`);
   const headerLen = Number(n);
   let text: string;
@@ -81,8 +86,8 @@ function parse(bytes: Uint8Array): Parsed {
       `header must be a JSON object, got ${Array.isArray(header) ? 'an array' : describeValue(header)}`,
     );
   }
-  const dup = duplicateKey(text);
-  if (dup !== null) fail(`header has the key "${dup}" twice`);
+  const problem = scanHeader(text);
+  if (problem !== null) fail(problem);
 
   const dataStart = 8 + headerLen;
   const dataLen = bytes.length - dataStart;
@@ -90,7 +95,8 @@ function parse(bytes: Uint8Array): Parsed {
   const entries: Entry[] = [];
   for (const [name, info] of Object.entries(header as Record<string, unknown>)) {
     if (name === '__metadata__') {
-      if (info === null || typeof info !== 'object' || Array.isArray(info))
+      if (info === null) continue; // as Python safetensors: no metadata
+      if (typeof info !== 'object' || Array.isArray(info))
         fail('__metadata__ must be an object of strings');
       for (const [k, v] of Object.entries(info as Record<string, unknown>)) {
         if (typeof v !== 'string')
@@ -170,36 +176,6 @@ function parseEntry(name: string, info: unknown, dataLen: number): Entry {
   return { name, dtype: dtype as Dtype, shape: shape as number[], begin, end };
 }
 
-/**
- * The first key that appears twice in one JSON object of the header text, at any depth (JSON.parse
- * silently keeps the last one, so two readers could see different files). `text` is valid JSON.
- */
-function duplicateKey(text: string): string | null {
-  // one entry per open bracket: the keys seen so far in an object, null for an array
-  const stack: Array<Set<string> | null> = [];
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (c === '"') {
-      let j = i + 1;
-      while (text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
-      const seen = stack[stack.length - 1];
-      if (seen) {
-        let k = j + 1;
-        while (k < text.length && /\s/.test(text[k])) k++;
-        if (text[k] === ':') {
-          const key = JSON.parse(text.slice(i, j + 1)) as string;
-          if (seen.has(key)) return key;
-          seen.add(key);
-        }
-      }
-      i = j;
-    } else if (c === '{') stack.push(new Set());
-    else if (c === '[') stack.push(null);
-    else if (c === '}' || c === ']') stack.pop();
-  }
-  return null;
-}
-
 let warnedFloat64 = false;
 
 /** Once per process, as PyTorch warns: F64 tensors are read as float32 (tfjs has no float64). */
@@ -247,6 +223,14 @@ export function safetensorsMetadata(bytes: Uint8Array): Record<string, string> {
   return parse(bytes).metadata;
 }
 
+/** Throws unless `s` is well-formed Unicode (no lone surrogate), which a safetensors reader needs. */
+function wellFormed(s: string, what: string): void {
+  if (/\p{Surrogate}/u.test(s))
+    throw new TypeError(
+      `${what} ${JSON.stringify(s)} has a lone surrogate (not valid Unicode), which Python's safetensors cannot read; expected well-formed text`,
+    );
+}
+
 /** Writes float32 tensors as F32 and int32 tensors as I32, with optional `__metadata__`. */
 export function saveSafetensors(
   tensors: Record<string, tf.Tensor>,
@@ -264,6 +248,8 @@ export function saveSafetensors(
         throw new TypeError(
           `saveSafetensors(metadata): "${k}" must be a string, got ${describeValue(v)}`,
         );
+      wellFormed(k, 'saveSafetensors(metadata): the key');
+      wellFormed(v, `saveSafetensors(metadata): "${k}" holds`);
     }
     header.__metadata__ = metadata;
   }
@@ -274,6 +260,7 @@ export function saveSafetensors(
       throw new TypeError(
         'saveSafetensors(tensors): "__metadata__" is reserved; pass metadata separately',
       );
+    wellFormed(name, 'saveSafetensors(tensors): the key');
     if (!(t instanceof tf.Tensor) || t.isDisposed) {
       throw new TypeError(
         `saveSafetensors(tensors): "${name}" must be a live tf.Tensor, got ${describeValue(t)}`,

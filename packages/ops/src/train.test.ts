@@ -167,10 +167,10 @@ describe('trainStep', () => {
     const vector = () => tf.sum(m.forward(x), 0) as unknown as tf.Scalar;
     expect(() => trainStep(m, vector, opt)).toThrow(TypeError);
     expect(() => trainStep(m, vector, opt)).toThrow(
-      /^trainStep\(loss\): expected loss\(\) to return a scalar tensor, got shape \[2\]$/,
+      /^trainStep\(loss\): expected loss\(\) to return a scalar tensor \(float32\), got shape \[2\]$/,
     );
     expect(() => trainStep(m, (() => 0.5) as any, opt)).toThrow(
-      /^trainStep\(loss\): expected loss\(\) to return a scalar tensor, got 0\.5$/,
+      /^trainStep\(loss\): expected loss\(\) to return a scalar tensor \(float32\), got 0\.5$/,
     );
     expect([...m.weight.dataSync()]).toEqual(before);
     expect(tf.memory().numTensors).toBe(n);

@@ -75,8 +75,11 @@ export function trainStep(
       failure.error = e;
     }
     if (!failure.threw) {
-      if (v instanceof tf.Tensor && v.rank === 0) return v as tf.Scalar;
-      failure.bad = v instanceof tf.Tensor ? `shape [${v.shape.join(',')}]` : describeValue(v);
+      if (v instanceof tf.Tensor && v.rank === 0 && v.dtype === 'float32') return v as tf.Scalar;
+      if (!(v instanceof tf.Tensor)) failure.bad = describeValue(v);
+      else if (v.rank !== 0) failure.bad = `shape [${v.shape.join(',')}]`;
+      else
+        failure.bad = `a ${v.dtype} scalar (an integer loss has no gradient: compute it in float32)`;
     }
     return tf.mul(tf.addN(vars.map((p) => tf.sum(p))), 0) as tf.Scalar;
   };
@@ -97,7 +100,7 @@ export function trainStep(
     if (failure.threw) throw failure.error;
     if (failure.bad !== undefined) {
       throw new TypeError(
-        `trainStep(loss): expected loss() to return a scalar tensor, got ${failure.bad}`,
+        `trainStep(loss): expected loss() to return a scalar tensor (float32), got ${failure.bad}`,
       );
     }
     let gradNorm: number;

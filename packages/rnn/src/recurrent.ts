@@ -1,7 +1,9 @@
 import {
   type CellMode,
+  checkRecurrentSizes,
   createRecurrentWeights,
   inLayout,
+  naming,
   type RecurrentWeights,
   runSequence,
   type State,
@@ -14,9 +16,10 @@ import {
   assertInt,
   assertProbability,
   assertRank,
-  assertShape,
+  assertState,
   checkLengths as checkLengthsOf,
   checkOptions,
+  finiteOutputs,
   fmtShape,
 } from '@rnnkit/ops/internal';
 import * as tf from '@tensorflow/tfjs-core';
@@ -134,7 +137,18 @@ export abstract class RecurrentLayer extends Module {
         `${name}({ projSize }): expected projSize < hiddenSize (${this.hiddenSize}), got ${this.projSize}`,
       );
     }
+    checkRecurrentSizes(name, mode, this, true);
     const dirs = this.bidirectional ? 2 : 1;
+    try {
+      this.createWeights(mode, dirs);
+    } catch (e) {
+      this.dispose(); // e.g. out of memory: free the layers already made
+      throw e;
+    }
+  }
+
+  /** Creates every layer's and direction's parameters. */
+  private createWeights(mode: CellMode, dirs: number): void {
     for (let layer = 0; layer < this.numLayers; layer++) {
       const inSize = layer === 0 ? this.inputSize : this.outputSize * dirs;
       const perDir: RecurrentWeights[] = [];
@@ -219,7 +233,7 @@ export abstract class RecurrentLayer extends Module {
     const LD = this.numLayers * this.numDirections;
     for (const [arg, s, size] of states) {
       if (s !== undefined)
-        assertShape(s, `${name}.forward(${arg})`, batched ? [LD, B, size] : [LD, size]);
+        assertState(s, `${name}.forward(${arg})`, batched ? [LD, B, size] : [LD, size]);
     }
     const lengths = checkLengths(
       opts?.lengths,
@@ -250,53 +264,61 @@ export abstract class RecurrentLayer extends Module {
         };
       });
     }
-    return tf.tidy(() => {
-      const init = states.map(([, s]) =>
-        s === undefined ? null : batched ? s : tf.expandDims(s, 1),
-      );
-      const sizes = states.map(([, , size]) => size);
-      const finals: tf.Tensor[][] = init.map(() => []);
-      /** Every layer and direction over x, in the layout the engine chose for the whole stack. */
-      const stack = (input: tf.Tensor3D, batchFirst: boolean) => {
-        let x = input;
-        for (let layer = 0; layer < this.numLayers; layer++) {
-          if (layer > 0 && this.training && this.dropout > 0)
-            x = dropout(x, this.dropout, true) as tf.Tensor3D;
-          const outs: tf.Tensor[] = [];
-          for (let d = 0; d < this.numDirections; d++) {
-            const k = layer * this.numDirections + d;
-            // layer k's initial state: zeros when none was given, else row k of h0/c0
-            const pick = (s: tf.Tensor | null, size: number) =>
-              s === null
-                ? tf.zeros([B, size])
-                : tf.reshape(tf.slice(s, [k, 0, 0], [1, B, size]), [B, size]);
-            const state0: State = { h: pick(init[0], sizes[0]) };
-            if (init.length > 1) state0.c = pick(init[1], sizes[1]);
-            const { output, state } = runSequence(this.weights[layer][d], x, state0, {
-              reverse: d === 1,
-              lengths,
-              batchFirst,
-            });
-            outs.push(output);
-            finals[0].push(state.h);
-            if (state.c) finals[1].push(state.c);
+    const out = naming(`${name}.forward`, () =>
+      tf.tidy(() => {
+        const init = states.map(([, s]) =>
+          s === undefined ? null : batched ? s : tf.expandDims(s, 1),
+        );
+        const sizes = states.map(([, , size]) => size);
+        const finals: tf.Tensor[][] = init.map(() => []);
+        /** Every layer and direction over x, in the layout the engine chose for the whole stack. */
+        const stack = (input: tf.Tensor3D, batchFirst: boolean) => {
+          let x = input;
+          for (let layer = 0; layer < this.numLayers; layer++) {
+            if (layer > 0 && this.training && this.dropout > 0)
+              x = dropout(x, this.dropout, true) as tf.Tensor3D;
+            const outs: tf.Tensor[] = [];
+            for (let d = 0; d < this.numDirections; d++) {
+              const k = layer * this.numDirections + d;
+              // layer k's initial state: zeros when none was given, else row k of h0/c0
+              const pick = (s: tf.Tensor | null, size: number) =>
+                s === null
+                  ? tf.zeros([B, size])
+                  : tf.reshape(tf.slice(s, [k, 0, 0], [1, B, size]), [B, size]);
+              const state0: State = { h: pick(init[0], sizes[0]) };
+              if (init.length > 1) state0.c = pick(init[1], sizes[1]);
+              const { output, state } = runSequence(this.weights[layer][d], x, state0, {
+                reverse: d === 1,
+                lengths,
+                batchFirst,
+              });
+              outs.push(output);
+              finals[0].push(state.h);
+              if (state.c) finals[1].push(state.c);
+            }
+            x = (outs.length === 1 ? outs[0] : tf.concat(outs, 2)) as tf.Tensor3D;
           }
-          x = (outs.length === 1 ? outs[0] : tf.concat(outs, 2)) as tf.Tensor3D;
-        }
-        return x;
-      };
-      const output = batched
-        ? inLayout(input as tf.Tensor3D, this.batchFirst, stack)
-        : tf.squeeze(stack(tf.expandDims(input, 1) as tf.Tensor3D, false), [1]);
-      return {
-        output,
-        // [L*D, B, *] (one layer and direction: a reshape, no copy); unbatched drops B
-        finals: finals.map((f) => {
-          const all = f.length === 1 ? tf.expandDims(f[0], 0) : tf.stack(f);
-          return batched ? all : tf.squeeze(all, [1]);
-        }),
-      };
-    });
+          return x;
+        };
+        const output = batched
+          ? inLayout(input as tf.Tensor3D, this.batchFirst, stack)
+          : tf.squeeze(stack(tf.expandDims(input, 1) as tf.Tensor3D, false), [1]);
+        return {
+          output,
+          // [L*D, B, *] (one layer and direction: a reshape, no copy); unbatched drops B
+          finals: finals.map((f) => {
+            const all = f.length === 1 ? tf.expandDims(f[0], 0) : tf.stack(f);
+            return batched ? all : tf.squeeze(all, [1]);
+          }),
+        };
+      }),
+    );
+    return finiteOutputs(out, [
+      [`${name}.forward: output`, out.output],
+      ...out.finals.map(
+        (f, i) => [`${name}.forward: final ${i === 0 ? 'h' : 'c'}`, f] as [string, tf.Tensor],
+      ),
+    ]);
   }
 }
 

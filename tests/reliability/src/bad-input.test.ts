@@ -636,7 +636,7 @@ on(
   'optimizer not an optimizer',
   (m) => trainStep(m, () => tf.sum(m.forward(x(1, 2))) as tf.Scalar, {} as never),
   TypeError,
-  /trainStep\(optimizer\): expected a tf\.train optimizer, got a object/,
+  /trainStep\(optimizer\): expected a tf\.train optimizer, got an object/,
 );
 fn(
   trainF,
@@ -650,14 +650,14 @@ on(
   'loss returns a vector',
   (m) => trainStep(m, () => m.forward(x(3, 2)) as tf.Scalar, sgd()),
   TypeError,
-  /trainStep\(loss\): expected loss\(\) to return a scalar tensor, got shape \[3,1\]/,
+  /trainStep\(loss\): expected loss\(\) to return a scalar tensor \(float32\), got shape \[3,1\]/,
 );
 on(
   trainF,
   'loss returns a number',
   (m) => trainStep(m, () => 0.5 as never, sgd()),
   TypeError,
-  /trainStep\(loss\): expected loss\(\) to return a scalar tensor, got 0\.5/,
+  /trainStep\(loss\): expected loss\(\) to return a scalar tensor \(float32\), got 0\.5/,
 );
 on(
   trainF,
@@ -764,7 +764,7 @@ on(
   (m) =>
     trainChunk(m, x(1, 2), (s) => ({ loss: m.forward(s) as tf.Scalar, state: tf.tanh(s) }), sgd()),
   TypeError,
-  /trainStep\(loss\): expected loss\(\) to return a scalar tensor, got shape \[1,2\]/,
+  /trainStep\(loss\): expected loss\(\) to return a scalar tensor \(float32\), got shape \[1,2\]/,
 );
 on(
   chunkF,

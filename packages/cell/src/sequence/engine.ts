@@ -1,3 +1,4 @@
+import { KernelError } from '@rnnkit/ops';
 import * as tf from '@tensorflow/tfjs-core';
 import { enginePolicy } from '../policy.js';
 import { type Kernel, loadedKernel } from '../wasm/kernel.js';
@@ -34,6 +35,20 @@ export function inferenceKernel(): Kernel | null {
 /** True when `runSequence` runs an inference in one kernel call (see `inferenceKernel`). */
 export function fusedInference(): boolean {
   return inferenceKernel() !== null;
+}
+
+/**
+ * Runs `f`, a call of `where` (e.g. "LSTM.forward"); a KernelError from it (e.g. past the kernel's
+ * memory limit) is thrown again with `where` in front, so that it names the layer.
+ */
+export function naming<T>(where: string, f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (KernelError.isInstance(e) && !(e as Error).message.startsWith(where))
+      throw new KernelError(`${where}: ${(e as Error).message}`, { cause: e });
+    throw e;
+  }
 }
 
 /**

@@ -33,12 +33,13 @@ export function recurrence(
   const inputs = [xProj, h0, c0, w.whh, w.bhh, w.whr].filter((t): t is tf.Tensor => t !== null);
   // The op reads its inputs from this closure; listing them as inputs routes their gradients.
   const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
-    // The tape keeps W_hh and W_hr until backward (they may be temporaries, e.g. a split weight).
-    (args[args.length - 1] as tf.GradSaveFunc)(w.whr ? [w.whh, w.whr] : [w.whh]);
     const k = kernel();
     const { packed, saved } = k
       ? k.recurrence(hostInputs(run, w, xProj.dataSync() as Float32Array, h0, c0), record)
       : forward(run, w, xProj, h0, c0, record);
+    // The tape keeps W_hh and W_hr until backward (they may be temporaries, e.g. a split weight).
+    // Saved only now: tfjs keeps its copies outside every tidy, so a failed forward would leak them.
+    (args[args.length - 1] as tf.GradSaveFunc)(w.whr ? [w.whh, w.whr] : [w.whh]);
     const value = tf.tensor1d(packed);
     const gradFunc = (dy: tf.Tensor, [whh, whr]: tf.Tensor[]) => {
       const dyHost = dy.dataSync() as Float32Array;

@@ -15,7 +15,6 @@ export function projectInput(w: RecurrentWeights, x: tf.Tensor3D): tf.Tensor3D {
   const inputs = w.bih ? [x, w.wih, w.bih] : [x, w.wih];
   const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const [xs, wih, bih] = args.slice(0, inputs.length) as tf.Tensor[];
-    (args[inputs.length] as tf.GradSaveFunc)([xs, wih]);
     const x2 = tf.reshape(xs, [T * B, I]);
     let p: tf.Tensor;
     const k = kernel();
@@ -27,6 +26,8 @@ export function projectInput(w: RecurrentWeights, x: tf.Tensor3D): tf.Tensor3D {
       p = tf.matMul(x2, tf.transpose(wih));
       if (bih) p = tf.add(p, bih);
     }
+    // Saved only now: tfjs keeps its copies outside every tidy, so a failed forward would leak them.
+    (args[inputs.length] as tf.GradSaveFunc)([xs, wih]);
     const gradFunc = (dy: tf.Tensor, [xSaved, wSaved]: tf.Tensor[]) => {
       const d = tf.reshape(dy, [T * B, G]);
       let dx: tf.Tensor;

@@ -30,11 +30,13 @@ const bind = (k: KernelExports): Kernel => ({
   recurrence: (a, save) => recurrence(k, a, save),
 });
 
-let kernel: Kernel | null = null;
+let bound: { k: KernelExports; kernel: Kernel } | null = null;
 
 /** The loaded kernel's entry points, null until it is loaded (or where it cannot load). */
 export function loadedKernel(): Kernel | null {
   const k = loadedExports();
-  if (k) kernel ??= bind(k);
-  return kernel;
+  if (!k) return null;
+  // A new instance after releaseKernelMemory: bind its exports.
+  if (bound?.k !== k) bound = { k, kernel: bind(k) };
+  return bound.kernel;
 }

@@ -16,12 +16,36 @@ export interface KernelExports {
 
 let exports: KernelExports | null = null;
 let loading: Promise<boolean> | null = null;
+/** The compiled module and whether it imports a shared memory (threads possible). */
+let compiled: { module: WebAssembly.Module; shared: boolean } | null = null;
 /** The shared-memory module and its memory, when threads are possible here. */
 let shared: {
   module: WebAssembly.Module;
   memory: WebAssembly.Memory;
   exports: KernelExports;
 } | null = null;
+
+/**
+ * A fresh instance of the compiled module, on a fresh memory (2 pages, growing up to 4 GiB), put in
+ * use at once when ready, after `onSwap` (synchronously: no call can run in between).
+ */
+async function instantiate(
+  c: { module: WebAssembly.Module; shared: boolean },
+  onSwap = () => {},
+): Promise<void> {
+  if (c.shared) {
+    const memory = new WebAssembly.Memory({ initial: 2, maximum: 65536, shared: true });
+    const instance = await WebAssembly.instantiate(c.module, { env: { memory } });
+    const k = instance.exports as unknown as KernelExports;
+    onSwap();
+    shared = { module: c.module, memory, exports: k };
+    exports = k;
+  } else {
+    const instance = await WebAssembly.instantiate(c.module, {});
+    onSwap();
+    exports = instance.exports as unknown as KernelExports;
+  }
+}
 
 /**
  * Compiles and instantiates the WebAssembly SIMD recurrence kernel (asynchronously, so it also
@@ -36,26 +60,36 @@ export function initKernel(): Promise<boolean> {
     const decode = (b64: string) => Uint8Array.from(atob(b64), (ch) => ch.charCodeAt(0));
     if (threadsPossible()) {
       try {
-        const memory = new WebAssembly.Memory({ initial: 2, maximum: 65536, shared: true });
-        const module = await WebAssembly.compile(decode(KERNEL_WASM_SHARED));
-        const instance = await WebAssembly.instantiate(module, { env: { memory } });
-        exports = instance.exports as unknown as KernelExports;
-        shared = { module, memory, exports };
+        const c = { module: await WebAssembly.compile(decode(KERNEL_WASM_SHARED)), shared: true };
+        await instantiate(c);
+        compiled = c;
         return true;
       } catch {
         // No shared memory after all: the single-threaded module below.
       }
     }
     try {
-      const module = await WebAssembly.compile(decode(KERNEL_WASM));
-      const instance = await WebAssembly.instantiate(module, {});
-      exports = instance.exports as unknown as KernelExports;
+      const c = { module: await WebAssembly.compile(decode(KERNEL_WASM)), shared: false };
+      await instantiate(c);
+      compiled = c;
       return true;
     } catch {
       return false;
     }
   })();
   return loading;
+}
+
+/**
+ * Replaces the kernel's instance and memory by fresh ones (WebAssembly memory cannot shrink: the
+ * old one is freed once nothing refers to it). The swap is synchronous, between calls, and
+ * `onSwap` drops there what referred to the old memory (cached weights, workers). False without a
+ * kernel.
+ */
+export async function reinstantiate(onSwap: () => void): Promise<boolean> {
+  if (!(await initKernel()) || !compiled) return false;
+  await instantiate(compiled, onSwap);
+  return true;
 }
 
 void initKernel();

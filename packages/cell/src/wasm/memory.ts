@@ -1,4 +1,6 @@
+import { KernelError } from '@rnnkit/ops';
 import * as tf from '@tensorflow/tfjs-core';
+import { enginePolicy } from '../policy.js';
 import type { KernelExports } from './loader.js';
 
 /**
@@ -32,10 +34,38 @@ let cache: PackedWeight[] = [];
 /** End of the cached weights: every call's arena starts here. */
 let cacheEnd = BASE;
 
-/** Grows the memory so that it holds `end` bytes. */
+const MiB = (bytes: number) => `${Math.ceil(bytes / 2 ** 20)} MiB`;
+
+/**
+ * Grows the memory so that it holds `end` bytes; past the kernel's limit (32-bit WebAssembly: 4 GiB,
+ * or `enginePolicy.maxKernelBytes`) or when the memory cannot grow, throws a KernelError saying so.
+ */
 function reach(k: KernelExports, end: number): void {
   const short = end - k.memory.buffer.byteLength;
-  if (short > 0) k.memory.grow(Math.ceil(short / PAGE));
+  if (short <= 0) return;
+  const limit = Math.min(enginePolicy.maxKernelBytes, 2 ** 32);
+  let why = `more than the kernel's limit of ${MiB(limit)}`;
+  if (end <= limit) {
+    try {
+      k.memory.grow(Math.ceil(short / PAGE));
+      return;
+    } catch (e) {
+      why = `more than it could grow to (${(e as Error).message}; limit ${MiB(limit)})`;
+    }
+  }
+  throw new KernelError(
+    `rnnkit kernel: the call needs at least ${MiB(end)} of WebAssembly memory (${end} bytes), ${why}; ` +
+      'give it fewer or shorter sequences per call (split the batch or the time steps) or smaller layers',
+  );
+}
+
+/** Bytes the kernel's memory holds now (it only grows, until `releaseKernelMemory`). */
+export const memoryBytes = (k: KernelExports): number => k.memory.buffer.byteLength;
+
+/** Forgets every cached weight: the memory they were in is being dropped. */
+export function forgetWeights(): void {
+  cache = [];
+  cacheEnd = BASE;
 }
 
 /** Lays one call's buffers out in the kernel's memory, 16-byte aligned, growing it as needed. */

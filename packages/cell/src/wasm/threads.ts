@@ -8,23 +8,34 @@ import { hardwareThreads } from './workers.js';
  * the threads asked for, and the split of rows into per-thread ranges.
  */
 
-/** Threads asked for (null: the default, this machine's threads up to MAX_THREADS). */
+/** Threads asked for (null: the default, this machine's threads up to DEFAULT_MAX). */
 let wanted: number | null = null;
+/** The threads a call uses: `wanted`, or the default once the machine's threads are known. */
+let target = 1;
 let pool: ThreadPool | null = null;
 let starting: Promise<void> | null = null;
-const MAX_THREADS = 4;
+const DEFAULT_MAX = 4;
+
+/** The most threads `setKernelThreads` accepts: twice this machine's threads, at least 8. */
+const limit = async () => Math.max(2 * (await hardwareThreads()), 8);
 
 /**
- * Sets how many threads the kernel may use for one large call (`n` >= 1; omitted: this machine's
- * threads, at most 4) and starts the worker threads it needs; resolves to the number of threads
- * in use, 1 where threads are unavailable (no SharedArrayBuffer, a page that is not cross-origin
- * isolated, no kernel). Without a call, workers start on the first call large enough to gain.
- * Results do not depend on the number of threads: every row is computed the same way.
+ * Sets how many threads the kernel may use for one large call (`n` an integer from 1 to twice this
+ * machine's threads, at least 8; omitted: this machine's threads, at most 4),
+ * starts the worker threads it needs and stops those it no longer needs; resolves to the number of
+ * threads in use, 1 where threads are unavailable (no SharedArrayBuffer, a page that is not
+ * cross-origin isolated, no kernel). Without a call, workers start on the first call large enough
+ * to gain. Results do not depend on the number of threads: every row is computed the same way.
  */
 export async function setKernelThreads(n?: number): Promise<number> {
   if (n !== undefined && !(Number.isInteger(n) && n >= 1))
     throw new RangeError(
       `setKernelThreads(n): expected an integer >= 1, got ${typeof n === 'number' ? n : typeof n}`,
+    );
+  const max = await limit();
+  if (n !== undefined && n > max)
+    throw new RangeError(
+      `setKernelThreads(n): expected at most ${max} threads (this machine runs ${await hardwareThreads()} at once; more only wait for a core, each holding a worker), got ${n}`,
     );
   wanted = n ?? null;
   await startPool();
@@ -33,29 +44,50 @@ export async function setKernelThreads(n?: number): Promise<number> {
 
 /** Threads a large kernel call uses now: 1 until the workers have started. */
 export function kernelThreads(): number {
-  return pool ? Math.min(pool.size, wanted ?? MAX_THREADS) : 1;
+  return pool ? Math.min(pool.size, target) : 1;
 }
 
-/** Starts (or restarts, to grow it) the pool for the threads wanted. */
-function startPool(): Promise<void> {
+/** Workers running now (threads besides the calling one), for tests and soak runs. */
+export const kernelWorkers = (): number => (pool ? pool.size - 1 : 0);
+
+/** Starts, grows or shrinks the pool to the threads wanted (`restart`: on a fresh memory). */
+function startPool(restart = false): Promise<void> {
   const prev = starting ?? Promise.resolve();
   starting = (async () => {
     await prev;
     const shared = (await initKernel()) ? sharedModule() : null;
     if (!shared) return;
     try {
-      const count = Math.min(wanted ?? Math.min(await hardwareThreads(), MAX_THREADS), 64) - 1;
-      if (pool && pool.size - 1 >= count) return;
+      target = wanted ?? Math.min(await hardwareThreads(), DEFAULT_MAX);
+      const count = target - 1;
+      if (!restart && (pool?.size ?? 1) - 1 === count) return;
       pool?.close();
       pool = null;
       const { module, memory, exports } = shared;
-      pool = await ThreadPool.start(exports, module, memory, count);
+      const started = await ThreadPool.start(exports, module, memory, count);
+      // The kernel's memory was replaced meanwhile (releaseKernelMemory): the next start, chained
+      // after this one, starts workers on the new memory.
+      if (sharedModule()?.memory === shared.memory) pool = started;
+      else started?.close();
     } catch {
       // No threads here after all (e.g. a runtime that forbids workers): one thread, as before.
       pool = null;
     }
   })();
   return starting;
+}
+
+/**
+ * Stops the workers at once (synchronously: they run on a memory being replaced) and, if there
+ * were any, starts as many on the kernel's memory as it is once `whenSwapped` resolves.
+ */
+export function restartPool(whenSwapped: Promise<unknown>): Promise<void> {
+  const had = pool !== null;
+  pool?.close();
+  pool = null;
+  const prev = starting ?? Promise.resolve();
+  starting = Promise.all([prev, whenSwapped]).then(() => {});
+  return had ? startPool(true) : starting;
 }
 
 /**

@@ -108,6 +108,11 @@ export function intList(value: unknown, arg: string, min: number, max = Infinity
     if (value.rank !== 1) {
       throw new ShapeError(`${arg}: expected a 1-D tensor, got shape ${fmtShape(value.shape)}`);
     }
+    if (value.dtype === 'bool' || value.dtype === 'complex64') {
+      throw new TypeError(
+        `${arg}: expected an int32 or float32 tensor of integers, got ${describeValue(value)}`,
+      );
+    }
     list = Array.from(value.dataSync());
   } else if (Array.isArray(value)) {
     list = value;
