@@ -4,8 +4,8 @@
  */
 
 export { checkIds } from './embedding.js';
+export { describeFile, type FileInfo, type FileKind, MODEL_CONFIG_KEY } from './file-kind.js';
 export * from './guards.js';
 export { fillPadding, validSteps, zeroPadding } from './mask.js';
 export { dropoutMask, normal, randomStream, uniform } from './rng.js';
 export * from './sizes.js';
-export { describeFile, type FileInfo, type FileKind, MODEL_CONFIG_KEY } from './torch/sniff.js';

@@ -203,6 +203,11 @@ describe('loadTorchCheckpoint on files that are not checkpoints', () => {
       /this is an empty file; expected a torch\.save checkpoint/,
     ],
     [
+      'a gzip file',
+      () => new Uint8Array([0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0]),
+      /this is a gzip file; expected a torch\.save checkpoint/,
+    ],
+    [
       'random bytes',
       () => new TextEncoder().encode('hello world'),
       /this is an unrecognised file \(first bytes 68 65 6c 6c 6f 20 77 6f\)/,

@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ModelFileError } from '../errors.js';
+import { describeFile, type FileInfo } from '../file-kind.js';
 import { describeValue } from '../guards.js';
 import { unpickle } from './pickle.js';
 import { PyDict, PyTuple, type PyValue, TensorRef } from './pickle-values.js';
-import { describeFile, type FileInfo } from './sniff.js';
 import { decodeStorage, gather, type StorageRef, storageFromPid, tensorSpec } from './storage.js';
 import { readZip, type ZipEntry } from './zip.js';
 
