@@ -9,8 +9,10 @@ import {
   fmtShape,
 } from './guards.js';
 
+/** How per-target losses are combined: 'mean' over non-ignored targets, 'sum', or 'none' (kept per target). */
 export type Reduction = 'mean' | 'sum' | 'none';
 
+/** Options of crossEntropy, as torch.nn.functional.cross_entropy's keyword arguments. */
 export interface CrossEntropyOptions {
   /** Targets equal to this id count neither in the loss nor in the mean. @default -100 */
   ignoreIndex?: number;

@@ -10,14 +10,18 @@ import {
 } from '@rnnkit/ops/internal';
 import * as tf from '@tensorflow/tfjs-core';
 
+/** How Attention scores a query against a key (see Attention). */
 export type AttentionMode = 'dot' | 'general' | 'concat' | 'additive';
+/** Every AttentionMode, for checks and option lists. */
 export const ATTENTION_MODES: readonly AttentionMode[] = ['dot', 'general', 'concat', 'additive'];
 
+/** Options of Attention. */
 export interface AttentionOptions {
   /** Hq: size of a query vector. */
   querySize: number;
   /** Hk: size of a key (= value) vector. */
   keySize: number;
+  /** The scorer: 'dot', 'general', 'concat' or 'additive' (see Attention). */
   mode: AttentionMode;
   /** A: hidden size of the 'concat' and 'additive' scorers (not used by the others). @default querySize */
   attentionSize?: number;
@@ -44,17 +48,30 @@ export interface AttentionKeys {
  * - additive: v.tanh(Wq q + Wk k + b), keys `query_proj.weight` [A, Hq], `key_proj.weight` [A, Hk],
  *   `key_proj.bias` [A], `v.weight` [1, A]
  * The softmax runs over valid keys only: padded keys get weight exactly 0 whatever the scores
- * (NaN or Infinity in the padding included). Example:
- * `new Attention({ querySize: 8, keySize: 16, mode: 'general' }).forward(q, keys, { lengths })`.
+ * (NaN or Infinity in the padding included).
+ * @example
+ * ```ts
+ * const att = new Attention({ querySize: 8, keySize: 16, mode: 'general' });
+ * // q [2, 5, 8], keys [2, 7, 16] -> context [2, 5, 16], weights [2, 5, 7]
+ * const { context, weights } = att.forward(q, keys, { lengths: [7, 4] });
+ * ```
  */
 export class Attention extends Module {
+  /** Hq, the size of a query vector. */
   readonly querySize: number;
+  /** Hk, the size of a key (= value) vector. */
   readonly keySize: number;
+  /** The scorer. */
   readonly mode: AttentionMode;
+  /** A, the scorer's hidden size for 'concat' and 'additive'; 0 for the others. */
   readonly attentionSize: number;
+  /** 'general': W [Hq, Hk] (no bias); 'concat': W [A, Hq+Hk] (no bias); otherwise null. Key `linear`. */
   readonly linear: Linear | null = null;
+  /** 'additive': Wq [A, Hq] (no bias), key `query_proj`; otherwise null. */
   readonly queryProj: Linear | null = null;
+  /** 'additive': Wk [A, Hk] and b [A], key `key_proj`; otherwise null. */
   readonly keyProj: Linear | null = null;
+  /** 'concat' and 'additive': v [1, A] (no bias), key `v`; otherwise null. */
   readonly v: Linear | null = null;
 
   constructor(opts: AttentionOptions) {
@@ -101,7 +118,12 @@ export class Attention extends Module {
     query: tf.Tensor,
     keys: tf.Tensor,
     opts: { lengths?: ArrayLike<number> } = {},
-  ): { context: tf.Tensor; weights: tf.Tensor } {
+  ): {
+    /** [B, Tq, Hk] | [B, Hk]: the weighted sum of the keys */
+    context: tf.Tensor;
+    /** [B, Tq, Tk] | [B, Tk]: softmax over the valid keys, 0 on padding */
+    weights: tf.Tensor;
+  } {
     this.assertAlive();
     checkOptions(opts, 'Attention.forward', ['lengths']);
     assertRank(keys, 'Attention.forward(keys)', [3], `[B, Tk, ${this.keySize}]`);
@@ -157,7 +179,15 @@ export class Attention extends Module {
    * query [B, Tq, Hq] | [B, Hq] against prepared keys -> context and weights (see forward).
    * Inputs are not checked here (the caller did). Caller tidies.
    */
-  attend(query: tf.Tensor, prepared: AttentionKeys): { context: tf.Tensor; weights: tf.Tensor } {
+  attend(
+    query: tf.Tensor,
+    prepared: AttentionKeys,
+  ): {
+    /** [B, Tq, Hk] | [B, Hk] */
+    context: tf.Tensor;
+    /** [B, Tq, Tk] | [B, Tk] */
+    weights: tf.Tensor;
+  } {
     const q = (query.rank === 2 ? tf.expandDims(query, 1) : query) as tf.Tensor3D;
     const weights = maskedSoftmax(this.scores(q, prepared), prepared.valid);
     const context = tf.matMul(weights, prepared.keys);

@@ -9,17 +9,21 @@ import {
 import { assertCellKind, type CellKind } from '@rnnkit/rnn';
 import { ATTENTION_MODES, type AttentionMode } from './attention.js';
 
+/** Options of Seq2Seq. */
 export interface Seq2SeqOptions {
+  /** Source vocabulary size: ids in [0, srcVocab). */
   srcVocab: number;
+  /** Target vocabulary size V: ids in [0, tgtVocab), logits [.., V]. */
   tgtVocab: number;
   /** Size of the source and target embeddings. */
   embeddingDim: number;
   /** H: size of every recurrent layer (each direction of the encoder, and the decoder). */
   hiddenSize: number;
+  /** The recurrent cell of the encoder and the decoder: 'rnn', 'lstm' or 'gru'. */
   cell: CellKind;
   /** Layers of the encoder and of the decoder. @default 1 */
   numLayers?: number;
-  /** @default false */
+  /** A bidirectional encoder (its final states are joined by the bridge). @default false */
   bidirectionalEncoder?: boolean;
   /** Luong-style attention of the decoder's output over the encoder's outputs, or none. */
   attention: AttentionMode | 'none';

@@ -16,26 +16,48 @@ import { checkSource, checkState, keepState, type Seq2SeqState } from './state.j
  *   attention, logits = out(h_t). With input feeding the decoder reads [embedding; a_{t-1}] (a_{-1} = 0).
  * Keys: src_embedding.weight, encoder.*, bridge_h.*, bridge_c.* (LSTM), tgt_embedding.weight,
  * decoder.*, attention.*, combine.weight [H, D*H + H], out.weight [V, H], out.bias.
- * Example: `new Seq2Seq({ srcVocab: 30, tgtVocab: 40, embeddingDim: 64, hiddenSize: 128, cell: 'lstm',
- * bidirectionalEncoder: true, attention: 'general' })`.
+ * @example
+ * ```ts
+ * const model = new Seq2Seq({ srcVocab: 30, tgtVocab: 40, embeddingDim: 64, hiddenSize: 128,
+ *   cell: 'lstm', bidirectionalEncoder: true, attention: 'general' });
+ * const logits = model.forward(src, [9, 6], tgtIn); // src int32 [2, 9], tgtIn int32 [2, T] -> [2, T, 40]
+ * const { tokens } = beamSearch(model, model.encode(src, [9, 6]), { maxLength: 30, bos: 1, eos: 2, beamSize: 4 });
+ * ```
  */
 export class Seq2Seq extends Module {
+  /** Source vocabulary size. */
   readonly srcVocab: number;
+  /** V, the target vocabulary size. */
   readonly tgtVocab: number;
+  /** H, the size of every recurrent layer. */
   readonly hiddenSize: number;
+  /** Layers of the encoder and of the decoder. */
   readonly numLayers: number;
+  /** The recurrent cell of the encoder and the decoder. */
   readonly cell: CellKind;
+  /** The attention scorer, or 'none'. */
   readonly attentionMode: AttentionMode | 'none';
+  /** Whether the decoder reads the previous attentional state with each token. */
   readonly inputFeeding: boolean;
+  /** Dropout probability in training mode. */
   readonly dropoutP: number;
+  /** [srcVocab, E], key `src_embedding`. */
   readonly srcEmbedding: Embedding;
+  /** Batch-first recurrent layer over the source, key prefix `encoder.`. */
   readonly encoder: RecurrentLayer;
+  /** Bidirectional encoder: h bridge [H, 2H] + bias, key `bridge_h`; otherwise null. */
   readonly bridgeH: Linear | null = null;
+  /** Bidirectional LSTM encoder: c bridge [H, 2H] + bias, key `bridge_c`; otherwise null. */
   readonly bridgeC: Linear | null = null;
+  /** [tgtVocab, E], key `tgt_embedding`. */
   readonly tgtEmbedding: Embedding;
+  /** Batch-first unidirectional recurrent layer over the target, key prefix `decoder.`. */
   readonly decoder: RecurrentLayer;
+  /** Attention over the encoder's outputs, key prefix `attention.`; null without attention. */
   readonly attention: Attention | null = null;
+  /** [H, D*H + H] (no bias), key `combine`; null without attention. */
   readonly combine: Linear | null = null;
+  /** [V, H] + bias [V], key `out`. */
   readonly out: Linear;
 
   constructor(opts: Seq2SeqOptions) {
@@ -166,7 +188,14 @@ export class Seq2Seq extends Module {
   step(
     tokens: tf.Tensor | number[],
     state: Seq2SeqState,
-  ): { logits: tf.Tensor2D; state: Seq2SeqState; attention?: tf.Tensor2D } {
+  ): {
+    /** [B, V] */
+    logits: tf.Tensor2D;
+    /** the state for the next step */
+    state: Seq2SeqState;
+    /** [B, S], the attention weights over the source (absent without attention) */
+    attention?: tf.Tensor2D;
+  } {
     this.assertAlive();
     const ids = checkIds(tokens, this.tgtVocab, 'Seq2Seq.step(tokens)');
     try {

@@ -9,6 +9,7 @@ import {
   stepLogProbs,
 } from './step-model.js';
 
+/** Options of beamSearch: DecodeOptions and the beam's. */
 export interface BeamSearchOptions extends DecodeOptions {
   /** K: hypotheses kept per row. */
   beamSize: number;
@@ -18,8 +19,11 @@ export interface BeamSearchOptions extends DecodeOptions {
 
 /** One finished hypothesis: ids without eos, its summed log-probability and its ranking score. */
 export interface Hypothesis {
+  /** The generated ids, without bos and eos. */
   tokens: number[];
+  /** Summed log-probability of the ids (eos's included). */
   logProb: number;
+  /** logProb / length^lengthPenalty, by which hypotheses are ranked. */
   score: number;
 }
 

@@ -1,6 +1,7 @@
 import { randomStream } from '@rnnkit/ops/internal';
 import { type DecodeOptions, type DecodeResult, decodeRows, type StepModel } from './step-model.js';
 
+/** Options of sample: DecodeOptions and how tokens are drawn. */
 export interface SampleOptions extends DecodeOptions {
   /** Divides the log-probabilities before sampling (< 1 sharper, > 1 flatter). @default 1 */
   temperature?: number;
@@ -8,7 +9,7 @@ export interface SampleOptions extends DecodeOptions {
   topK?: number;
   /** Sample among the fewest most likely tokens whose probability reaches p (nucleus). @default 1 */
   topP?: number;
-  /** Own random stream, reproducible whatever else draws; without it the global one (manualSeed). */
+  /** Own random stream, reproducible whatever else draws; without it the global one (manualSeed). @default the global stream */
   seed?: number;
 }
 

@@ -8,7 +8,16 @@ import * as tf from '@tensorflow/tfjs-core';
  * rows with one gather per tensor); `step` must not dispose the state it is given.
  */
 export interface StepModel<S = unknown> {
-  step(tokens: tf.Tensor1D, state: S): { logits: tf.Tensor; state: S };
+  /** tokens int32 [B] (the previous ids, bos first) and a state -> logits [B, V] and the next state. */
+  step(
+    tokens: tf.Tensor1D,
+    state: S,
+  ): {
+    /** [B, V], unnormalised */
+    logits: tf.Tensor;
+    /** the state for the next step */
+    state: S;
+  };
   /** When present, bos and eos are checked against it before the first step. */
   readonly vocabSize?: number;
   /**
@@ -21,10 +30,13 @@ export interface StepModel<S = unknown> {
 
 /** What every decoder returns: per batch row, the generated ids (no bos, no eos) and a score. */
 export interface DecodeResult {
+  /** Per row, the generated ids without bos and eos. */
   tokens: number[][];
+  /** Per row, the summed log-probability (beamSearch: the ranking score). */
   scores: number[];
 }
 
+/** Options every decoder (greedyDecode, sample, beamSearch) takes. */
 export interface DecodeOptions {
   /** Most tokens generated per row, eos included. */
   maxLength: number;
