@@ -41,15 +41,16 @@ describe('second derivatives through the cells match PyTorch autograd', () => {
     /** The kernels the tape holds after m's forward, in a gradient at nesting `depth`. */
     const taped = (depth: number): string[] => {
       let names: string[] = [];
-      const f = () => {
-        const s = tf.sum(m.forward(x)[0]);
+      const f = (): tf.Scalar => {
+        const s = tf.sum(m.forward(x)[0]) as tf.Scalar;
         names = engine.state.activeTape.map((n) => n.kernelName);
         return s;
       };
       const g =
         depth === 1
           ? f
-          : () => tf.addN(Object.values(tf.variableGrads(f).grads).map((t) => tf.sum(t)));
+          : () =>
+              tf.addN(Object.values(tf.variableGrads(f).grads).map((t) => tf.sum(t))) as tf.Scalar;
       const r = tf.variableGrads(g);
       tf.dispose([r.value, ...Object.values(r.grads)]);
       return names;

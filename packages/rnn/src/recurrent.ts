@@ -17,9 +17,12 @@ import {
   assertShape,
   checkLengths as checkLengthsOf,
   checkOptions,
+  describeValue,
   fmtShape,
 } from '@rnnkit/ops/internal';
 import * as tf from '@tensorflow/tfjs-core';
+import { packLike, padPackedSequence } from './packed/pack.js';
+import { PackedSequence } from './packed/sequence.js';
 
 export interface RecurrentOptions {
   inputSize: number;
@@ -112,8 +115,14 @@ export abstract class RecurrentLayer extends Module {
 
   /**
    * input: [T,B,I] | [B,T,I] (batchFirst) | [T,I], initial state (h0, or [h0, c0] for LSTM; zeros if
-   * absent) -> [output [..,T,D*P], final state (hN, or [hN, cN] for LSTM)]
+   * absent) -> [output [..,T,D*P], final state (hN, or [hN, cN] for LSTM)]. A PackedSequence input
+   * (data [N, I]) gives a PackedSequence output (data [N, D*P], the input's batch sizes and order);
+   * the states are in the original batch order, as PyTorch's.
    */
+  abstract override forward(
+    input: PackedSequence,
+    state?: tf.Tensor | [tf.Tensor, tf.Tensor],
+  ): [PackedSequence, tf.Tensor | [tf.Tensor, tf.Tensor]];
   abstract override forward(
     input: tf.Tensor,
     state?: tf.Tensor | [tf.Tensor, tf.Tensor],
@@ -142,14 +151,57 @@ export abstract class RecurrentLayer extends Module {
    * Checks the call and runs every layer and direction. `states` holds [h0] or [h0, c0] (or nothing).
    * Returns output ([B,T,D*P] | [T,B,D*P] | [T,D*P]) and final states ([L*D,B,*] | [L*D,*]).
    */
-  protected run(
+  protected run<In extends tf.Tensor | PackedSequence>(
+    input: In,
+    states: Array<[string, tf.Tensor | undefined, number]>,
+    opts: ForwardOptions | undefined,
+  ): { output: In; finals: tf.Tensor[] } {
+    this.assertAlive();
+    const name = this.constructor.name;
+    checkOptions(opts, `${name}.forward`, ['lengths']);
+    if (input instanceof PackedSequence)
+      return this.runPacked(input, states, opts) as { output: In; finals: tf.Tensor[] };
+    return this.runPadded(input as tf.Tensor, states, opts) as { output: In; finals: tf.Tensor[] };
+  }
+
+  /** A PackedSequence through `runPadded`: padded in the original order, run with its lengths, packed back. */
+  private runPacked(
+    input: PackedSequence,
+    states: Array<[string, tf.Tensor | undefined, number]>,
+    opts: ForwardOptions | undefined,
+  ): { output: PackedSequence; finals: tf.Tensor[] } {
+    const name = this.constructor.name;
+    if (opts?.lengths !== undefined) {
+      throw new TypeError(
+        `${name}.forward(opts.lengths): expected no lengths with a PackedSequence input (it holds them), got ${describeValue(opts.lengths)}`,
+      );
+    }
+    assertRank(
+      input.data,
+      `${name}.forward(input.data)`,
+      [2],
+      '[N, I] (a PackedSequence of [T, I] steps)',
+    );
+    const [padded, lengths] = padPackedSequence(input, { batchFirst: this.batchFirst });
+    try {
+      const { output, finals } = this.runPadded(padded, states, { lengths });
+      try {
+        return { output: packLike(output, input, this.batchFirst), finals };
+      } finally {
+        output.dispose();
+      }
+    } finally {
+      padded.dispose();
+    }
+  }
+
+  /** `run` on a padded tensor input. */
+  private runPadded(
     input: tf.Tensor,
     states: Array<[string, tf.Tensor | undefined, number]>,
     opts: ForwardOptions | undefined,
   ): { output: tf.Tensor; finals: tf.Tensor[] } {
-    this.assertAlive();
     const name = this.constructor.name;
-    checkOptions(opts, `${name}.forward`, ['lengths']);
     const layout = this.batchFirst
       ? '[B, T, I] (batchFirst) or unbatched [T, I]'
       : '[T, B, I] or unbatched [T, I]';
