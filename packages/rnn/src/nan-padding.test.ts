@@ -73,7 +73,10 @@ describe('trainStep with NaN in padded steps keeps every weight finite', () => {
         expect(Number.isFinite(gradNorm)).toBe(true);
         expect(gradNorm).toBeGreaterThan(0);
         for (const [key, p] of m.namedParameters()) {
-          expect(tf.all(tf.isFinite(p)).dataSync()[0], key).toBe(1);
+          expect(
+            tf.tidy(() => tf.all(tf.isFinite(p)).dataSync()[0]),
+            key,
+          ).toBe(1);
         }
         opt.dispose();
         x.dispose();
