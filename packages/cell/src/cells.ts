@@ -15,6 +15,7 @@ import { runSequence, type State } from './sequence/run.js';
 import {
   type CellMode,
   createRecurrentWeights,
+  tieSlots,
   type RecurrentWeights,
   rnnMode,
 } from './weights.js';
@@ -54,6 +55,20 @@ abstract class RecurrentCell extends Module {
       this.hiddenSize,
       this.bias,
     );
+    tieSlots(this.w, '', this.#tied);
+  }
+
+  /** Setters that make the recurrence read a tied parameter (see tieParameter). */
+  readonly #tied = new Map<string, (param: tf.Tensor) => void>();
+
+  protected override canTie(name: string): boolean {
+    return this.#tied.has(name);
+  }
+
+  /** Weight tying (Module.tieParameter): the cell then reads the shared parameter. */
+  override tieParameter(name: string, param: tf.Variable): void {
+    super.tieParameter(name, param);
+    this.#tied.get(name)?.(param);
   }
 
   /** Checks x ([B, I] or [I]) and a state tensor ([B, H] or [H], or absent); returns B or null if unbatched. */

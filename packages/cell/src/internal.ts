@@ -13,4 +13,5 @@ export {
   type RecurrentWeights,
   type Register,
   rnnMode,
+  tieSlots,
 } from './weights.js';

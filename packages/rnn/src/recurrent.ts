@@ -5,6 +5,7 @@ import {
   type RecurrentWeights,
   runSequence,
   type State,
+  tieSlots,
 } from '@rnnkit/cell/internal';
 import { dropout, Module, ShapeError } from '@rnnkit/ops';
 import {
@@ -17,11 +18,10 @@ import {
   assertShape,
   checkLengths as checkLengthsOf,
   checkOptions,
-  describeValue,
   fmtShape,
 } from '@rnnkit/ops/internal';
 import * as tf from '@tensorflow/tfjs-core';
-import { packLike, padPackedSequence } from './packed/pack.js';
+import { runPacked } from './packed/forward.js';
 import { PackedSequence } from './packed/sequence.js';
 
 export interface RecurrentOptions {
@@ -97,20 +97,33 @@ export abstract class RecurrentLayer extends Module {
       const perDir: RecurrentWeights[] = [];
       for (let d = 0; d < dirs; d++) {
         const suffix = `_l${layer}${d === 1 ? '_reverse' : ''}`;
-        perDir.push(
-          createRecurrentWeights(
-            (n, v) => this.registerParameter(n, v),
-            suffix,
-            mode,
-            inSize,
-            this.hiddenSize,
-            this.bias,
-            this.projSize,
-          ),
+        const w = createRecurrentWeights(
+          (n, v) => this.registerParameter(n, v),
+          suffix,
+          mode,
+          inSize,
+          this.hiddenSize,
+          this.bias,
+          this.projSize,
         );
+        tieSlots(w, suffix, this.#tied);
+        perDir.push(w);
       }
       this.weights.push(perDir);
     }
+  }
+
+  /** Setters that make the recurrence read a tied parameter (see tieParameter). */
+  readonly #tied = new Map<string, (param: tf.Tensor) => void>();
+
+  protected override canTie(name: string): boolean {
+    return this.#tied.has(name);
+  }
+
+  /** Weight tying (Module.tieParameter): the layer then reads the shared parameter. */
+  override tieParameter(name: string, param: tf.Variable): void {
+    super.tieParameter(name, param);
+    this.#tied.get(name)?.(param);
   }
 
   /**
@@ -159,40 +172,11 @@ export abstract class RecurrentLayer extends Module {
     this.assertAlive();
     const name = this.constructor.name;
     checkOptions(opts, `${name}.forward`, ['lengths']);
-    if (input instanceof PackedSequence)
-      return this.runPacked(input, states, opts) as { output: In; finals: tf.Tensor[] };
-    return this.runPadded(input as tf.Tensor, states, opts) as { output: In; finals: tf.Tensor[] };
-  }
-
-  /** A PackedSequence through `runPadded`: padded in the original order, run with its lengths, packed back. */
-  private runPacked(
-    input: PackedSequence,
-    states: Array<[string, tf.Tensor | undefined, number]>,
-    opts: ForwardOptions | undefined,
-  ): { output: PackedSequence; finals: tf.Tensor[] } {
-    const name = this.constructor.name;
-    if (opts?.lengths !== undefined) {
-      throw new TypeError(
-        `${name}.forward(opts.lengths): expected no lengths with a PackedSequence input (it holds them), got ${describeValue(opts.lengths)}`,
-      );
-    }
-    assertRank(
-      input.data,
-      `${name}.forward(input.data)`,
-      [2],
-      '[N, I] (a PackedSequence of [T, I] steps)',
-    );
-    const [padded, lengths] = padPackedSequence(input, { batchFirst: this.batchFirst });
-    try {
-      const { output, finals } = this.runPadded(padded, states, { lengths });
-      try {
-        return { output: packLike(output, input, this.batchFirst), finals };
-      } finally {
-        output.dispose();
-      }
-    } finally {
-      padded.dispose();
-    }
+    const result =
+      input instanceof PackedSequence
+        ? runPacked(name, this.batchFirst, input, opts, (x, o) => this.runPadded(x, states, o))
+        : this.runPadded(input as tf.Tensor, states, opts);
+    return result as { output: In; finals: tf.Tensor[] };
   }
 
   /** `run` on a padded tensor input. */
