@@ -15,9 +15,9 @@ import { runSequence, type State } from './sequence/run.js';
 import {
   type CellMode,
   createRecurrentWeights,
-  tieSlots,
   type RecurrentWeights,
   rnnMode,
+  tieSlots,
 } from './weights.js';
 
 export interface CellOptions {

@@ -1,8 +1,10 @@
-import { checkGradGrad, expectNoLeak } from '@rnnkit/vitest-config/helpers';
+import { checkGradGrad, expectNoLeak, maxAbsDiff } from '@rnnkit/vitest-config/helpers';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { GRUCell, LSTMCell, RNNCell } from './cells.js';
 import { enginePolicy } from './policy.js';
+import { runSequence } from './sequence/run.js';
+import { type CellMode, createRecurrentWeights } from './weights.js';
 
 // Second derivatives through the cells against PyTorch autograd (tooling/golden/phase2.py,
 // gradgrad_*cell): a gradient penalty (sum of squared first gradients over every parameter and x)
@@ -60,4 +62,67 @@ describe('second derivatives through the cells match PyTorch autograd', () => {
     m.dispose();
     x.dispose();
   });
+});
+
+describe('the stepwise path (nested gradients) agrees with the fused op', () => {
+  const cases: Array<[string, CellMode, number]> = [
+    ['relu RNN', 'rnn_relu', 0],
+    ['LSTM with projection', 'lstm', 3],
+    ['GRU', 'gru', 0],
+  ];
+  for (const [label, mode, proj] of cases) {
+    it(`${label}, ragged, reverse: outputs and first-order gradients`, () => {
+      const vars: tf.Variable[] = [];
+      const w = createRecurrentWeights(
+        (_, v) => {
+          const p = tf.variable(v);
+          v.dispose();
+          vars.push(p);
+          return p;
+        },
+        '',
+        mode,
+        3,
+        5,
+        true,
+        proj,
+      );
+      const S = proj || 5;
+      const x = tf.randomNormal([4, 3, 3], 0, 1, 'float32', 11) as tf.Tensor3D;
+      const h0 = tf.randomNormal([3, S], 0, 1, 'float32', 12);
+      const c0 = mode === 'lstm' ? tf.randomNormal([3, 5], 0, 1, 'float32', 13) : undefined;
+      const loss = () =>
+        tf.tidy(() => {
+          const { output, state } = runSequence(
+            w,
+            x,
+            { h: h0, c: c0 },
+            { lengths: [4, 1, 3], reverse: true },
+          );
+          const terms = [tf.sum(tf.square(output)), tf.sum(state.h)];
+          if (state.c) terms.push(tf.sum(tf.mul(state.c, 0.5)));
+          return tf.addN(terms) as tf.Scalar;
+        });
+      const fused = tf.variableGrads(loss, vars);
+      // the same gradients computed inside an outer gradient: the stepwise path
+      let nested: { value: tf.Scalar; grads: tf.NamedTensorMap } | null = null;
+      const outer = tf.variableGrads(() => {
+        nested = tf.variableGrads(loss, vars);
+        tf.keep(nested.value);
+        for (const g of Object.values(nested.grads)) tf.keep(g);
+        return tf.addN(Object.values(nested.grads).map((g) => tf.sum(g))) as tf.Scalar;
+      }, vars);
+      const n = nested as unknown as { value: tf.Scalar; grads: tf.NamedTensorMap };
+      expect(Math.abs(n.value.dataSync()[0] - fused.value.dataSync()[0])).toBeLessThanOrEqual(1e-5);
+      for (const p of vars) {
+        expect(maxAbsDiff(n.grads[p.name], fused.grads[p.name]), p.name).toBeLessThanOrEqual(1e-5);
+      }
+      tf.dispose([x, h0, ...(c0 ? [c0] : []), ...vars, fused.value, n.value, outer.value]);
+      tf.dispose([
+        ...Object.values(fused.grads),
+        ...Object.values(n.grads),
+        ...Object.values(outer.grads),
+      ]);
+    });
+  }
 });

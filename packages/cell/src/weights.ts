@@ -77,7 +77,9 @@ export function tieSlots(
   suffix: string,
   into: Map<string, (param: tf.Tensor) => void>,
 ): void {
-  for (const [key, field] of Object.entries(FIELDS) as Array<[string, (typeof FIELDS)[keyof typeof FIELDS]]>) {
+  for (const [key, field] of Object.entries(FIELDS) as Array<
+    [string, (typeof FIELDS)[keyof typeof FIELDS]]
+  >) {
     if (w[field] !== null) {
       into.set(`${key}${suffix}`, (param) => {
         w[field] = param;
