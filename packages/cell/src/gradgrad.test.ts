@@ -1,3 +1,4 @@
+import { RnnkitError } from '@rnnkit/ops';
 import { checkGradGrad, expectNoLeak, maxAbsDiff } from '@rnnkit/vitest-config/helpers';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
@@ -33,6 +34,26 @@ describe('second derivatives through the cells match PyTorch autograd', () => {
       });
     }
   }
+
+  it('a gradient of a fused backward that ran outside the inner gradient: a clear error, not zeros', () => {
+    const m = new GRUCell({ inputSize: 3, hiddenSize: 4 });
+    const x = tf.ones([2, 3]);
+    let caught: unknown;
+    try {
+      tf.variableGrads(() => {
+        const y = tf.sum(m.forward(x)) as tf.Scalar; // one tape: the fused op
+        // the inner gradient reaches that op, and the outer tape records its backward
+        const inner = tf.variableGrads(() => tf.mul(y, 2) as tf.Scalar).grads;
+        return tf.addN(Object.values(inner).map((g) => tf.sum(g))) as tf.Scalar;
+      });
+    } catch (e) {
+      caught = e;
+    }
+    expect(RnnkitError.isInstance(caught)).toBe(true);
+    expect((caught as Error).message).toContain('cannot be differentiated again');
+    m.dispose();
+    x.dispose();
+  });
 
   it('a first-order gradient takes the fused ops; a nested one the stepwise tfjs ops', () => {
     const m = new LSTMCell({ inputSize: 3, hiddenSize: 4 });

@@ -1,3 +1,4 @@
+import { RnnkitError } from '@rnnkit/ops';
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelInputs } from '../wasm/recurrence.js';
 import type { RecurrentWeights } from '../weights.js';
@@ -44,7 +45,7 @@ export function recurrence(
       // A tape recording this backward would see host-array results as constants: a second
       // derivative of zero. The engine runs `stepwise` whenever one may be asked for (higherOrder).
       if (tapeOn()) {
-        throw new Error(
+        throw new RnnkitError(
           'recurrence: the fused backward cannot be differentiated again; run the forward inside the gradient that is differentiated (nested tf.grad / tf.variableGrads)',
         );
       }
