@@ -76,6 +76,7 @@ describe('RNN/LSTM/GRU.forward(PackedSequence) matches PyTorch', () => {
               grad = Math.max(grad, compare(grads[p.name], t[`grad.param.${k}`]).rel);
             }
             tf.dispose([gx, value, ...Object.values(grads)]);
+            if (process.env.PARITY_LOG) console.log('PARITY', name, path, forward, grad);
             expect(grad).toBeLessThanOrEqual(1e-5);
             expect(tf.memory().numTensors).toBe(before);
           } finally {
