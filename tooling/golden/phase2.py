@@ -56,11 +56,14 @@ def gen_phase2():
             packed = rnn_utils.pack_padded_sequence(x, lengths, enforce_sorted=False)
             out, state = m(packed)
             padded, _ = rnn_utils.pad_packed_sequence(out, total_length=5)
-            h_n = state[0] if kind == "LSTM" else state
+            h_n, c_n = state if kind == "LSTM" else (state, None)
+            outputs = {"output": padded, "h_n": h_n}
+            if c_n is not None:
+                outputs["c_n"] = c_n
             config = {"kind": kind, "inputSize": 3, "hiddenSize": 4, "numLayers": 2, "bias": True,
                       "batchFirst": False, "bidirectional": bidir, "batched": True, "withState": False,
                       "lengths": lengths}
-            _write("phase2", name, config, m, {"x": x, "lengths": ints(lengths)}, {"output": padded, "h_n": h_n})
+            _write("phase2", name, config, m, {"x": x, "lengths": ints(lengths)}, outputs)
     # second derivatives: penalty = sum over every parameter and x of (d loss / d it)^2, loss = sum(out * w)
     for kind in ("RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell"):
         name = f"gradgrad_{kind.lower()}"

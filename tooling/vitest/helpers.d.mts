@@ -32,3 +32,10 @@ export declare function captureIo<E extends object = object>(
 ): { io: { out(t: string): void; err(t: string): void } & E; get(): { out: string; err: string } };
 export declare function at(t: Tensor, i: number): Tensor;
 export declare function sliceAxis(t: Tensor, axis: number, begin: number, size: number): Tensor;
+/** A gradgrad_* fixture's check: worst errors of y (abs), the penalty and the second gradients (rel). */
+export declare function checkGradGrad(
+  module: any,
+  y: (module: any, x: any) => any,
+  group: string,
+  name: string,
+): { y: number; penalty: number; grad: number };

@@ -126,3 +126,40 @@ export function sliceAxis(t, axis, begin, size) {
   const s = t.shape.map((n, k) => (k === axis ? size : n));
   return tf.slice(t, b, s);
 }
+
+/**
+ * A gradgrad_* fixture's check (tooling/golden/phase2.py): loads its parameters into `module`, then
+ * with nested tf.variableGrads computes penalty = sum of squared first gradients of
+ * sum(y(x) * lossweight) over every parameter and x, and its gradients. `y(module, x)` is the
+ * output y. Returns the worst absolute error of y and the penalty, and the worst relative error
+ * of the second gradients, against PyTorch's; leaves no tensor behind.
+ */
+export function checkGradGrad(module, y, group, name) {
+  const { t } = fixture(group, name);
+  const sd = {};
+  for (const [k, v] of Object.entries(t)) if (k.startsWith('param.')) sd[k.slice(6)] = v;
+  module.loadStateDict(sd);
+  const x = tf.variable(t['input.x'], true, `${name}_x_${Math.random()}`);
+  const named = [...module.namedParameters(), ['x', x]];
+  const vars = named.map(([, v]) => v);
+  let out;
+  const { value, grads } = tf.variableGrads(() => {
+    const first = tf.variableGrads(() => {
+      out = tf.keep(y(module, x));
+      return tf.sum(tf.mul(out, t['lossweight.y']));
+    }, vars).grads;
+    return tf.addN(Object.values(first).map((g) => tf.sum(tf.square(g))));
+  }, vars);
+  const penalty = tf.reshape(value, [1]);
+  const err = {
+    y: compare(out, t['output.y']).abs,
+    penalty: compare(penalty, t['output.penalty']).rel,
+    grad: 0,
+  };
+  for (const [k, v] of named) {
+    const want = k === 'x' ? t['gradgrad.input.x'] : t[`gradgrad.param.${k}`];
+    err.grad = Math.max(err.grad, compare(grads[v.name], want).rel);
+  }
+  tf.dispose([out, value, penalty, x, ...Object.values(grads), ...Object.values(t)]);
+  return err;
+}

@@ -20,6 +20,7 @@ import {
   createRecurrentWeights,
   type RecurrentWeights,
   rnnMode,
+  tieSlots,
 } from './weights.js';
 
 /** Options of {@link LSTMCell} and {@link GRUCell} (and RNNCell's base): PyTorch's, in camelCase. */
@@ -75,10 +76,24 @@ abstract class RecurrentCell extends Module {
         this.hiddenSize,
         this.bias,
       );
+      tieSlots(this.w, '', this.#tied);
     } catch (e) {
       this.dispose(); // e.g. out of memory: free the parameters already made
       throw e;
     }
+  }
+
+  /** Setters that make the recurrence read a tied parameter (see tieParameter). */
+  readonly #tied = new Map<string, (param: tf.Tensor) => void>();
+
+  protected override canTie(name: string): boolean {
+    return this.#tied.has(name);
+  }
+
+  /** Weight tying (Module.tieParameter): the cell then reads the shared parameter. */
+  override tieParameter(name: string, param: tf.Variable): void {
+    super.tieParameter(name, param);
+    this.#tied.get(name)?.(param);
   }
 
   /** @internal Checks x ([B, I] or [I]) and a state tensor ([B, H] or [H], or absent); returns B or null if unbatched. */

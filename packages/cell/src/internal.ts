@@ -15,4 +15,5 @@ export {
   type RecurrentWeights,
   type Register,
   rnnMode,
+  tieSlots,
 } from './weights.js';

@@ -104,3 +104,32 @@ export function createRecurrentWeights(
   const whr = projSize > 0 ? register(`weight_hr${suffix}`, u([projSize, hiddenSize])) : null;
   return { mode, hiddenSize, wih, whh, bih, bhh, whr };
 }
+
+/** PyTorch's key (before the layer suffix) of each parameter field of RecurrentWeights. */
+const FIELDS = {
+  weight_ih: 'wih',
+  weight_hh: 'whh',
+  bias_ih: 'bih',
+  bias_hh: 'bhh',
+  weight_hr: 'whr',
+} as const;
+
+/**
+ * For weight tying: adds to `into`, for each parameter of `w`, its key (e.g. 'weight_hh_l0_reverse'
+ * for suffix '_l0_reverse') -> a setter that makes `w` read a shared parameter instead.
+ */
+export function tieSlots(
+  w: RecurrentWeights,
+  suffix: string,
+  into: Map<string, (param: tf.Tensor) => void>,
+): void {
+  for (const [key, field] of Object.entries(FIELDS) as Array<
+    [string, (typeof FIELDS)[keyof typeof FIELDS]]
+  >) {
+    if (w[field] !== null) {
+      into.set(`${key}${suffix}`, (param) => {
+        w[field] = param;
+      });
+    }
+  }
+}

@@ -1,4 +1,5 @@
 import type * as tf from '@tensorflow/tfjs-core';
+import type { PackedSequence } from './packed/sequence.js';
 import { type ForwardOptions, RecurrentLayer, type RecurrentOptions } from './recurrent.js';
 
 /**
@@ -15,7 +16,13 @@ export class GRU extends RecurrentLayer {
   }
 
   /** input: [T,B,I] | [B,T,I] | [T,I], h0: [L*D,B,H] | [L*D,H] -> [output [..,T,D*H], hN [L*D,B,H]] */
-  forward(input: tf.Tensor, h0?: tf.Tensor, opts?: ForwardOptions): [tf.Tensor, tf.Tensor] {
+  forward(input: PackedSequence, h0?: tf.Tensor): [PackedSequence, tf.Tensor];
+  forward(input: tf.Tensor, h0?: tf.Tensor, opts?: ForwardOptions): [tf.Tensor, tf.Tensor];
+  forward(
+    input: tf.Tensor | PackedSequence,
+    h0?: tf.Tensor,
+    opts?: ForwardOptions,
+  ): [tf.Tensor | PackedSequence, tf.Tensor] {
     const { output, finals } = this.run(input, [['h0', h0, this.hiddenSize]], opts);
     return [output, finals[0]];
   }

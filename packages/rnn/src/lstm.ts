@@ -1,5 +1,6 @@
 import { assertStatePair } from '@rnnkit/ops/internal';
 import type * as tf from '@tensorflow/tfjs-core';
+import type { PackedSequence } from './packed/sequence.js';
 import { type ForwardOptions, RecurrentLayer, type RecurrentOptions } from './recurrent.js';
 
 /** Options of {@link LSTM}: the shared ones plus the projection. */
@@ -30,10 +31,19 @@ export class LSTM extends RecurrentLayer {
    * -> [output [..,T,D*P], [hN [L*D,B,P], cN [L*D,B,H]]] (P = projSize or H)
    */
   forward(
+    input: PackedSequence,
+    state?: [tf.Tensor, tf.Tensor],
+  ): [PackedSequence, [tf.Tensor, tf.Tensor]];
+  forward(
     input: tf.Tensor,
     state?: [tf.Tensor, tf.Tensor],
     opts?: ForwardOptions,
-  ): [tf.Tensor, [tf.Tensor, tf.Tensor]] {
+  ): [tf.Tensor, [tf.Tensor, tf.Tensor]];
+  forward(
+    input: tf.Tensor | PackedSequence,
+    state?: [tf.Tensor, tf.Tensor],
+    opts?: ForwardOptions,
+  ): [tf.Tensor | PackedSequence, [tf.Tensor, tf.Tensor]] {
     this.assertAlive();
     assertStatePair(state, 'LSTM.forward(state)', '[h0, c0]');
     const { output, finals } = this.run(

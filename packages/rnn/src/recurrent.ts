@@ -7,6 +7,7 @@ import {
   type RecurrentWeights,
   runSequence,
   type State,
+  tieSlots,
 } from '@rnnkit/cell/internal';
 import { dropout, Module, ShapeError } from '@rnnkit/ops';
 import {
@@ -23,6 +24,8 @@ import {
   fmtShape,
 } from '@rnnkit/ops/internal';
 import * as tf from '@tensorflow/tfjs-core';
+import { runPacked } from './packed/forward.js';
+import { PackedSequence } from './packed/sequence.js';
 
 /** The options RNN, LSTM and GRU share: PyTorch's, in camelCase (`batch_first` -> `batchFirst`). */
 export interface RecurrentOptions {
@@ -154,26 +157,45 @@ export abstract class RecurrentLayer extends Module {
       const perDir: RecurrentWeights[] = [];
       for (let d = 0; d < dirs; d++) {
         const suffix = `_l${layer}${d === 1 ? '_reverse' : ''}`;
-        perDir.push(
-          createRecurrentWeights(
-            (n, v) => this.registerParameter(n, v),
-            suffix,
-            mode,
-            inSize,
-            this.hiddenSize,
-            this.bias,
-            this.projSize,
-          ),
+        const w = createRecurrentWeights(
+          (n, v) => this.registerParameter(n, v),
+          suffix,
+          mode,
+          inSize,
+          this.hiddenSize,
+          this.bias,
+          this.projSize,
         );
+        tieSlots(w, suffix, this.#tied);
+        perDir.push(w);
       }
       this.weights.push(perDir);
     }
   }
 
+  /** Setters that make the recurrence read a tied parameter (see tieParameter). */
+  readonly #tied = new Map<string, (param: tf.Tensor) => void>();
+
+  protected override canTie(name: string): boolean {
+    return this.#tied.has(name);
+  }
+
+  /** Weight tying (Module.tieParameter): the layer then reads the shared parameter. */
+  override tieParameter(name: string, param: tf.Variable): void {
+    super.tieParameter(name, param);
+    this.#tied.get(name)?.(param);
+  }
+
   /**
    * input: [T,B,I] | [B,T,I] (batchFirst) | [T,I], initial state (h0, or [h0, c0] for LSTM; zeros if
-   * absent) -> [output [..,T,D*P], final state (hN, or [hN, cN] for LSTM)]
+   * absent) -> [output [..,T,D*P], final state (hN, or [hN, cN] for LSTM)]. A PackedSequence input
+   * (data [N, I]) gives a PackedSequence output (data [N, D*P], the input's batch sizes and order);
+   * the states are in the original batch order, as PyTorch's.
    */
+  abstract override forward(
+    input: PackedSequence,
+    state?: tf.Tensor | [tf.Tensor, tf.Tensor],
+  ): [PackedSequence, tf.Tensor | [tf.Tensor, tf.Tensor]];
   abstract override forward(
     input: tf.Tensor,
     state?: tf.Tensor | [tf.Tensor, tf.Tensor],
@@ -204,14 +226,28 @@ export abstract class RecurrentLayer extends Module {
    * @internal Checks the call and runs every layer and direction. `states` holds [h0] or [h0, c0] (or nothing).
    * Returns output ([B,T,D*P] | [T,B,D*P] | [T,D*P]) and final states ([L*D,B,*] | [L*D,*]).
    */
-  protected run(
+  protected run<In extends tf.Tensor | PackedSequence>(
+    input: In,
+    states: Array<[string, tf.Tensor | undefined, number]>,
+    opts: ForwardOptions | undefined,
+  ): { output: In; finals: tf.Tensor[] } {
+    this.assertAlive();
+    const name = this.constructor.name;
+    checkOptions(opts, `${name}.forward`, ['lengths']);
+    const result =
+      input instanceof PackedSequence
+        ? runPacked(name, this.batchFirst, input, opts, (x, o) => this.runPadded(x, states, o))
+        : this.runPadded(input as tf.Tensor, states, opts);
+    return result as { output: In; finals: tf.Tensor[] };
+  }
+
+  /** `run` on a padded tensor input. */
+  private runPadded(
     input: tf.Tensor,
     states: Array<[string, tf.Tensor | undefined, number]>,
     opts: ForwardOptions | undefined,
   ): { output: tf.Tensor; finals: tf.Tensor[] } {
-    this.assertAlive();
     const name = this.constructor.name;
-    checkOptions(opts, `${name}.forward`, ['lengths']);
     const layout = this.batchFirst
       ? '[B, T, I] (batchFirst) or unbatched [T, I]'
       : '[T, B, I] or unbatched [T, I]';

@@ -1,5 +1,6 @@
 import { rnnMode } from '@rnnkit/cell/internal';
 import type * as tf from '@tensorflow/tfjs-core';
+import type { PackedSequence } from './packed/sequence.js';
 import { type ForwardOptions, RecurrentLayer, type RecurrentOptions } from './recurrent.js';
 
 /** Options of {@link RNN}: the shared ones plus the nonlinearity. */
@@ -35,7 +36,13 @@ export class RNN extends RecurrentLayer {
    * input: [T,B,I] | [B,T,I] (batchFirst) | [T,I], h0: [L*D,B,H] | [L*D,H] (zeros if absent)
    * -> [output [..,T,D*H], hN [L*D,B,H] | [L*D,H]]
    */
-  forward(input: tf.Tensor, h0?: tf.Tensor, opts?: ForwardOptions): [tf.Tensor, tf.Tensor] {
+  forward(input: PackedSequence, h0?: tf.Tensor): [PackedSequence, tf.Tensor];
+  forward(input: tf.Tensor, h0?: tf.Tensor, opts?: ForwardOptions): [tf.Tensor, tf.Tensor];
+  forward(
+    input: tf.Tensor | PackedSequence,
+    h0?: tf.Tensor,
+    opts?: ForwardOptions,
+  ): [tf.Tensor | PackedSequence, tf.Tensor] {
     const { output, finals } = this.run(input, [['h0', h0, this.hiddenSize]], opts);
     return [output, finals[0]];
   }

@@ -36,7 +36,7 @@ import {
   trainChunk,
   trainStep,
 } from '@rnnkit/ops';
-import { GRU, LSTM, RNN } from '@rnnkit/rnn';
+import { GRU, LSTM, type RecurrentLayer, RNN } from '@rnnkit/rnn';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { det, maxAbsDiff, PROJECT_BACKEND, tensorsIn } from './test-utils.js';
@@ -459,9 +459,9 @@ describe(`models side by side (${PROJECT_BACKEND})`, () => {
       manualSeed(2);
       return new LSTM({ inputSize: 3, hiddenSize: 4 });
     };
-    const lossOf = (m: GRU | LSTM) => () => mseLoss(m.forward(x)[0], y);
+    const lossOf = (m: RecurrentLayer) => () => mseLoss(m.forward(x)[0], y);
     /** Four training steps, then the output. */
-    const trainAlone = (m: GRU | LSTM): number[] => {
+    const trainAlone = (m: RecurrentLayer): number[] => {
       const opt = tf.train.adam(0.05);
       for (let i = 0; i < 4; i++) trainStep(m, lossOf(m), opt, { clipNorm: 1 });
       const out = tensorsIn(m.forward(x));

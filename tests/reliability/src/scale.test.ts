@@ -2,7 +2,7 @@
 // memory, and truncated BPTT (trainChunk) over a 100,000-step stream in chunks of 100 completes
 // with no tensor growth. Timings are printed per backend.
 import { Linear, Module, manualSeed, mseLoss, trainChunk } from '@rnnkit/ops';
-import { GRU, LSTM, RNN } from '@rnnkit/rnn';
+import { GRU, LSTM, type RecurrentLayer, RNN } from '@rnnkit/rnn';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { PROJECT_BACKEND } from './test-utils.js';
@@ -36,7 +36,7 @@ describe(`T = 100,000 (${PROJECT_BACKEND})`, () => {
     (name, make) => {
       manualSeed(1);
       const start = tf.memory().numTensors;
-      const m = make();
+      const m: RecurrentLayer = make();
       const x = stream(0, T);
       const heapBefore = process.memoryUsage().heapUsed;
       const before = tf.memory();

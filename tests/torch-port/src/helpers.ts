@@ -2,6 +2,7 @@
 // (Python's random.shuffle in the originals).
 
 export {
+  checkGradGrad,
   expectClose,
   expectEqual,
   expectNoLeak,

@@ -218,6 +218,54 @@ describe('test_embedding.py: nn.Embedding', () => {
     embd.dispose();
   });
 
+  for (const paddingIdx of [null, 2]) {
+    it(`test_embedding_dense_grad, gradgrad half (float32, paddingIdx ${paddingIdx}: second derivatives against finite differences of the first)`, () => {
+      // gradgradcheck upstream; here: penalty(W) = sum of squares of d/dW sum(lookup(W)^3 * probe),
+      // whose gradient is a second derivative, against central differences of penalty.
+      const W = tf.variable(tf.randomNormal([12, 5], 0, 1, 'float32', 8));
+      const inp = ids([
+        [0, 1, 1, 2],
+        [3, 5, 7, 11],
+      ]);
+      const probe = tf.randomNormal([2, 4, 5], 0, 1, 'float32', 9);
+      const penalty = (w: tf.Variable) =>
+        tf.tidy(() => {
+          const { value, grads } = tf.variableGrads(() => {
+            const e = embeddingLookup(w, inp, paddingIdx);
+            return tf.sum(tf.mul(tf.mul(tf.mul(e, e), e), probe)) as tf.Scalar;
+          }, [w]);
+          value.dispose();
+          return tf.sum(tf.square(grads[w.name])) as tf.Scalar;
+        });
+      const { value, grads } = tf.variableGrads(() => penalty(W), [W]);
+      const analytic = grads[W.name].arraySync() as number[][];
+      const base = W.arraySync() as number[][];
+      const at = (r: number, c: number, d: number) => {
+        const moved = base.map((row) => row.slice());
+        moved[r][c] += d;
+        W.assign(tf.tensor2d(moved));
+        return tf.tidy(() => penalty(W).dataSync()[0]);
+      };
+      const eps = 1e-2;
+      let nonzero = 0;
+      for (const [r, c] of [
+        [1, 3],
+        [11, 0],
+        [0, 4],
+        [2, 1],
+        [4, 2],
+      ]) {
+        const fd = (at(r, c, eps) - at(r, c, -eps)) / (2 * eps);
+        expect(Math.abs(fd - analytic[r][c])).toBeLessThanOrEqual(2e-2 * Math.max(1, Math.abs(fd)));
+        if (Math.abs(analytic[r][c]) > 1e-3) nonzero++;
+      }
+      expect(nonzero).toBeGreaterThanOrEqual(3); // rows 1, 11, 0 are looked up: not trivially zero
+      expect(analytic[4].every((v) => v === 0)).toBe(true); // row 4 is never looked up
+      if (paddingIdx !== null) expect(analytic[2].every((v) => v === 0)).toBe(true);
+      tf.dispose([W, inp, probe, value, ...Object.values(grads)]);
+    });
+  }
+
   for (const pad of ['None', '2']) {
     it(`scale_grad_by_freq (rnnkit's test of that option, against PyTorch; paddingIdx ${pad})`, () => {
       const { t, config } = fixture('embedding', `scale_grad_by_freq_pad${pad}`);

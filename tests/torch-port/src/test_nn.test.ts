@@ -12,10 +12,17 @@ import {
   NumericsError,
   ShapeError,
 } from '@rnnkit/ops';
-import { GRU, LSTM, type RecurrentLayer, RNN } from '@rnnkit/rnn';
+import {
+  GRU,
+  LSTM,
+  packPaddedSequence,
+  padPackedSequence,
+  type RecurrentLayer,
+  RNN,
+} from '@rnnkit/rnn';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { expectClose, expectThrows, fixture, values } from './helpers.js';
+import { checkGradGrad, expectClose, expectThrows, fixture, values } from './helpers.js';
 
 type Mode = 'RNN' | 'LSTM' | 'GRU';
 const MODES: Mode[] = ['RNN', 'GRU', 'LSTM'];
@@ -380,6 +387,103 @@ describe('test_nn.py: RNN, LSTM, GRU', () => {
       rnn.dispose();
     }
   });
+
+  it('test_variable_sequence (LSTM, bidirectional, 2 layers: packed vs each sequence alone)', () => {
+    const tests: Array<[boolean, number[]]> = [
+      [true, [5]],
+      [false, [5]],
+      [true, [10, 10, 6, 2, 2, 1, 1]],
+      [false, [10, 10, 6, 2, 2, 1, 1]],
+      [false, [2, 1, 3, 2, 10, 5, 3]],
+    ];
+    const prec = 1e-5; // dtype2prec_DONTUSE[torch.float]
+    for (const [enforceSorted, lengths] of tests) {
+      for (const useDefaultHiddens of [true, false]) {
+        for (const projSize of [0, 2]) {
+          const [I, H, L, D] = [3, 4, 2, 2];
+          const T = Math.max(...lengths);
+          const B = lengths.length;
+          const lstm = new LSTM({
+            inputSize: I,
+            hiddenSize: H,
+            numLayers: L,
+            bidirectional: true,
+            projSize,
+          });
+          const x = tf.randomNormal([T, B, I]);
+          const P = projSize || H;
+          const hidden0: [tf.Tensor, tf.Tensor] | undefined = useDefaultHiddens
+            ? undefined
+            : [tf.randomNormal([D * L, B, P]), tf.randomNormal([D * L, B, H])];
+          const pick = (h: tf.Tensor, i: number) => tf.slice(h, [0, i, 0], [-1, 1, -1]);
+          // each sequence alone, its output padded with zeros to T steps
+          const separately = (xs: tf.Tensor) => {
+            const outs: tf.Tensor[] = [];
+            const hs: tf.Tensor[] = [];
+            const cs: tf.Tensor[] = [];
+            lengths.forEach((l, i) => {
+              const h0 =
+                hidden0 && ([pick(hidden0[0], i), pick(hidden0[1], i)] as [tf.Tensor, tf.Tensor]);
+              const [out, [h, c]] = lstm.forward(tf.slice(xs, [0, i, 0], [l, 1, I]), h0);
+              outs.push(l === T ? out : tf.concat([out, tf.zeros([T - l, 1, D * P])]));
+              hs.push(h);
+              cs.push(c);
+            });
+            return { out: tf.concat(outs, 1), h: tf.concat(hs, 1), c: tf.concat(cs, 1) };
+          };
+          const packedRun = (xs: tf.Tensor) => {
+            const packed = packPaddedSequence(xs, lengths, { enforceSorted });
+            const [out, [h, c]] = lstm.forward(packed, hidden0);
+            const [unpacked, unpackedLen] = padPackedSequence(out);
+            return { out: unpacked, h, c, len: unpackedLen };
+          };
+          tf.tidy(() => {
+            const seq = separately(x);
+            const pk = packedRun(x);
+            expectClose(pk.h, seq.h, prec);
+            expectClose(pk.c, seq.c, prec);
+            expectClose(pk.out, seq.out, prec);
+            expect(pk.len).toEqual(lengths);
+            // backward: the gradients of x and of every parameter agree
+            const gradsOf = (f: (xs: tf.Tensor) => { out: tf.Tensor }) => {
+              const gx = tf.grad((xs: tf.Tensor) => tf.sum(f(xs).out))(x);
+              const { grads } = tf.variableGrads(
+                () => tf.sum(f(x).out) as tf.Scalar,
+                lstm.parameters(),
+              );
+              return [gx, ...lstm.parameters().map((p) => grads[p.name])];
+            };
+            const a = gradsOf(separately);
+            const b = gradsOf(packedRun);
+            a.forEach((g, k) => {
+              expectClose(b[k], g, prec);
+            });
+          });
+          tf.dispose([x, ...(hidden0 ?? [])]);
+          lstm.dispose();
+        }
+      }
+    }
+  });
+
+  for (const mode of ['LSTM', 'GRU'] as const) {
+    it(`test_${mode}_grad_and_gradgrad (float32, against PyTorch autograd's second derivatives)`, () => {
+      // Upstream: gradcheck + gradgradcheck in float64 on CUDA. Here: a gradient penalty (the sum
+      // of squared first gradients over every parameter and x) and its gradients, from PyTorch
+      // (fixtures phase2/gradgrad_*).
+      const m = layer(mode, { inputSize: 3, hiddenSize: 4, numLayers: 2, bidirectional: true });
+      const err = checkGradGrad(
+        m,
+        (mod, x) => call(mod, x).output,
+        'phase2',
+        `gradgrad_${mode.toLowerCase()}`,
+      );
+      m.dispose();
+      expect(err.y).toBeLessThanOrEqual(1e-6);
+      expect(err.penalty).toBeLessThanOrEqual(1e-5);
+      expect(err.grad).toBeLessThanOrEqual(1e-5);
+    });
+  }
 
   it('test_RNN_nonlinearity', () => {
     let rnn = new RNN({ inputSize: 1, hiddenSize: 10 });

@@ -25,6 +25,17 @@ export function tapeOn(): boolean {
 }
 
 /**
+ * True when the gradient being recorded may itself be differentiated (a gradient penalty, a
+ * Hessian-vector product): tfjs records a gradient's backward only while an outer gradient's tape
+ * is on, and the forward it differentiates then runs with two or more tapes nested. The sequence
+ * then runs as plain tfjs ops (`stepwise.ts`), whose gradients tfjs differentiates again; the fused
+ * op (`op.ts`) computes its backward on host arrays, which no tape can see.
+ */
+export function higherOrder(): boolean {
+  return (tf.engine() as unknown as { state: { gradientDepth: number } }).state.gradientDepth > 1;
+}
+
+/**
  * The kernel for a whole inference in one call (projection and recurrence, reading and writing
  * either layout as it is): the kernel while no gradient is being recorded, else null.
  */

@@ -1,3 +1,4 @@
+import { RnnkitError } from '@rnnkit/ops';
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelInputs } from '../wasm/recurrence.js';
 import type { RecurrentWeights } from '../weights.js';
@@ -42,6 +43,13 @@ export function recurrence(
     (args[args.length - 1] as tf.GradSaveFunc)(w.whr ? [w.whh, w.whr] : [w.whh]);
     const value = tf.tensor1d(packed);
     const gradFunc = (dy: tf.Tensor, [whh, whr]: tf.Tensor[]) => {
+      // A tape recording this backward would see host-array results as constants: a second
+      // derivative of zero. The engine runs `stepwise` whenever one may be asked for (higherOrder).
+      if (tapeOn()) {
+        throw new RnnkitError(
+          'recurrence: the fused backward cannot be differentiated again; run the forward inside the gradient that is differentiated (nested tf.grad / tf.variableGrads)',
+        );
+      }
       const dyHost = dy.dataSync() as Float32Array;
       const g = backward(run, saved!, dyHost, whh, whr ?? null, w.bhh !== null);
       return [g.x, g.h, g.c, g.whh, g.bhh, g.whr].filter((t): t is tf.Tensor => t !== null);

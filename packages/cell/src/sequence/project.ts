@@ -4,17 +4,25 @@ import { kernel } from './engine.js';
 
 /**
  * x [T, B, I] -> x W_ih^T + b_ih as [T, B, G*H], in one matMul, differentiable in x, W_ih and b_ih.
+ * With `valid` [T, B] (1 while t < length), padded rows of x are read as zeros, forward and
+ * backward, so NaN or Infinity there reaches neither the result nor dW_ih (PyTorch never reads
+ * padding); their gradient is 0.
  * Its own gradient only so every matMul, forward and backward, runs untransposed: tfjs-wasm's
  * matMul is many times slower with transposeA or transposeB, which tfjs's generic gradient uses.
  * The forward and both products of the backward run in the WebAssembly kernel's SIMD sgemm when it
  * is ready (several times faster than tfjs-cpu's matMul), else as tfjs matMuls.
  */
-export function projectInput(w: RecurrentWeights, x: tf.Tensor3D): tf.Tensor3D {
+export function projectInput(
+  w: RecurrentWeights,
+  x: tf.Tensor3D,
+  valid: Uint8Array | null = null,
+): tf.Tensor3D {
   const [T, B, I] = x.shape;
   const G = w.wih.shape[0] as number;
   const inputs = w.bih ? [x, w.wih, w.bih] : [x, w.wih];
   const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
-    const [xs, wih, bih] = args.slice(0, inputs.length) as tf.Tensor[];
+    const [given, wih, bih] = args.slice(0, inputs.length) as tf.Tensor[];
+    const xs = valid ? readValid(given, valid) : given;
     const x2 = tf.reshape(xs, [T * B, I]);
     let p: tf.Tensor;
     const k = kernel();
@@ -49,4 +57,12 @@ export function projectInput(w: RecurrentWeights, x: tf.Tensor3D): tf.Tensor3D {
     return { value: tf.reshape(p, [T, B, G]), gradFunc };
   });
   return op(...inputs) as tf.Tensor3D;
+}
+
+/** x [T, B, I] with the rows where valid [T, B] is 0 replaced by zeros (selected, not multiplied). */
+export function readValid(x: tf.Tensor, valid: Uint8Array): tf.Tensor {
+  const [T, B, I] = x.shape as number[];
+  const keep = new Uint8Array(T * B * I);
+  for (let r = 0; r < T * B; r++) if (valid[r]) keep.fill(1, r * I, (r + 1) * I);
+  return tf.tidy(() => tf.where(tf.tensor3d(keep, [T, B, I], 'bool'), x, tf.zerosLike(x)));
 }

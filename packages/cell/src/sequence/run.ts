@@ -7,10 +7,11 @@ import {
 } from '@rnnkit/ops/internal';
 import * as tf from '@tensorflow/tfjs-core';
 import type { RecurrentWeights } from '../weights.js';
-import { inferenceKernel, inLayout } from './engine.js';
+import { higherOrder, inferenceKernel, inLayout } from './engine.js';
 import { packedLayout } from './layout.js';
 import { hostInputs, recurrence } from './op.js';
 import { projectInput } from './project.js';
+import { stepwise } from './stepwise.js';
 
 /** The recurrent state: h [B, H or P]; c [B, H] for LSTM only. */
 export type State = {
@@ -100,7 +101,8 @@ function sequence(
     if (c0) state.c = tf.tensor2d(host.subarray(layout.c, layout.length), [B, H]);
     return { output: tf.tensor3d(host.subarray(layout.out, layout.h), shape), state };
   }
-  const packed = recurrence(w, projectInput(w, x), init.h, c0, reverse, valid);
+  if (higherOrder()) return stepwise(w, x, init, reverse, valid);
+  const packed = recurrence(w, projectInput(w, x, valid), init.h, c0, reverse, valid);
   const sizes = [layout.h - layout.out, B * S];
   if (c0) sizes.push(B * H);
   const [output, h, c] = tf.split(packed, sizes);

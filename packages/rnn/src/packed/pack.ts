@@ -169,3 +169,28 @@ function stepSizes(sortedLengths: number[]): number[] {
   for (let t = 0; t < sortedLengths[0]; t++) sizes.push(sortedLengths.filter((n) => n > t).length);
   return sizes;
 }
+
+/**
+ * padded [T, B, *] (or [B, T, *] with batchFirst), in the original batch order, packed with the
+ * batch sizes and order of `like` (T = like's longest length): how RNN/LSTM/GRU.forward return
+ * the output of a packed input. Differentiable.
+ */
+export function packLike(
+  padded: tf.Tensor,
+  like: PackedSequence,
+  batchFirst: boolean,
+): PackedSequence {
+  const [T, B] = (batchFirst ? [padded.shape[1], padded.shape[0]] : padded.shape) as number[];
+  const order = like.sortedIndices;
+  const index: number[] = [];
+  like.batchSizes.forEach((n, t) => {
+    for (let k = 0; k < n; k++) {
+      const b = order ? order[k] : k;
+      index.push(batchFirst ? b * T + t : t * B + b);
+    }
+  });
+  const data = tf.tidy(() =>
+    tf.gather(tf.reshape(padded, [T * B, ...padded.shape.slice(2)]), tf.tensor1d(index, 'int32')),
+  );
+  return new PackedSequence(data, like.batchSizes, like.sortedIndices, like.unsortedIndices);
+}
