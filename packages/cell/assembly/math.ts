@@ -1,4 +1,16 @@
-// Activations of the kernel (AssemblyScript): scalar and on four SIMD lanes.
+// Activations of the kernel (AssemblyScript): scalar and on four SIMD lanes; and its multiply-add.
+
+/**
+ * a * b + c on four lanes: one fused multiply-add (rounded once) in the relaxed-SIMD build
+ * (`--enable relaxed-simd`, where f32x4.relaxed_madd is an FMA instruction on x86 with FMA and on
+ * ARM), a multiply then an add (rounded twice) in the plain SIMD build. The branch is decided at
+ * compile time.
+ */
+@inline
+export function madd(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
+  return f32x4.add(f32x4.mul(a, b), c);
+}
 
 @inline
 export function sigmoid(v: f32): f32 {

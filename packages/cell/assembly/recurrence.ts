@@ -43,7 +43,7 @@ import {
   SGEMM_M,
   SGEMM_N,
 } from './args';
-import { sigmoid, sigmoidv, tanhv } from './math';
+import { madd, sigmoid, sigmoidv, tanhv } from './math';
 
 /** Rows of A per panel: a panel of A (MC x K) stays in cache while B's column strips stream by. */
 const MC = 64;
@@ -159,17 +159,17 @@ function block4x8(i: i32, j: i32, N: i32, K: i32, a: usize, b: usize, bias: usiz
     const b0 = v128.load(pb);
     const b1 = v128.load(pb, 16);
     let x = v128.load32_splat(pa);
-    c00 = f32x4.add(c00, f32x4.mul(x, b0));
-    c01 = f32x4.add(c01, f32x4.mul(x, b1));
+    c00 = madd(x, b0, c00);
+    c01 = madd(x, b1, c01);
     x = v128.load32_splat(pa + rowA);
-    c10 = f32x4.add(c10, f32x4.mul(x, b0));
-    c11 = f32x4.add(c11, f32x4.mul(x, b1));
+    c10 = madd(x, b0, c10);
+    c11 = madd(x, b1, c11);
     x = v128.load32_splat(pa + 2 * rowA);
-    c20 = f32x4.add(c20, f32x4.mul(x, b0));
-    c21 = f32x4.add(c21, f32x4.mul(x, b1));
+    c20 = madd(x, b0, c20);
+    c21 = madd(x, b1, c21);
     x = v128.load32_splat(pa + 3 * rowA);
-    c30 = f32x4.add(c30, f32x4.mul(x, b0));
-    c31 = f32x4.add(c31, f32x4.mul(x, b1));
+    c30 = madd(x, b0, c30);
+    c31 = madd(x, b1, c31);
     pa += 4;
     pb += NR << 2;
   }
@@ -203,11 +203,11 @@ function block2x8(i: i32, j: i32, N: i32, K: i32, a: usize, b: usize, bias: usiz
     const b0 = v128.load(pb);
     const b1 = v128.load(pb, 16);
     let x = v128.load32_splat(pa);
-    c00 = f32x4.add(c00, f32x4.mul(x, b0));
-    c01 = f32x4.add(c01, f32x4.mul(x, b1));
+    c00 = madd(x, b0, c00);
+    c01 = madd(x, b1, c01);
     x = v128.load32_splat(pa + rowA);
-    c10 = f32x4.add(c10, f32x4.mul(x, b0));
-    c11 = f32x4.add(c11, f32x4.mul(x, b1));
+    c10 = madd(x, b0, c10);
+    c11 = madd(x, b1, c11);
     pa += 4;
     pb += NR << 2;
   }
@@ -233,8 +233,8 @@ function block1x8(i: i32, j: i32, N: i32, K: i32, a: usize, b: usize, bias: usiz
   const end = pa + (<usize>K << 2);
   while (pa < end) {
     const x = v128.load32_splat(pa);
-    c0 = f32x4.add(c0, f32x4.mul(x, v128.load(pb)));
-    c1 = f32x4.add(c1, f32x4.mul(x, v128.load(pb, 16)));
+    c0 = madd(x, v128.load(pb), c0);
+    c1 = madd(x, v128.load(pb, 16), c1);
     pa += 4;
     pb += NR << 2;
   }
