@@ -4,6 +4,7 @@ import { cpus, platform, release } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setKernelThreads } from '@rnnkit/cell';
+import { kernelBuild } from '@rnnkit/cell/internal';
 import * as tf from '@tensorflow/tfjs-core';
 import { version_layers } from '@tensorflow/tfjs-layers';
 import { SingleBar } from 'cli-progress';
@@ -19,10 +20,12 @@ import {
   ORT_VERSION,
   releaseOrtSessions,
 } from './onnx.js';
+import { ORT_NODE_VERSION, releaseOrtNodeSessions } from './onnx-node.js';
 import { type ProfileResult, profileCase, profileMarkdown } from './profile.js';
 import { type BenchReport, evaluateTargets, fmtMs, markdown } from './report.js';
 import { addSpeedups, type CaseResult, runCase, TOLERANCE } from './run.js';
 import { POLICIES, type RepPolicy } from './stats.js';
+import { hasTorch } from './torch.js';
 
 export interface IO {
   out: (text: string) => void;
@@ -76,7 +79,7 @@ function program(io: IO): Command {
     ])
     .option(
       '-f, --filter <patterns...>',
-      'cases whose id contains a pattern (ids: {rnn,lstm,gru}.{tutorial,large,long,train}), or a shape B,T,I,H',
+      'cases whose id contains a pattern (ids: {rnn,lstm,gru}.{tutorial,large,long,step,train}), or a shape B,T,I,H',
     )
     .option('-q, --quick', 'tutorial shape only, few repetitions (CI smoke)', false)
     .option('--json', 'print the whole run as one JSON object instead of Markdown', false)
@@ -167,6 +170,7 @@ export async function main(argv: string[], io: IO = defaultIO): Promise<number> 
 
   const needsOrt = o.onnx && cases.some((c) => c.mode === 'forward');
   const onnx: OnnxModels | null = needsOrt ? ensureOnnxModels(o.python, o.models) : null;
+  const withTorch = cases.some((c) => c.mode === 'train') && hasTorch(o.python);
   const ortBackend: BackendName = backends.includes('wasm') ? 'wasm' : backends[0];
   const memoryRuns =
     o.memory && !o.quick && cases.some((c) => c.group === 'long')
@@ -198,6 +202,7 @@ export async function main(argv: string[], io: IO = defaultIO): Promise<number> 
           threads,
           onnx: o.onnx ? onnx : null,
           withOrt: backend === ortBackend,
+          python: withTorch ? o.python : null,
           slowLimitMs,
           progress: (task) => bar?.update({ task }),
         });
@@ -210,6 +215,7 @@ export async function main(argv: string[], io: IO = defaultIO): Promise<number> 
     }
   } finally {
     await releaseOrtSessions();
+    await releaseOrtNodeSessions();
   }
 
   const memory: MemoryResult[] = [];
@@ -379,6 +385,8 @@ function environment(argv: string[], onnx: OnnxModels | null): BenchReport['envi
     tfjsCore: tf.version_core,
     tfjsLayers: version_layers,
     onnxruntimeWeb: ORT_VERSION,
+    onnxruntimeNode: ORT_NODE_VERSION,
+    kernelBuild: kernelBuild() ?? 'none',
     torch: onnx?.available ? onnx.torch : null,
     command:
       process.env.npm_lifecycle_event === 'bench'
@@ -392,6 +400,9 @@ function notes(results: CaseResult[], ortBackend: BackendName, backends: Backend
     'rnnkit: `RNN`/`LSTM`/`GRU` from @rnnkit/rnn with `batchFirst: true`, `forward(x)[0]`, output read back with `dataSync()` (every column reads its output back).',
     'tfjs-layers: one `simpleRNN`/`lstm` layer (returnSequences, sigmoid gates: tfjs-layers defaults to hardSigmoid) called eagerly with `layer.apply(x)` (lighter than `model.predict`), weights converted from PyTorch: kernel = weight_ih^T, recurrentKernel = weight_hh^T, bias = bias_ih + bias_hh. ' +
       "tfjs-layers 4.22 refuses `resetAfter: true`, which PyTorch's GRU is, so its GRU column runs a Keras reset_after=True GRU cell (`ResetAfterGRUCell`, gates r,z,n reordered to z,r,h, biases kept apart) inside tfjs-layers' own `tf.layers.rnn` loop.",
+    "onnxruntime-node (native, CPU execution provider, `intraOpNumThreads` = rnnkit's threads, and 1 against rnnkit on one thread; sequential execution) on the same exported models, in the same interleaved rounds as ONNX Runtime Web.",
+    "PyTorch (training step): torch_train.py with Debian's torch in its own Python process on rnnkit's threads (`torch.set_num_threads`), `nn.{RNN,LSTM,GRU}(batch_first=True)` with rnnkit's initial weights, MSE loss, Adam(1e-3); each call asks it for one step over a pipe (about 0.1 ms of the call), in the same interleaved rounds.",
+    'decode step: one step (T = 1) of one sequence (B = 1) from a zero state, output read back; every implementation alike (none passes a state in).',
     'naive loop: plain tfjs-core ops, per step `tf.slice` of x_t and two matMuls (x_t and h), no hoisted input projection, `tf.stack` at the end.',
     `ONNX Runtime Web: \`torch.onnx.export\` (opset 14, dynamic batch and time) of the PyTorch module whose weights rnnkit loads (export_onnx.py), run with the wasm execution provider, 1 thread, in Node. It does not depend on the tfjs backend: it is timed once per case, interleaved with the ${ortBackend} pass${backends.length > 1 ? ", and the other backend's row repeats that time" : ''}.`,
     "training step: forward + MSE loss + backward + Adam(1e-3); rnnkit `trainStep`, tfjs-layers `model.trainOnBatch` (compiled with Adam and meanSquaredError), naive loop `tf.variableGrads` + `applyGradients`. Checked: the first step's loss is equal.",
