@@ -76,6 +76,16 @@ describe('ThreadPool (the kernel on worker threads)', () => {
     expect(worst).toBeLessThan(1e-5);
   });
 
+  it('computes a row the same, bit for bit, whichever block (4, 2 or 1 rows) it falls in', () => {
+    k.sgemm(rows(0, M));
+    const one = result();
+    new Float32Array(k.memory.buffer, at.c, M * N).fill(Number.NaN);
+    // Calls of 2, 1 and 3 rows in turn: blocks of 2 rows, of 1, of 2 then 1.
+    for (let r = 0, n = 0; r < M; r += [2, 1, 3][n++ % 3]!)
+      k.sgemm(rows(r, Math.min(r + [2, 1, 3][n % 3]!, M)));
+    expect(result()).toEqual(one);
+  });
+
   it('refuses exports of a build its workers did not instantiate', () => {
     expect(() => pool.run({ ...k }, 'sgemm', [rows(0, 12), rows(12, M)])).toThrow(
       'rnnkit kernel: a split call of a build the workers lack',
