@@ -9,6 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { version_layers } from '@tensorflow/tfjs-layers';
 import { SingleBar } from 'cli-progress';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { browserMarkdown, runBrowser, withBrowserSection } from './browser.js';
 import { BACKENDS, type BackendName, type BenchCase, CELLS, selectCases } from './cases.js';
 import type { MemoryResult } from './memprobe.js';
 import {
@@ -114,6 +115,11 @@ function program(io: IO): Command {
       'no measuring: render the Markdown of a saved --json run (writes RESULTS.md, or --out)',
     )
     .option('--note <text...>', 'add a line to the Notes section')
+    .option(
+      '--browser',
+      'the forward cases in headless Chromium instead (rnnkit vs ONNX Runtime Web vs tfjs-layers, each on --threads threads); writes the browser section of RESULTS.md',
+      false,
+    )
     .exitOverride()
     .configureOutput({ writeOut: io.out, writeErr: io.err })
     .showHelpAfterError('(run with --help for usage)')
@@ -137,6 +143,7 @@ interface Options {
   profile: boolean;
   render?: string;
   note?: string[];
+  browser: boolean;
 }
 
 /** Runs the CLI; resolves to the exit code: 0 ok, 1 a check failed (mismatch/error), 2 bad usage. */
@@ -162,6 +169,7 @@ export async function main(argv: string[], io: IO = defaultIO): Promise<number> 
   }
   const backends = o.backend;
   if (o.profile) return profileMode(cases, backends, argv, o, io);
+  if (o.browser) return browserMode(cases, argv, o, io);
 
   const base = POLICIES[o.quick ? 'quick' : 'full'];
   const policy: RepPolicy = { ...base, budgetMs: (o.budget ?? base.budgetMs / 1000) * 1000 };
@@ -267,7 +275,9 @@ export async function main(argv: string[], io: IO = defaultIO): Promise<number> 
   };
   const md = markdown(report);
   const file = o.write ? (o.out ?? (fullRun ? RESULTS_FILE : undefined)) : undefined;
-  if (file) writeFileSync(file, md);
+  // A browser section written by --browser stays.
+  const before = file && existsSync(file) ? readFileSync(file, 'utf8') : null;
+  if (file) writeFileSync(file, withBrowserSection(md, before));
   io.out(o.json ? `${JSON.stringify(report)}\n` : md);
   if (file && !o.json) io.err(`wrote ${file}\n`);
   const failed = results.some((r) =>
@@ -298,8 +308,41 @@ function renderMode(file: string, o: Options, io: IO): number {
   report.notes = [...notes(report.results, ortBackend, backends), ...(o.note ?? [])];
   const md = markdown(report);
   const out = o.write ? (o.out ?? RESULTS_FILE) : undefined;
-  if (out) writeFileSync(out, md);
+  if (out) {
+    const before = existsSync(out) ? readFileSync(out, 'utf8') : null;
+    writeFileSync(out, withBrowserSection(md, before));
+  }
   io.out(o.json ? `${JSON.stringify(report)}\n` : md);
+  return 0;
+}
+
+async function browserMode(
+  cases: BenchCase[],
+  argv: string[],
+  o: Options,
+  io: IO,
+): Promise<number> {
+  const forward = cases.filter((c) => c.mode === 'forward');
+  if (forward.length === 0) {
+    io.err('rnnkit-bench --browser: runs forward cases only; --filter selected none\n');
+    return 2;
+  }
+  const onnx = ensureOnnxModels(o.python, o.models);
+  if (!onnx.available) {
+    io.err(`rnnkit-bench --browser: needs the exported models (${onnx.reason})\n`);
+    return 1;
+  }
+  const threads = o.threads ?? Math.min(cpus().length, 4);
+  const budgetMs = (o.budget ?? (o.quick ? 0.3 : 2)) * 1000;
+  const run = await runBrowser(forward, { threads, budgetMs, models: o.models });
+  const command = environment(argv, null).command;
+  const md = browserMarkdown(run, forward, command);
+  const out = o.write ? (o.out ?? RESULTS_FILE) : undefined;
+  if (out) {
+    const existing = existsSync(out) ? readFileSync(out, 'utf8') : null;
+    writeFileSync(out, existing ? withBrowserSection(existing, null, md) : md);
+  }
+  io.out(o.json ? `${JSON.stringify(run)}\n` : md);
   return 0;
 }
 
