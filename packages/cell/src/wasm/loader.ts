@@ -38,7 +38,7 @@ const decode = (b64: string) => Uint8Array.from(atob(b64), (ch) => ch.charCodeAt
 
 /**
  * A function returning f32x4.relaxed_madd of three zero vectors: valid exactly where the runtime
- * has relaxed SIMD (Chrome 114+, Firefox 145+, Node 22+; Node 20 with
+ * has relaxed SIMD (Chrome 114+, Node 21+; Node 20 with
  * --experimental-wasm-relaxed-simd).
  */
 const RELAXED_PROBE = (() => {
