@@ -474,7 +474,7 @@ export function forward(args: usize): void {
           v128.store(go + h4 + j, f);
           v128.store(go + 2 * h4 + j, g);
           v128.store(go + 3 * h4 + j, o);
-          const cj = f32x4.add(f32x4.mul(f, v128.load(c + ho + j)), f32x4.mul(i, g));
+          const cj = madd(f, v128.load(c + ho + j), f32x4.mul(i, g));
           v128.store(c + ho + j, cj);
           v128.store(target + ho + j, f32x4.mul(o, tanhv(cj)));
         }
@@ -497,13 +497,13 @@ export function forward(args: usize): void {
           const r = sigmoidv(f32x4.add(v128.load(xo + j), v128.load(po + j)));
           const z = sigmoidv(f32x4.add(v128.load(xo + h4 + j), v128.load(po + h4 + j)));
           const hnj = v128.load(po + 2 * h4 + j);
-          const n = tanhv(f32x4.add(v128.load(xo + 2 * h4 + j), f32x4.mul(r, hnj)));
+          const n = tanhv(madd(r, hnj, v128.load(xo + 2 * h4 + j)));
           v128.store(go + j, r);
           v128.store(go + h4 + j, z);
           v128.store(go + 2 * h4 + j, n);
           v128.store(no + j, hnj);
           const hj = v128.load(h + ho + j);
-          v128.store(h + ho + j, f32x4.add(n, f32x4.mul(z, f32x4.sub(hj, n))));
+          v128.store(h + ho + j, madd(z, f32x4.sub(hj, n), n));
         }
         for (let j = v4; j < h4; j += 4) {
           const r = sigmoid(load<f32>(xo + j) + load<f32>(po + j));
