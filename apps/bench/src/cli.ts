@@ -366,7 +366,11 @@ async function profileMode(
     }
   }
   const env = { ...environment(argv, null), command: ['rnnkit-bench', ...argv].join(' ') };
-  const md = profileHeader(env, budgetMs) + profiles.map((p) => profileMarkdown(p)).join('\n');
+  const notes = (o.note ?? []).map((n) => `- ${n}\n`).join('');
+  const md =
+    profileHeader(env, budgetMs) +
+    profiles.map((p) => profileMarkdown(p)).join('\n') +
+    (notes ? `\n## Notes\n\n${notes}` : '');
   if (o.json) {
     const { rnnkit, date, node, platform, cpu, cores, command } = env;
     io.out(
