@@ -131,6 +131,7 @@ export function browserMarkdown(
     if (!v) return '–';
     if (v.status !== 'ok') return `${v.status}${v.reason ? ` (${v.reason})` : ''}`;
     const s = v.summary!;
+    if (v.cold) return `${ms(s.medianMs)} (1 cold run)`;
     return `${ms(s.medianMs)} [${ms(s.minMs)}–${ms(s.maxMs)}] n=${s.reps}${(v.batch ?? 1) > 1 ? `×${v.batch}` : ''}`;
   };
   const ratio = (r: PageRun['results'][number], name: string) => {
@@ -149,7 +150,7 @@ export function browserMarkdown(
       `${run.ortThreads} threads, tfjs-layers on tfjs-backend-wasm (threaded SIMD build: ${run.tfjsMultithread}) asked for ` +
       `${run.ortThreads} threads with \`setThreadsCount\`, reporting ${run.tfjsThreads} (\`getThreadsCount()\`). Same weights ` +
       "and input (the exported models'), outputs checked equal within 1e-4, then interleaved rounds " +
-      "(samples of at least 10 ms of calls); ×X = their median / rnnkit's.",
+      "(samples of at least 10 ms of calls; a first call over 5 s is reported alone, as 1 cold run); ×X = their median / rnnkit's.",
     '',
     '| case | B,T,I,H | rnnkit | ONNX Runtime Web | ×ORT | tfjs-layers | ×layers |',
     '|---|---|---|---|---:|---|---:|',
