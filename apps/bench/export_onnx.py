@@ -22,7 +22,7 @@ import torch
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tooling", "golden"))
 from safetensors_io import save as save_safetensors  # noqa: E402
 
-SIZES = [(300, 256), (32, 64)]
+SIZES = [(300, 256), (32, 64), (256, 256)]
 CELLS = {"rnn": torch.nn.RNN, "lstm": torch.nn.LSTM, "gru": torch.nn.GRU}
 
 

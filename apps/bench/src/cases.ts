@@ -3,7 +3,7 @@
 export type { CellKind } from '@rnnkit/rnn';
 
 import type { CellKind } from '@rnnkit/rnn';
-export type Group = 'tutorial' | 'large' | 'long' | 'train';
+export type Group = 'tutorial' | 'large' | 'long' | 'step' | 'train';
 export type BackendName = 'cpu' | 'wasm';
 
 export const CELLS: readonly CellKind[] = ['rnn', 'lstm', 'gru'];
@@ -30,6 +30,8 @@ export const GROUPS: Record<Group, { mode: 'forward' | 'train'; shape: Shape; la
   tutorial: { mode: 'forward', shape: { B: 2, T: 10, I: 300, H: 256 }, label: 'the tutorial' },
   large: { mode: 'forward', shape: { B: 64, T: 128, I: 300, H: 256 }, label: 'large batch' },
   long: { mode: 'forward', shape: { B: 1, T: 10_000, I: 32, H: 64 }, label: 'long sequence' },
+  // One step of one sequence from a zero state (a decoder's step; every implementation alike).
+  step: { mode: 'forward', shape: { B: 1, T: 1, I: 256, H: 256 }, label: 'decode step' },
   train: { mode: 'train', shape: { B: 32, T: 64, I: 128, H: 128 }, label: 'training step' },
 };
 

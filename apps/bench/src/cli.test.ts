@@ -78,8 +78,11 @@ describe('rnnkit-bench CLI', () => {
         }
         const ort = r.impls.ort!;
         if (report.onnx.available) {
-          expect(ort.status, ort.reason).toBe('ok');
-          expect(ort.maxAbsDiff).toBeLessThanOrEqual(1e-4);
+          for (const name of ['ort', 'ort-node', 'ort-node-1-thread'] as const) {
+            const v = r.impls[name]!;
+            expect(v.status, `${r.id} ${name}: ${v.reason}`).toBe('ok');
+            expect(v.maxAbsDiff).toBeLessThanOrEqual(1e-4);
+          }
         } else {
           expect(ort).toMatchObject({
             status: 'skipped',
@@ -98,6 +101,9 @@ describe('rnnkit-bench CLI', () => {
               'goal: LSTM 2,10,300,256 on wasm, ×ORT ≥ 1 (1 thread each)',
               'goal: GRU 2,10,300,256 on wasm, ×ORT ≥ 1 (1 thread each)',
               'floor: RNN 2,10,300,256 on wasm, ×layers ≥ 4',
+              'vs onnxruntime-node: RNN 2,10,300,256, ≥ 0.5',
+              'vs onnxruntime-node: LSTM 2,10,300,256, ≥ 0.5',
+              'vs onnxruntime-node: GRU 2,10,300,256, ≥ 0.5',
             ]
           : [],
       );

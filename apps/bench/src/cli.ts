@@ -4,10 +4,12 @@ import { cpus, platform, release } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setKernelThreads } from '@rnnkit/cell';
+import { kernelBuild } from '@rnnkit/cell/internal';
 import * as tf from '@tensorflow/tfjs-core';
 import { version_layers } from '@tensorflow/tfjs-layers';
 import { SingleBar } from 'cli-progress';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { browserMarkdown, runBrowser, withBrowserSection } from './browser.js';
 import { BACKENDS, type BackendName, type BenchCase, CELLS, selectCases } from './cases.js';
 import type { MemoryResult } from './memprobe.js';
 import {
@@ -19,10 +21,12 @@ import {
   ORT_VERSION,
   releaseOrtSessions,
 } from './onnx.js';
+import { ORT_NODE_VERSION, releaseOrtNodeSessions } from './onnx-node.js';
 import { type ProfileResult, profileCase, profileMarkdown } from './profile.js';
 import { type BenchReport, evaluateTargets, fmtMs, markdown } from './report.js';
 import { addSpeedups, type CaseResult, runCase, TOLERANCE } from './run.js';
 import { POLICIES, type RepPolicy } from './stats.js';
+import { hasTorch } from './torch.js';
 
 export interface IO {
   out: (text: string) => void;
@@ -76,7 +80,7 @@ function program(io: IO): Command {
     ])
     .option(
       '-f, --filter <patterns...>',
-      'cases whose id contains a pattern (ids: {rnn,lstm,gru}.{tutorial,large,long,train}), or a shape B,T,I,H',
+      'cases whose id contains a pattern (ids: {rnn,lstm,gru}.{tutorial,large,long,step,train}), or a shape B,T,I,H',
     )
     .option('-q, --quick', 'tutorial shape only, few repetitions (CI smoke)', false)
     .option('--json', 'print the whole run as one JSON object instead of Markdown', false)
@@ -111,6 +115,11 @@ function program(io: IO): Command {
       'no measuring: render the Markdown of a saved --json run (writes RESULTS.md, or --out)',
     )
     .option('--note <text...>', 'add a line to the Notes section')
+    .option(
+      '--browser',
+      'the forward cases in headless Chromium instead (rnnkit vs ONNX Runtime Web vs tfjs-layers, each on --threads threads); writes the browser section of RESULTS.md',
+      false,
+    )
     .exitOverride()
     .configureOutput({ writeOut: io.out, writeErr: io.err })
     .showHelpAfterError('(run with --help for usage)')
@@ -134,6 +143,7 @@ interface Options {
   profile: boolean;
   render?: string;
   note?: string[];
+  browser: boolean;
 }
 
 /** Runs the CLI; resolves to the exit code: 0 ok, 1 a check failed (mismatch/error), 2 bad usage. */
@@ -159,6 +169,7 @@ export async function main(argv: string[], io: IO = defaultIO): Promise<number> 
   }
   const backends = o.backend;
   if (o.profile) return profileMode(cases, backends, argv, o, io);
+  if (o.browser) return browserMode(cases, argv, o, io);
 
   const base = POLICIES[o.quick ? 'quick' : 'full'];
   const policy: RepPolicy = { ...base, budgetMs: (o.budget ?? base.budgetMs / 1000) * 1000 };
@@ -167,6 +178,7 @@ export async function main(argv: string[], io: IO = defaultIO): Promise<number> 
 
   const needsOrt = o.onnx && cases.some((c) => c.mode === 'forward');
   const onnx: OnnxModels | null = needsOrt ? ensureOnnxModels(o.python, o.models) : null;
+  const withTorch = cases.some((c) => c.mode === 'train') && hasTorch(o.python);
   const ortBackend: BackendName = backends.includes('wasm') ? 'wasm' : backends[0];
   const memoryRuns =
     o.memory && !o.quick && cases.some((c) => c.group === 'long')
@@ -198,6 +210,7 @@ export async function main(argv: string[], io: IO = defaultIO): Promise<number> 
           threads,
           onnx: o.onnx ? onnx : null,
           withOrt: backend === ortBackend,
+          python: withTorch ? o.python : null,
           slowLimitMs,
           progress: (task) => bar?.update({ task }),
         });
@@ -210,6 +223,7 @@ export async function main(argv: string[], io: IO = defaultIO): Promise<number> 
     }
   } finally {
     await releaseOrtSessions();
+    await releaseOrtNodeSessions();
   }
 
   const memory: MemoryResult[] = [];
@@ -261,7 +275,9 @@ export async function main(argv: string[], io: IO = defaultIO): Promise<number> 
   };
   const md = markdown(report);
   const file = o.write ? (o.out ?? (fullRun ? RESULTS_FILE : undefined)) : undefined;
-  if (file) writeFileSync(file, md);
+  // A browser section written by --browser stays.
+  const before = file && existsSync(file) ? readFileSync(file, 'utf8') : null;
+  if (file) writeFileSync(file, withBrowserSection(md, before));
   io.out(o.json ? `${JSON.stringify(report)}\n` : md);
   if (file && !o.json) io.err(`wrote ${file}\n`);
   const failed = results.some((r) =>
@@ -292,8 +308,41 @@ function renderMode(file: string, o: Options, io: IO): number {
   report.notes = [...notes(report.results, ortBackend, backends), ...(o.note ?? [])];
   const md = markdown(report);
   const out = o.write ? (o.out ?? RESULTS_FILE) : undefined;
-  if (out) writeFileSync(out, md);
+  if (out) {
+    const before = existsSync(out) ? readFileSync(out, 'utf8') : null;
+    writeFileSync(out, withBrowserSection(md, before));
+  }
   io.out(o.json ? `${JSON.stringify(report)}\n` : md);
+  return 0;
+}
+
+async function browserMode(
+  cases: BenchCase[],
+  argv: string[],
+  o: Options,
+  io: IO,
+): Promise<number> {
+  const forward = cases.filter((c) => c.mode === 'forward');
+  if (forward.length === 0) {
+    io.err('rnnkit-bench --browser: runs forward cases only; --filter selected none\n');
+    return 2;
+  }
+  const onnx = ensureOnnxModels(o.python, o.models);
+  if (!onnx.available) {
+    io.err(`rnnkit-bench --browser: needs the exported models (${onnx.reason})\n`);
+    return 1;
+  }
+  const threads = o.threads ?? Math.min(cpus().length, 4);
+  const budgetMs = (o.budget ?? (o.quick ? 0.3 : 2)) * 1000;
+  const run = await runBrowser(forward, { threads, budgetMs, models: o.models });
+  const command = environment(argv, null).command;
+  const md = browserMarkdown(run, forward, command);
+  const out = o.write ? (o.out ?? RESULTS_FILE) : undefined;
+  if (out) {
+    const existing = existsSync(out) ? readFileSync(out, 'utf8') : null;
+    writeFileSync(out, existing ? withBrowserSection(existing, null, md) : md);
+  }
+  io.out(o.json ? `${JSON.stringify(run)}\n` : md);
   return 0;
 }
 
@@ -317,7 +366,11 @@ async function profileMode(
     }
   }
   const env = { ...environment(argv, null), command: ['rnnkit-bench', ...argv].join(' ') };
-  const md = profileHeader(env, budgetMs) + profiles.map((p) => profileMarkdown(p)).join('\n');
+  const notes = (o.note ?? []).map((n) => `- ${n}\n`).join('');
+  const md =
+    profileHeader(env, budgetMs) +
+    profiles.map((p) => profileMarkdown(p)).join('\n') +
+    (notes ? `\n## Notes\n\n${notes}` : '');
   if (o.json) {
     const { rnnkit, date, node, platform, cpu, cores, command } = env;
     io.out(
@@ -379,6 +432,8 @@ function environment(argv: string[], onnx: OnnxModels | null): BenchReport['envi
     tfjsCore: tf.version_core,
     tfjsLayers: version_layers,
     onnxruntimeWeb: ORT_VERSION,
+    onnxruntimeNode: ORT_NODE_VERSION,
+    kernelBuild: kernelBuild() ?? 'none',
     torch: onnx?.available ? onnx.torch : null,
     command:
       process.env.npm_lifecycle_event === 'bench'
@@ -392,6 +447,9 @@ function notes(results: CaseResult[], ortBackend: BackendName, backends: Backend
     'rnnkit: `RNN`/`LSTM`/`GRU` from @rnnkit/rnn with `batchFirst: true`, `forward(x)[0]`, output read back with `dataSync()` (every column reads its output back).',
     'tfjs-layers: one `simpleRNN`/`lstm` layer (returnSequences, sigmoid gates: tfjs-layers defaults to hardSigmoid) called eagerly with `layer.apply(x)` (lighter than `model.predict`), weights converted from PyTorch: kernel = weight_ih^T, recurrentKernel = weight_hh^T, bias = bias_ih + bias_hh. ' +
       "tfjs-layers 4.22 refuses `resetAfter: true`, which PyTorch's GRU is, so its GRU column runs a Keras reset_after=True GRU cell (`ResetAfterGRUCell`, gates r,z,n reordered to z,r,h, biases kept apart) inside tfjs-layers' own `tf.layers.rnn` loop.",
+    "onnxruntime-node (native, CPU execution provider, `intraOpNumThreads` = rnnkit's threads, and 1 against rnnkit on one thread; sequential execution, idle threads not spinning: `session.intra_op.allow_spinning` = 0, else they take the CPU from the contender timed next) on the same exported models, in the same interleaved rounds as ONNX Runtime Web.",
+    "PyTorch (training step): torch_train.py with Debian's torch in its own Python process on rnnkit's threads (`torch.set_num_threads`), `nn.{RNN,LSTM,GRU}(batch_first=True)` with rnnkit's initial weights, MSE loss, Adam(1e-3); each call asks it for one step over a pipe (about 0.1 ms of the call), in the same interleaved rounds.",
+    'decode step: one step (T = 1) of one sequence (B = 1) from a zero state, output read back; every implementation alike (none passes a state in).',
     'naive loop: plain tfjs-core ops, per step `tf.slice` of x_t and two matMuls (x_t and h), no hoisted input projection, `tf.stack` at the end.',
     `ONNX Runtime Web: \`torch.onnx.export\` (opset 14, dynamic batch and time) of the PyTorch module whose weights rnnkit loads (export_onnx.py), run with the wasm execution provider, 1 thread, in Node. It does not depend on the tfjs backend: it is timed once per case, interleaved with the ${ortBackend} pass${backends.length > 1 ? ", and the other backend's row repeats that time" : ''}.`,
     "training step: forward + MSE loss + backward + Adam(1e-3); rnnkit `trainStep`, tfjs-layers `model.trainOnBatch` (compiled with Adam and meanSquaredError), naive loop `tf.variableGrads` + `applyGradients`. Checked: the first step's loss is equal.",

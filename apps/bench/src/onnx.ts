@@ -18,6 +18,7 @@ export const DEFAULT_PYTHON = '/usr/bin/python3';
 export const ONNX_SIZES: ReadonlyArray<readonly [number, number]> = [
   [300, 256],
   [32, 64],
+  [256, 256],
 ];
 
 export type OnnxModels =

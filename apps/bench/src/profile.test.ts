@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
+import { relaxedSimdSupported } from '@rnnkit/cell/internal';
 import { describe, expect, it } from 'vitest';
 import {
   type CpuProfile,
@@ -162,5 +163,10 @@ describe('l1Gflops', () => {
     const g = l1Gflops();
     expect(Number.isFinite(g)).toBe(true);
     expect(g).toBeGreaterThan(0.1);
+  });
+
+  it('probes the relaxed-SIMD inner loop (fused multiply-adds) where the runtime has relaxed SIMD', () => {
+    if (relaxedSimdSupported()) expect(l1Gflops(true)).toBeGreaterThan(0.1);
+    else expect(() => l1Gflops(true)).toThrow(WebAssembly.CompileError);
   });
 });

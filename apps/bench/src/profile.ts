@@ -12,6 +12,7 @@ import { Session } from 'node:inspector/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { kernelThreads, setKernelThreads } from '@rnnkit/cell';
+import { kernelBuild } from '@rnnkit/cell/internal';
 import { setBackend } from '@rnnkit/ops';
 import { createLayer } from '@rnnkit/rnn';
 import * as tf from '@tensorflow/tfjs-core';
@@ -64,6 +65,8 @@ export interface Bound {
   gflops: number;
   /** What sgemm's f32x4 4×8 inner loop reaches on data in L1 cache on this core (GFLOP/s). */
   l1Gflops: number;
+  /** The kernel build profiled, and so the probe's inner loop (absent in older runs: 'simd'). */
+  build?: string;
 }
 
 export interface ProfileOptions {
@@ -156,6 +159,7 @@ export async function profileCase(
               sgemmMs: sgemm.selfMs,
               gflops: (2 * T * B * (I + H) * G) / (sgemm.selfMs * 1e6),
               l1Gflops: l1Gflops(),
+              build: kernelBuild() ?? 'simd',
             }
           : null,
       };
@@ -324,16 +328,21 @@ function packageOf(dir: string): string | null {
 
 /** K of the L1 probe: a 4×K block of a and a K×8 strip of b (1.5 KB), as sgemm's inner loop reads them. */
 const PROBE_K = 32;
-let probe: ((reps: number) => number) | null = null;
+const probes = new Map<boolean, (reps: number) => number>();
 
 /**
  * GFLOP/s of sgemm's inner loop (assembly/recurrence.ts, block4x8: per k, two f32x4 loads of b,
- * four splat loads of a, eight f32x4 multiplies and eight adds into eight accumulators) on data in
- * L1 cache, on this thread: what the kernel's products could reach if memory cost nothing. Best of
- * five runs of about 20 ms.
+ * four splat loads of a, eight f32x4 multiplies and eight adds into eight accumulators; with
+ * `relaxed`, eight f32x4.relaxed_madd instead, as the kernel's relaxed-SIMD build) on data in L1
+ * cache, on this thread: what the kernel's products could reach if memory cost nothing. Best of
+ * five runs of about 20 ms. `relaxed` defaults to the build the kernel uses now.
  */
-export function l1Gflops(): number {
-  probe ??= l1Probe();
+export function l1Gflops(relaxed = kernelBuild() === 'relaxed'): number {
+  let probe = probes.get(relaxed);
+  if (!probe) {
+    probe = l1Probe(relaxed);
+    probes.set(relaxed, probe);
+  }
   const flops = (reps: number) => reps * PROBE_K * 64;
   // Short calls for 50 ms: V8 tiers the function up to its optimising compiler meanwhile.
   let t0 = performance.now();
@@ -351,7 +360,7 @@ export function l1Gflops(): number {
 }
 
 /** Builds the probe: a WebAssembly module (SIMD) exporting run(reps) and its memory. */
-function l1Probe(): (reps: number) => number {
+function l1Probe(relaxed: boolean): (reps: number) => number {
   const uleb = (n: number): number[] => {
     const out: number[] = [];
     do {
@@ -376,17 +385,14 @@ function l1Probe(): (reps: number) => number {
   const get = (i: number) => [0x20, i];
   const set = (i: number) => [0x21, i];
   const [F32X4_MUL, F32X4_ADD, V128_LOAD, LOAD32_SPLAT, EXTRACT] = [0xe6, 0xe4, 0x00, 0x09, 0x1f];
+  const RELAXED_MADD = 0x105;
   const ROW = PROBE_K * 4; // bytes of a row of a
   const STRIP = 4 * ROW; // b's strip follows the 4 rows of a
   // Locals: 0 reps (param); 1 pa, 2 pb (i32); 3..10 accumulators, 11 b0, 12 b1, 13 x (v128).
-  const madd = (acc: number, b: number) => [
-    ...get(acc),
-    ...get(13),
-    ...get(b),
-    ...simd(F32X4_MUL),
-    ...simd(F32X4_ADD),
-    ...set(acc),
-  ];
+  const madd = (acc: number, b: number) =>
+    relaxed
+      ? [...get(13), ...get(b), ...get(acc), ...simd(RELAXED_MADD), ...set(acc)]
+      : [...get(acc), ...get(13), ...get(b), ...simd(F32X4_MUL), ...simd(F32X4_ADD), ...set(acc)];
   const body = [
     2,
     2,
@@ -496,6 +502,7 @@ export function profileMarkdown(p: ProfileResult, top = 12): string {
         `G = ${gates === 1 ? '' : `${gates}·`}H), ${si(2 * (b.projectionMacs + b.recurrenceMacs))}FLOP; ` +
         `in sgemm's ${fmt(b.sgemmMs)} ms of self time: **${b.gflops.toFixed(1)} GFLOP/s**, ` +
         `${pct(b.gflops / b.l1Gflops)} of the ${b.l1Gflops.toFixed(1)} GFLOP/s that sgemm's inner loop ` +
+        `(${b.build === 'relaxed' ? 'relaxed-SIMD build: fused multiply-adds' : 'SIMD build: multiplies and adds'}) ` +
         'reaches on data in L1 cache on this core.',
     );
   } else {

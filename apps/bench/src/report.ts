@@ -3,6 +3,7 @@ import { type BackendName, type CellKind, fmtShape, GROUPS, type Group } from '.
 import type { MemoryResult } from './memprobe.js';
 import type { ProfileResult } from './profile.js';
 import { profileMarkdown } from './profile.js';
+import { buildsTable, nativeTable, nativeTargets } from './report-native.js';
 import { type CaseResult, type ImplResult, TOLERANCE } from './run.js';
 
 export interface Environment {
@@ -16,6 +17,10 @@ export interface Environment {
   tfjsCore: string;
   tfjsLayers: string;
   onnxruntimeWeb: string;
+  /** Absent in runs saved before the native columns. */
+  onnxruntimeNode?: string;
+  /** The kernel build rnnkit ran ('relaxed' or 'simd'); absent in older runs. */
+  kernelBuild?: string;
   torch: string | null;
   command: string;
   /** Threads of rnnkit's kernel in this run (absent in runs saved before it had threads: 1). */
@@ -204,6 +209,7 @@ export function evaluateTargets(
       met: ok,
     });
   }
+  out.push(...nativeTargets(results, threads));
   const pairs = linearity(memory);
   if (pairs.length > 0) {
     const worst = Math.max(...pairs.map((p) => Math.abs(p.perStepRatio - 1)));
@@ -316,7 +322,8 @@ export function markdown(report: BenchReport): string {
     '',
     `rnnkit: ${e.rnnkit}. Measured ${e.date} with \`${e.command}\` on ${e.cpu} (${e.cores} cores), Node ${e.node}, ${e.platform}; ` +
       `tfjs-core ${e.tfjsCore}, tfjs-layers ${e.tfjsLayers}, onnxruntime-web ${e.onnxruntimeWeb} ` +
-      `(wasm, 1 thread), models exported by ${e.torch ? `torch ${e.torch}` : '(no torch: ONNX skipped)'}.`,
+      `(wasm, 1 thread)${e.onnxruntimeNode ? `, onnxruntime-node ${e.onnxruntimeNode}` : ''}, models exported by ${e.torch ? `torch ${e.torch}` : '(no torch: ONNX skipped)'}` +
+      `${e.kernelBuild ? `; rnnkit's kernel build: ${e.kernelBuild === 'relaxed' ? 'relaxed SIMD (fused multiply-add)' : 'plain SIMD'}` : ''}.`,
     '',
     `Float32. ${method(o)}`,
     '',
@@ -337,9 +344,31 @@ export function markdown(report: BenchReport): string {
       '',
     );
   }
+  const native = nativeTable(report.results, e.rnnkitThreads ?? 1);
+  if (native) {
+    parts.push(
+      '## rnnkit vs onnxruntime-node, thread for thread',
+      '',
+      "The same runs: onnxruntime-node (native code) on as many threads as rnnkit, and on one thread against rnnkit on one; ×native = its median / rnnkit's.",
+      '',
+      native,
+      '',
+    );
+  }
+  const builds = buildsTable(report.results, e.rnnkitThreads ?? 1);
+  if (builds) {
+    parts.push(
+      "## The kernel's builds: relaxed SIMD vs plain SIMD",
+      '',
+      "The same runs: rnnkit's default here is the relaxed-SIMD build (fused multiply-add in the products); `enginePolicy.relaxedSimd = false` runs the plain SIMD build as one more implementation; ×plain = its median / the relaxed build's.",
+      '',
+      builds,
+      '',
+    );
+  }
   if (report.targets.length > 0) {
     parts.push(
-      '## Targets (issue 7), from this run',
+      '## Targets (issues 7 and 18), from this run',
       '',
       '| target | measured | met |',
       '|---|---|---|',

@@ -6,6 +6,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { setKernelThreads } from '@rnnkit/cell';
+import { ENGINE_DEFAULTS, enginePolicy, kernelBuild } from '@rnnkit/cell/internal';
 import {
   ensureGradients,
   loadSafetensors,
@@ -20,6 +21,7 @@ import type { BackendName, BenchCase, CellKind } from './cases.js';
 import { buildLayersModel, type TorchWeights, torchWeights } from './layers.js';
 import { naiveForward } from './naive.js';
 import { modelFile, type OnnxModels, ortForward, ortSession, ortTensor } from './onnx.js';
+import { ortNodeForward, ortNodeSession, ortNodeTensor } from './onnx-node.js';
 import {
   keepWarming,
   maxAbsDiff,
@@ -30,13 +32,18 @@ import {
   summarize,
   warmEstimate,
 } from './stats.js';
+import { torchTrainer } from './torch.js';
 
 export const IMPLS = [
   'rnnkit',
   'rnnkit-1-thread',
+  'rnnkit-plain-simd',
   'tfjs-layers',
   'naive',
   'ort',
+  'ort-node',
+  'ort-node-1-thread',
+  'torch',
   'tfjs-layers-stock-gru',
 ] as const;
 export type ImplName = (typeof IMPLS)[number];
@@ -87,6 +94,8 @@ export interface RunOptions {
   slowLimitMs: number;
   /** Implementations to leave out, with the reason shown in their column. */
   exclude?: Partial<Record<ImplName, string>>;
+  /** Python with torch, for PyTorch's training step (null: no torch, or not asked for). */
+  python?: string | null;
   /** Threads rnnkit's kernel uses in this run; above 1, rnnkit is also timed on one thread. */
   threads: number;
   progress?: (task: string) => void;
@@ -132,6 +141,19 @@ async function callWhile(
 function oneThread(threads: number): Pick<Contender, 'enter' | 'exit'> {
   return { enter: () => setKernelThreads(1), exit: () => setKernelThreads(threads) };
 }
+
+/**
+ * Hooks that run a contender's calls on the kernel's plain SIMD build (where the relaxed-SIMD
+ * build is in use), then restore the default.
+ */
+const plainSimd: Pick<Contender, 'enter' | 'exit'> = {
+  enter: async () => {
+    enginePolicy.relaxedSimd = false;
+  },
+  exit: async () => {
+    enginePolicy.relaxedSimd = ENGINE_DEFAULTS.relaxedSimd;
+  },
+};
 
 function makeRnnkit(cell: CellKind, I: number, H: number) {
   return createLayer(cell, { inputSize: I, hiddenSize: H, batchFirst: true });
@@ -221,6 +243,7 @@ export async function runCase(
     const ours = { call: readForward(() => model.forward(x)[0]), dispose: () => {} };
     add('rnnkit', () => ours);
     if (opts.threads > 1) add('rnnkit-1-thread', () => ({ ...ours, ...oneThread(opts.threads) }));
+    if (kernelBuild() === 'relaxed') add('rnnkit-plain-simd', () => ({ ...ours, ...plainSimd }));
     add('tfjs-layers', () => {
       const { model: km, layer } = buildLayersModel(c.cell, w);
       return { call: readForward(() => layer.apply(x) as tf.Tensor), dispose: () => km.dispose() };
@@ -249,10 +272,23 @@ export async function runCase(
               ? `skipped: ${opts.onnx.reason}`
               : `skipped: no model for I=${I}, H=${H}`;
         if (!opts.exclude?.ort) fail('ort', 'skipped', reason);
+        fail('ort-node', 'skipped', reason);
       } else {
         const session = await ortSession(modelFile(opts.onnx.dir, c.cell, I, H, 'onnx'));
         const xo = ortTensor(xData, [B, T, I]);
         add('ort', () => ({ call: () => ortForward(session, xo), dispose: () => xo.dispose() }));
+        // onnxruntime-node with rnnkit's threads, and on one thread against rnnkit on one.
+        const file = modelFile(opts.onnx.dir, c.cell, I, H, 'onnx');
+        const xn = ortNodeTensor(xData, [B, T, I]);
+        const native = await ortNodeSession(file, opts.threads);
+        add('ort-node', () => ({ call: () => ortNodeForward(native, xn), dispose: () => {} }));
+        if (opts.threads > 1) {
+          const one = await ortNodeSession(file, 1);
+          add('ort-node-1-thread', () => ({
+            call: () => ortNodeForward(one, xn),
+            dispose: () => {},
+          }));
+        }
       }
     }
   } else {
@@ -326,6 +362,15 @@ export async function runCase(
       };
     });
     if (opts.withOrt && !opts.exclude?.ort) fail('ort', 'skipped', 'n/a: inference only');
+    // PyTorch on rnnkit's threads, in its own process (once per case: on the ONNX pass).
+    if (opts.withOrt && opts.python) {
+      try {
+        const t = await torchTrainer(opts.python, c.cell, opts.threads, sd, x, target);
+        add('torch', () => ({ call: t.step, dispose: t.close }));
+      } catch (e) {
+        fail('torch', 'error', (e as Error).message);
+      }
+    } else if (opts.withOrt) fail('torch', 'skipped', 'skipped: no torch');
   }
 
   try {
@@ -447,8 +492,10 @@ async function timeContenders(
 
 /** Fills in speedups (their median / rnnkit's) where both were timed. */
 export function addSpeedups(r: CaseResult, ortFrom?: CaseResult): void {
-  if (ortFrom && ortFrom !== r && ortFrom.impls.ort && !r.impls.ort) {
-    r.impls.ort = { ...ortFrom.impls.ort };
+  // ONNX Runtime does not depend on tfjs's backend: one pass times it, every pass shows it.
+  for (const name of ['ort', 'ort-node', 'ort-node-1-thread', 'torch'] as const) {
+    const theirs = ortFrom?.impls[name];
+    if (ortFrom !== r && theirs && !r.impls[name]) r.impls[name] = { ...theirs };
   }
   const ours = r.impls.rnnkit?.summary?.medianMs;
   for (const [name, v] of Object.entries(r.impls)) {

@@ -91,7 +91,7 @@ describe('stats', () => {
 
 describe('cases', () => {
   it('has every cell in every group, and filters by id or shape', () => {
-    expect(ALL_CASES.map((c) => c.id)).toHaveLength(12);
+    expect(ALL_CASES.map((c) => c.id)).toHaveLength(15);
     expect(selectCases([], true).map((c) => c.id)).toEqual([
       'rnn.tutorial',
       'lstm.tutorial',

@@ -7,6 +7,5 @@ export {
   type ElmanRNNOptions,
   type ElmanRNNOutput,
 } from './elman.js';
-export { initKernel } from './wasm/loader.js';
 export { releaseKernelMemory } from './wasm/release.js';
-export { kernelThreads, setKernelThreads } from './wasm/threads.js';
+export { initKernel, kernelThreads, setKernelThreads } from './wasm/threads.js';

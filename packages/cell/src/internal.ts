@@ -6,6 +6,7 @@ export { ENGINE_DEFAULTS, type EnginePolicy, enginePolicy } from './policy.js';
 export { fusedInference, inLayout, kernelReady, naming } from './sequence/engine.js';
 export { projectInput } from './sequence/project.js';
 export { runSequence, type SequenceOptions, type State } from './sequence/run.js';
+export { type Build, kernelBuild, relaxedSimdSupported } from './wasm/loader.js';
 export { kernelMemory } from './wasm/release.js';
 export {
   type CellMode,

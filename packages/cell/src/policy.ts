@@ -16,6 +16,13 @@ export interface EnginePolicy {
    * KernelError. @default 2 ** 32 (4 GiB: all that 32-bit WebAssembly can address)
    */
   maxKernelBytes: number;
+  /**
+   * Where the runtime has relaxed SIMD, use the kernel's relaxed build (fused multiply-add in the
+   * products: each product term rounded once instead of twice, so results differ from the plain
+   * build's in the last bits; identical across thread counts either way). False: the plain SIMD
+   * build. @default true
+   */
+  relaxedSimd: boolean;
 }
 
 /** The defaults, to restore the policy after changing it. */
@@ -23,6 +30,7 @@ export const ENGINE_DEFAULTS: Readonly<EnginePolicy> = Object.freeze({
   kernel: true,
   minParallelWork: 1 << 21,
   maxKernelBytes: 2 ** 32,
+  relaxedSimd: true,
 });
 
 /** The policy in force (read at every call). */

@@ -7,8 +7,8 @@ import { ENGINE_DEFAULTS, enginePolicy } from '../policy.js';
 import { kernelReady } from '../sequence/engine.js';
 import { runSequence } from '../sequence/run.js';
 import { type CellMode, createRecurrentWeights, type RecurrentWeights } from '../weights.js';
-import { initKernel } from './loader.js';
-import { kernelThreads, setKernelThreads } from './threads.js';
+import { kernelBuild, relaxedSimdSupported } from './loader.js';
+import { initKernel, kernelThreads, setKernelThreads } from './threads.js';
 
 /** The kernel on (the default) or off (the plain JS path). */
 const setKernelEnabled = (on: boolean) => {
@@ -106,6 +106,33 @@ describe('WebAssembly recurrence kernel', () => {
     expect(kernelReady()).toBe(true);
     setKernelEnabled(false);
     expect(kernelReady()).toBe(false);
+  });
+
+  it('runs the relaxed-SIMD build exactly where the runtime has it, within rounding of the plain one', () => {
+    // Node 21+ has relaxed SIMD; Node 20 behind a flag (the project wasm-relaxed passes it).
+    const flag = process.execArgv.includes('--experimental-wasm-relaxed-simd');
+    const relaxed = flag || Number(process.versions.node.split('.')[0]) >= 21;
+    expect(relaxedSimdSupported()).toBe(relaxed);
+    expect(kernelBuild()).toBe(relaxed ? 'relaxed' : 'simd');
+    const w = weights({ mode: 'lstm' });
+    const forward = (fused: boolean) => {
+      enginePolicy.relaxedSimd = fused;
+      return run(w, true, false, true).forward;
+    };
+    try {
+      const plain = forward(false);
+      expect(kernelBuild()).toBe('simd');
+      const fused = forward(true);
+      const diffs = plain.map((t, k) => maxAbsDiff(t, fused[k]!));
+      // A fused multiply-add rounds once where a multiply and an add round twice.
+      if (relaxed) expect(Math.max(...diffs)).toBeGreaterThan(0);
+      else expect(diffs).toEqual(plain.map(() => 0));
+      for (const d of diffs) expect(d).toBeLessThan(1e-6);
+      tf.dispose([...plain, ...fused]);
+    } finally {
+      enginePolicy.relaxedSimd = ENGINE_DEFAULTS.relaxedSimd;
+    }
+    tf.dispose(Object.values(w).filter((v): v is tf.Tensor => v instanceof tf.Tensor));
   });
 
   it('replaces every tfjs matMul of an inference forward (projection and per step)', async () => {
@@ -223,6 +250,42 @@ describe('kernel worker threads', () => {
       );
     }
     expect(kernelThreads()).toBe(1); // a rejected call changes nothing
+  });
+
+  it('has the threads ready once initKernel resolves: a synchronous loop splits its calls', () => {
+    // A fresh process (this one's setup started the pool already), the built package: nothing
+    // awaited after initKernel, as in a benchmark loop or a synchronous request handler.
+    const dist = (f: string) => JSON.stringify(new URL(`../../dist/${f}`, import.meta.url).href);
+    const script = `import { availableParallelism } from 'node:os';
+      const k = await import(${dist('index.js')});
+      const { ranges } = await import(${dist('wasm/threads.js')});
+      const { runSequence, createRecurrentWeights } = await import(${dist('internal.js')});
+      const tf = await import('@tensorflow/tfjs-core');
+      await import('@tensorflow/tfjs-backend-cpu');
+      await tf.setBackend('cpu');
+      const ready = await k.initKernel();
+      const seen = [];
+      const w = createRecurrentWeights((_, v) => tf.variable(v), '', 'lstm', 64, 128, true, 0);
+      const x = tf.randomNormal([16, 64, 64]);
+      const h = tf.zeros([64, 128]);
+      for (let i = 0; i < 3; i++) {
+        seen.push([k.kernelThreads(), ranges(64, 64 * 16 * 512 * 128).length]);
+        tf.dispose(Object.values(runSequence(w, x, { h, c: h }, {}).state));
+      }
+      console.log(JSON.stringify({ ready, seen, hw: Math.min(availableParallelism(), 4) }));`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      encoding: 'utf8',
+      cwd: new URL('../..', import.meta.url).pathname,
+    });
+    expect(r.status, r.stderr).toBe(0);
+    const { ready, seen, hw } = JSON.parse(r.stdout);
+    expect(ready).toBe(true);
+    expect(hw).toBeGreaterThan(1); // this suite's machines have several threads
+    expect(seen).toEqual([
+      [hw, hw],
+      [hw, hw],
+      [hw, hw],
+    ]);
   });
 
   it('stays on one thread where workers are forbidden (Node permission model), without errors', () => {

@@ -30,13 +30,16 @@ const bind = (k: KernelExports): Kernel => ({
   recurrence: (a, save) => recurrence(k, a, save),
 });
 
-let bound: { k: KernelExports; kernel: Kernel } | null = null;
+/** Entry points by the exports of the build they call (loader.ts `kernelBuild`). */
+const kernels = new WeakMap<KernelExports, Kernel>();
 
-/** The loaded kernel's entry points, null until it is loaded (or where it cannot load). */
+/** The loaded kernel's entry points (of the build in use), null until it is loaded (or where it cannot load). */
 export function loadedKernel(): Kernel | null {
   const k = loadedExports();
   if (!k) return null;
-  // A new instance after releaseKernelMemory: bind its exports.
-  if (bound?.k !== k) bound = { k, kernel: bind(k) };
-  return bound.kernel;
+  const known = kernels.get(k);
+  if (known) return known;
+  const kernel = bind(k);
+  kernels.set(k, kernel);
+  return kernel;
 }

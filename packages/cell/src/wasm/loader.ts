@@ -1,7 +1,8 @@
-import { KERNEL_WASM, KERNEL_WASM_SHARED } from './kernel-wasm.js';
+import { enginePolicy } from '../policy.js';
+import { KERNEL_WASM } from './kernel-wasm.js';
 import { threadsPossible } from './workers.js';
 
-/** The WebAssembly exports of assembly/index.ts; pointers are byte offsets into `memory`. */
+/** The WebAssembly exports of assembly/recurrence.ts; pointers are byte offsets into `memory`. */
 export interface KernelExports {
   memory: WebAssembly.Memory;
   /** Packs w [N, K] at `w` into `dst` for sgemm. */
@@ -14,62 +15,104 @@ export interface KernelExports {
   forward(args: number): void;
 }
 
-let exports: KernelExports | null = null;
-let loading: Promise<boolean> | null = null;
-/** The compiled module and whether it imports a shared memory (threads possible). */
-let compiled: { module: WebAssembly.Module; shared: boolean } | null = null;
-/** The shared-memory module and its memory, when threads are possible here. */
-let shared: {
-  module: WebAssembly.Module;
+/**
+ * The kernel's builds: 'simd' (WebAssembly SIMD, a multiply then an add) and 'relaxed' (the same
+ * with relaxed SIMD's fused multiply-add in the products, rounded once instead of twice), in that
+ * order: a worker numbers them so.
+ */
+export const BUILDS = ['simd', 'relaxed'] as const;
+export type Build = (typeof BUILDS)[number];
+
+/** Both builds instantiated on one memory (the relaxed one only where the runtime has it). */
+interface Loaded {
   memory: WebAssembly.Memory;
-  exports: KernelExports;
-} | null = null;
+  exports: Partial<Record<Build, KernelExports>>;
+  /** The compiled modules when the memory is shared (worker threads instantiate them too). */
+  modules: Partial<Record<Build, WebAssembly.Module>> | null;
+}
+
+let loaded: Loaded | null = null;
+let loading: Promise<boolean> | null = null;
+
+const decode = (b64: string) => Uint8Array.from(atob(b64), (ch) => ch.charCodeAt(0));
 
 /**
- * A fresh instance of the compiled module, on a fresh memory (2 pages, growing up to 4 GiB), put in
- * use at once when ready, after `onSwap` (synchronously: no call can run in between).
+ * A function returning f32x4.relaxed_madd of three zero vectors: valid exactly where the runtime
+ * has relaxed SIMD (Chrome 114+, Node 21+; Node 20 with
+ * --experimental-wasm-relaxed-simd).
  */
-async function instantiate(
-  c: { module: WebAssembly.Module; shared: boolean },
-  onSwap = () => {},
-): Promise<void> {
-  if (c.shared) {
-    const memory = new WebAssembly.Memory({ initial: 2, maximum: 65536, shared: true });
-    const instance = await WebAssembly.instantiate(c.module, { env: { memory } });
-    const k = instance.exports as unknown as KernelExports;
-    onSwap();
-    shared = { module: c.module, memory, exports: k };
-    exports = k;
-  } else {
-    const instance = await WebAssembly.instantiate(c.module, {});
-    onSwap();
-    exports = instance.exports as unknown as KernelExports;
+const RELAXED_PROBE = (() => {
+  const zero = [0xfd, 0x0c, ...new Array<number>(16).fill(0)];
+  const body = [0x00, ...zero, ...zero, ...zero, 0xfd, 0x85, 0x02, 0x0b];
+  // biome-ignore format: the module's sections, one per line
+  return new Uint8Array([
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // magic, version
+    0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7b, // types: () -> v128
+    0x03, 0x02, 0x01, 0x00, // one function of type 0
+    0x0a, body.length + 2, 0x01, body.length, ...body, // its code
+  ]);
+})();
+
+/** True where this runtime validates relaxed SIMD (feature detection, no instance). */
+export function relaxedSimdSupported(): boolean {
+  try {
+    return typeof WebAssembly === 'object' && WebAssembly.validate(RELAXED_PROBE);
+  } catch {
+    return false;
   }
 }
 
+/** The compiled modules (by build) and whether they import a shared memory (threads possible). */
+let compiled: { modules: Partial<Record<Build, WebAssembly.Module>>; shared: boolean } | null =
+  null;
+
+/** Compiles the builds this runtime validates, for a shared memory or an ordinary one. */
+async function compile(shared: boolean) {
+  const modules: Partial<Record<Build, WebAssembly.Module>> = {};
+  for (const build of BUILDS.filter((b) => b === 'simd' || relaxedSimdSupported()))
+    modules[build] = await WebAssembly.compile(
+      decode(KERNEL_WASM[build][shared ? 'shared' : 'plain']),
+    );
+  return { modules, shared };
+}
+
 /**
- * Compiles and instantiates the WebAssembly SIMD recurrence kernel (asynchronously, so it also
- * works on a browser's main thread). Resolves true once the kernel is in use, false where
- * WebAssembly or its SIMD is unavailable: the cells then keep their plain JS path. Started when
- * this module loads; await it to be sure the kernel runs from the first forward on. Idempotent.
- * Where threads are possible (Node; a cross-origin isolated page) the kernel's memory is shared,
- * so that worker threads can join in (see `setKernelThreads`).
+ * Fresh instances of the compiled builds on a fresh memory (2 pages, growing up to 4 GiB), put in
+ * use at once when ready, after `onSwap` (synchronously: no call can run in between).
  */
-export function initKernel(): Promise<boolean> {
+async function instantiate(c: NonNullable<typeof compiled>, onSwap = () => {}): Promise<void> {
+  const memory = new WebAssembly.Memory({ initial: 2, maximum: 65536, shared: c.shared });
+  const exports: Loaded['exports'] = {};
+  for (const build of BUILDS) {
+    const module = c.modules[build];
+    if (!module) continue;
+    const instance = await WebAssembly.instantiate(module, { env: { memory } });
+    exports[build] = instance.exports as unknown as KernelExports;
+  }
+  onSwap();
+  loaded = { memory, exports, modules: c.shared ? c.modules : null };
+}
+
+/**
+ * Compiles and instantiates the WebAssembly SIMD kernel (asynchronously, so it also works on a
+ * browser's main thread); resolves true once loaded, false where WebAssembly or its SIMD is
+ * unavailable. Started when this module loads. Where threads are possible (Node; a cross-origin
+ * isolated page) the memory is shared, so that worker threads can join in (threads.ts).
+ */
+export function loadKernel(): Promise<boolean> {
   loading ??= (async () => {
-    const decode = (b64: string) => Uint8Array.from(atob(b64), (ch) => ch.charCodeAt(0));
     if (threadsPossible()) {
       try {
-        const c = { module: await WebAssembly.compile(decode(KERNEL_WASM_SHARED)), shared: true };
+        const c = await compile(true);
         await instantiate(c);
         compiled = c;
         return true;
       } catch {
-        // No shared memory after all: the single-threaded module below.
+        // No shared memory after all: the ordinary modules below.
       }
     }
     try {
-      const c = { module: await WebAssembly.compile(decode(KERNEL_WASM)), shared: false };
+      const c = await compile(false);
       await instantiate(c);
       compiled = c;
       return true;
@@ -81,21 +124,43 @@ export function initKernel(): Promise<boolean> {
 }
 
 /**
- * Replaces the kernel's instance and memory by fresh ones (WebAssembly memory cannot shrink: the
+ * Replaces the kernel's instances and memory by fresh ones (WebAssembly memory cannot shrink: the
  * old one is freed once nothing refers to it). The swap is synchronous, between calls, and
  * `onSwap` drops there what referred to the old memory (cached weights, workers). False without a
  * kernel.
  */
 export async function reinstantiate(onSwap: () => void): Promise<boolean> {
-  if (!(await initKernel()) || !compiled) return false;
+  if (!(await loadKernel()) || !compiled) return false;
   await instantiate(compiled, onSwap);
   return true;
 }
 
-void initKernel();
+void loadKernel();
 
-/** The kernel's exports once loaded, else null. */
-export const loadedExports = (): KernelExports | null => exports;
+/**
+ * The build calls use now: 'relaxed' where the runtime has relaxed SIMD and
+ * `enginePolicy.relaxedSimd` allows it, else 'simd'; null until the kernel is loaded.
+ */
+export function kernelBuild(): Build | null {
+  if (!loaded) return null;
+  return enginePolicy.relaxedSimd && loaded.exports.relaxed ? 'relaxed' : 'simd';
+}
 
-/** The shared-memory module and memory worker threads instantiate (and this thread's instance), null without threads. */
-export const sharedModule = () => shared;
+/** The exports of the build in use once loaded, else null. */
+export function loadedExports(): KernelExports | null {
+  const build = kernelBuild();
+  return build ? loaded!.exports[build]! : null;
+}
+
+/**
+ * The shared memory, the modules worker threads instantiate on it (by build) and this thread's
+ * exports of each; null without threads.
+ */
+export function sharedModules(): {
+  memory: WebAssembly.Memory;
+  modules: Partial<Record<Build, WebAssembly.Module>>;
+  exports: Partial<Record<Build, KernelExports>>;
+} | null {
+  if (!loaded?.modules) return null;
+  return { memory: loaded.memory, modules: loaded.modules, exports: loaded.exports };
+}

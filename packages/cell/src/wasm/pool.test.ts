@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SGEMM_ARGS, writeArgs } from './args.js';
-import { KERNEL_WASM_SHARED } from './kernel-wasm.js';
+import { KERNEL_WASM } from './kernel-wasm.js';
 import { ThreadPool } from './pool.js';
 import { threadsPossible } from './workers.js';
 
@@ -32,10 +32,10 @@ describe('ThreadPool (the kernel on worker threads)', () => {
   beforeAll(async () => {
     expect(threadsPossible()).toBe(true); // Node
     const memory = new WebAssembly.Memory({ initial: 8, maximum: 65536, shared: true });
-    const bytes = Uint8Array.from(atob(KERNEL_WASM_SHARED), (ch) => ch.charCodeAt(0));
+    const bytes = Uint8Array.from(atob(KERNEL_WASM.simd.shared), (ch) => ch.charCodeAt(0));
     const module = await WebAssembly.compile(bytes);
     k = (await WebAssembly.instantiate(module, { env: { memory } })).exports as unknown as Exports;
-    const started = await ThreadPool.start(k, module, memory, 2);
+    const started = await ThreadPool.start({ simd: k }, { simd: module }, memory, 2);
     expect(started).not.toBeNull();
     pool = started!;
     const f32 = (off: number, n: number) => new Float32Array(memory.buffer, off, n);
@@ -61,7 +61,7 @@ describe('ThreadPool (the kernel on worker threads)', () => {
     k.sgemm(rows(0, M));
     const one = result();
     new Float32Array(k.memory.buffer, at.c, M * N).fill(Number.NaN);
-    pool.run('sgemm', [rows(0, 12), rows(12, 24), rows(24, M)]);
+    pool.run(k, 'sgemm', [rows(0, 12), rows(12, 24), rows(24, M)]);
     expect(result()).toEqual(one);
     // and against a plain JS product
     const a = new Float32Array(k.memory.buffer, at.a, M * K);
@@ -76,24 +76,40 @@ describe('ThreadPool (the kernel on worker threads)', () => {
     expect(worst).toBeLessThan(1e-5);
   });
 
+  it('computes a row the same, bit for bit, whichever block (4, 2 or 1 rows) it falls in', () => {
+    k.sgemm(rows(0, M));
+    const one = result();
+    new Float32Array(k.memory.buffer, at.c, M * N).fill(Number.NaN);
+    // Calls of 2, 1 and 3 rows in turn: blocks of 2 rows, of 1, of 2 then 1.
+    for (let r = 0, n = 0; r < M; r += [2, 1, 3][n++ % 3]!)
+      k.sgemm(rows(r, Math.min(r + [2, 1, 3][n % 3]!, M)));
+    expect(result()).toEqual(one);
+  });
+
+  it('refuses exports of a build its workers did not instantiate', () => {
+    expect(() => pool.run({ ...k }, 'sgemm', [rows(0, 12), rows(12, M)])).toThrow(
+      'rnnkit kernel: a split call of a build the workers lack',
+    );
+  });
+
   it('throws when a worker traps, and runs the next call normally', () => {
     const outOfBounds = block(M, 0x7fff_fff0, at.c);
-    expect(() => pool.run('sgemm', [rows(0, 12), outOfBounds])).toThrow(
+    expect(() => pool.run(k, 'sgemm', [rows(0, 12), outOfBounds])).toThrow(
       'rnnkit kernel: sgemm failed in 1 share(s) of a split call',
     );
     k.sgemm(rows(0, M));
     const one = result();
-    pool.run('sgemm', [rows(0, 20), rows(20, M)]);
+    pool.run(k, 'sgemm', [rows(0, 20), rows(20, M)]);
     expect(result()).toEqual(one);
   });
 
   it('throws when the calling thread traps, and runs the next call normally', () => {
     const outOfBounds = block(M, 0x7fff_fff0, at.c);
-    expect(() => pool.run('sgemm', [outOfBounds, rows(0, M)])).toThrow(/out of bounds/);
+    expect(() => pool.run(k, 'sgemm', [outOfBounds, rows(0, M)])).toThrow(/out of bounds/);
     k.sgemm(rows(0, M));
     const one = result();
     new Float32Array(k.memory.buffer, at.c, M * N).fill(0);
-    pool.run('sgemm', [rows(0, 12), rows(12, 24), rows(24, M)]);
+    pool.run(k, 'sgemm', [rows(0, 12), rows(12, 24), rows(24, M)]);
     expect(result()).toEqual(one);
   });
 
@@ -104,7 +120,7 @@ describe('ThreadPool (the kernel on worker threads)', () => {
     const before = pool.stolen;
     for (let i = 0; i < 200; i++) {
       new Float32Array(k.memory.buffer, at.c, M * N).fill(Number.NaN);
-      pool.run('sgemm', [rows(0, 4), rows(4, 8), rows(8, M)]);
+      pool.run(k, 'sgemm', [rows(0, 4), rows(4, 8), rows(8, M)]);
       expect(result()).toEqual(one);
     }
     expect(pool.stolen - before).toBeGreaterThan(0);
@@ -113,11 +129,11 @@ describe('ThreadPool (the kernel on worker threads)', () => {
   it('never deadlocks over a million back-to-back split calls (a worker late for one call and the next)', () => {
     // Tiny shares: the caller posts the next call while a worker may still be in its loop from the
     // previous one; the worker must report the call it actually claimed.
-    for (let i = 0; i < 1_000_000; i++) pool.run('sgemm', [rows(0, 4), rows(4, 8), rows(8, M)]);
+    for (let i = 0; i < 1_000_000; i++) pool.run(k, 'sgemm', [rows(0, 4), rows(4, 8), rows(8, M)]);
     k.sgemm(rows(0, M));
     const one = result();
     new Float32Array(k.memory.buffer, at.c, M * N).fill(Number.NaN);
-    pool.run('sgemm', [rows(0, 4), rows(4, 8), rows(8, M)]);
+    pool.run(k, 'sgemm', [rows(0, 4), rows(4, 8), rows(8, M)]);
     expect(result()).toEqual(one);
   });
 });

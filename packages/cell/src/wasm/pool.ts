@@ -1,17 +1,19 @@
 import { KernelError } from '@rnnkit/ops';
+import { BUILDS, type Build } from './loader.js';
 import { type Started, spawner, threadsPossible } from './workers.js';
 
 /**
- * Worker threads for the WebAssembly kernel: each worker instantiates the kernel's module on the
- * same shared memory and waits (Atomics.wait) for calls of its exports; the calling thread splits a
+ * Worker threads for the WebAssembly kernel: each worker instantiates the kernel's modules (one per
+ * build, loader.ts) on the same shared memory and waits (Atomics.wait) for calls of their exports;
+ * the calling thread splits a
  * product or a recurrence into disjoint row ranges, posts all but the first, runs the first itself,
  * then runs any posted share that no worker has claimed yet (a worker that is slow to wake, e.g. on
  * a busy machine, so costs no more than running on one thread) and waits for the claimed ones.
- * A share is one export and one argument: the byte offset of its argument block (args.ts) in the
- * shared memory, so a call may have any number of arguments.
+ * A share is one export of one build and one argument: the byte offset of its argument block
+ * (args.ts) in the shared memory, so a call may have any number of arguments.
  */
 
-/** Exports a worker can run, by number. */
+/** Exports a worker can run, by number (plus 2 per build, in the order of BUILDS). */
 export const FN = { sgemm: 1, forward: 2 } as const;
 export type Fn = keyof typeof FN;
 
@@ -38,12 +40,14 @@ const FAILED = -2;
 // The worker, as source text so that no bundler needs to find a separate file. `start` runs once
 // the module, memory and control block arrive (workerData in Node, the first message in a browser).
 const WORKER = `
-function start({ module, memory, ctl, slot }) {
+function start({ modules, memory, ctl, slot }) {
   const i32 = new Int32Array(ctl, slot * ${SLOT}, ${SLOT / 4});
-  let fns;
+  const fns = [null];
   try {
-    const k = new WebAssembly.Instance(module, { env: { memory } }).exports;
-    fns = [null, k.sgemm, k.forward];
+    for (const module of modules) {
+      const k = module ? new WebAssembly.Instance(module, { env: { memory } }).exports : {};
+      fns.push(k.sgemm, k.forward);
+    }
   } catch {
     Atomics.store(i32, ${DONE}, ${FAILED});
     Atomics.notify(i32, ${DONE});
@@ -69,11 +73,14 @@ function start({ module, memory, ctl, slot }) {
     Atomics.notify(i32, ${DONE});
   }
 }
-if (typeof self === 'undefined') start(require('node:worker_threads').workerData);
+// import(), not require: Node evaluates this as a module when the process runs with --input-type=module.
+if (typeof self === 'undefined') import('node:worker_threads').then((w) => start(w.workerData));
 else self.onmessage = (e) => start(e.data);
 `;
 
 type Exports = Record<Fn, (args: number) => void>;
+/** A build's exports and, in a worker, its module. */
+type Builds<T> = Partial<Record<Build, T>>;
 
 /** A fixed set of workers running the kernel's exports on one shared memory. */
 export class ThreadPool {
@@ -83,7 +90,7 @@ export class ThreadPool {
   stolen = 0;
 
   private constructor(
-    private readonly kernel: Exports,
+    private readonly kernels: Builds<Exports>,
     private readonly workers: Started[],
     ctl: SharedArrayBuffer,
   ) {
@@ -92,13 +99,13 @@ export class ThreadPool {
   }
 
   /**
-   * Starts `count` workers on `module` and `memory` (shared); resolves once every one is waiting
+   * Starts `count` workers on `modules` and `memory` (shared); resolves once every one is waiting
    * for work, or to null where threads are unavailable (no SharedArrayBuffer, not cross-origin
    * isolated, no worker API) or a worker fails to start.
    */
   static async start(
-    kernel: Exports,
-    module: WebAssembly.Module,
+    kernels: Builds<Exports>,
+    modules: Builds<WebAssembly.Module>,
     memory: WebAssembly.Memory,
     count: number,
   ): Promise<ThreadPool | null> {
@@ -111,8 +118,8 @@ export class ThreadPool {
     const workers: Started[] = [];
     try {
       for (let slot = 0; slot < count; slot++)
-        workers.push(spawn(WORKER, { module, memory, ctl, slot }));
-      const pool = new ThreadPool(kernel, workers, ctl);
+        workers.push(spawn(WORKER, { modules: BUILDS.map((b) => modules[b]), memory, ctl, slot }));
+      const pool = new ThreadPool(kernels, workers, ctl);
       await pool.whenStarted();
       return pool;
     } catch {
@@ -127,15 +134,17 @@ export class ThreadPool {
   }
 
   /**
-   * Runs `fn` once per argument block (byte offsets in the shared memory), at once: the first on
-   * this thread, the others on workers; returns when all have finished. The calls must write
-   * disjoint memory.
+   * Runs `fn` of the build whose exports are `kernel` once per argument block (byte offsets in the
+   * shared memory), at once: the first on this thread, the others on workers; returns when all
+   * have finished. The calls must write disjoint memory.
    */
-  run(fn: Fn, calls: number[]): void {
+  run(kernel: Exports, fn: Fn, calls: number[]): void {
+    const build = BUILDS.findIndex((b) => this.kernels[b] === kernel);
+    if (build < 0) throw new KernelError('rnnkit kernel: a split call of a build the workers lack');
     const posted = calls.length - 1;
     for (let w = 0; w < posted; w++) {
       const base = w * (SLOT / 4);
-      this.ctl[base + FUNC] = FN[fn];
+      this.ctl[base + FUNC] = FN[fn] + 2 * build;
       this.ctl[base + ARG] = calls[w + 1]!;
       // The new sequence number first, then open: a worker that claims the call then reads the
       // number of this call. (Opening first let a worker still in its loop from the previous call
@@ -146,11 +155,11 @@ export class ThreadPool {
     }
     let ok = false;
     try {
-      this.kernel[fn](calls[0]!);
+      kernel[fn](calls[0]!);
       ok = true;
     } finally {
       // Even when this thread's share failed: the workers must be done before the memory is reused.
-      this.finish(fn, calls, ok);
+      this.finish(kernel, fn, calls, ok);
     }
   }
 
@@ -158,14 +167,14 @@ export class ThreadPool {
    * Runs here the posted shares of `calls` that no worker has claimed yet (only takes them when
    * `run` is false), then waits for the claimed ones; throws if a share failed.
    */
-  private finish(fn: Fn, calls: number[], run: boolean): void {
+  private finish(kernel: Exports, fn: Fn, calls: number[], run: boolean): void {
     let failed = 0;
     for (let w = 0; w < calls.length - 1; w++) {
       const base = w * (SLOT / 4);
       if (Atomics.compareExchange(this.ctl, base + CLAIM, OPEN, BY_CALLER) === OPEN) {
         this.stolen++;
         try {
-          if (run) this.kernel[fn](calls[w + 1]!);
+          if (run) kernel[fn](calls[w + 1]!);
         } catch {
           failed++;
         }

@@ -1,5 +1,5 @@
 import { enginePolicy } from '../policy.js';
-import { initKernel, type KernelExports, sharedModule } from './loader.js';
+import { type KernelExports, loadKernel, sharedModules } from './loader.js';
 import { type Fn, ThreadPool } from './pool.js';
 import { hardwareThreads } from './workers.js';
 
@@ -50,12 +50,26 @@ export function kernelThreads(): number {
 /** Workers running now (threads besides the calling one), for tests and soak runs. */
 export const kernelWorkers = (): number => (pool ? pool.size - 1 : 0);
 
+/**
+ * Loads the WebAssembly kernel and starts its worker threads (this machine's threads, at most 4,
+ * unless `setKernelThreads` asked otherwise); resolves true once the kernel is in use, with its
+ * threads ready, so that even a loop that never awaits runs large calls on every thread. Resolves
+ * false where WebAssembly or its SIMD is unavailable: the cells then keep their plain JS path.
+ * Loading starts when this package loads; threads otherwise start on the first large call, and a
+ * synchronous loop would then run on one thread. Idempotent.
+ */
+export async function initKernel(): Promise<boolean> {
+  if (!(await loadKernel())) return false;
+  await startPool();
+  return true;
+}
+
 /** Starts, grows or shrinks the pool to the threads wanted (`restart`: on a fresh memory). */
 function startPool(restart = false): Promise<void> {
   const prev = starting ?? Promise.resolve();
   starting = (async () => {
     await prev;
-    const shared = (await initKernel()) ? sharedModule() : null;
+    const shared = (await loadKernel()) ? sharedModules() : null;
     if (!shared) return;
     try {
       target = wanted ?? Math.min(await hardwareThreads(), DEFAULT_MAX);
@@ -63,11 +77,11 @@ function startPool(restart = false): Promise<void> {
       if (!restart && (pool?.size ?? 1) - 1 === count) return;
       pool?.close();
       pool = null;
-      const { module, memory, exports } = shared;
-      const started = await ThreadPool.start(exports, module, memory, count);
+      const { modules, memory, exports } = shared;
+      const started = await ThreadPool.start(exports, modules, memory, count);
       // The kernel's memory was replaced meanwhile (releaseKernelMemory): the next start, chained
       // after this one, starts workers on the new memory.
-      if (sharedModule()?.memory === shared.memory) pool = started;
+      if (sharedModules()?.memory === shared.memory) pool = started;
       else started?.close();
     } catch {
       // No threads here after all (e.g. a runtime that forbids workers): one thread, as before.
@@ -113,5 +127,5 @@ export function ranges(M: number, work: number): Array<[number, number]> {
 /** Runs export `fn` once per argument block in `blocks` (one per range of `ranges`), at once. */
 export function runShares(k: KernelExports, fn: Fn, blocks: number[]): void {
   if (blocks.length === 1) k[fn](blocks[0]!);
-  else pool!.run(fn, blocks);
+  else pool!.run(k, fn, blocks);
 }
