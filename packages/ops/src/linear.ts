@@ -10,6 +10,7 @@ import {
   fmtShape,
 } from './guards.js';
 import { Module } from './module.js';
+import { linearProduct } from './product.js';
 import { uniform } from './rng.js';
 
 /** Options of {@link Linear}. */
@@ -90,11 +91,13 @@ export class Linear extends Module {
   }
 }
 
-/** x: [..., in], weight [out, in], bias [out] | null -> [..., out]; no checks (internal hot path). */
+/**
+ * x: [..., in], weight [out, in], bias [out] | null -> [..., out]; no checks (internal hot path).
+ * One `linearProduct`: every matMul untransposed, forward and backward.
+ */
 export function linear(x: tf.Tensor, weight: tf.Tensor, bias: tf.Tensor | null): tf.Tensor {
   const inF = weight.shape[1] as number;
   const x2 = x.rank === 2 ? x : tf.reshape(x, [-1, inF]);
-  let y: tf.Tensor = tf.matMul(x2 as tf.Tensor2D, weight as tf.Tensor2D, false, true);
-  if (bias) y = tf.add(y, bias);
+  const y = linearProduct(x2 as tf.Tensor2D, weight as tf.Tensor2D, bias as tf.Tensor1D | null);
   return x.rank === 2 ? y : tf.reshape(y, [...x.shape.slice(0, -1), weight.shape[0] as number]);
 }

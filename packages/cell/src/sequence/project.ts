@@ -1,16 +1,40 @@
+import { linearProduct, type Products, TFJS_PRODUCTS } from '@rnnkit/ops/internal';
 import * as tf from '@tensorflow/tfjs-core';
 import type { RecurrentWeights } from '../weights.js';
 import { kernel } from './engine.js';
 
 /**
- * x [T, B, I] -> x W_ih^T + b_ih as [T, B, G*H], in one matMul, differentiable in x, W_ih and b_ih.
- * With `valid` [T, B] (1 while t < length), padded rows of x are read as zeros, forward and
- * backward, so NaN or Infinity there reaches neither the result nor dW_ih (PyTorch never reads
- * padding); their gradient is 0.
- * Its own gradient only so every matMul, forward and backward, runs untransposed: tfjs-wasm's
- * matMul is many times slower with transposeA or transposeB, which tfjs's generic gradient uses.
- * The forward and both products of the backward run in the WebAssembly kernel's SIMD sgemm when it
- * is ready (several times faster than tfjs-cpu's matMul), else as tfjs matMuls.
+ * The products of `linearProduct` in the WebAssembly kernel's SIMD sgemm when it is ready (several
+ * times faster than tfjs-cpu's matMul; W is packed once and cached while unchanged), else tfjs's.
+ */
+const KERNEL_PRODUCTS: Products = {
+  forward(x, w, b) {
+    const k = kernel();
+    if (!k) return TFJS_PRODUCTS.forward(x, w, b);
+    const [N, K] = x.shape;
+    const M = w.shape[0];
+    const data = (t: tf.Tensor) => t.dataSync() as Float32Array;
+    return tf.tensor2d(k.project(data(x), N, K, w, M, b ? data(b) : null), [N, M]);
+  },
+  backward(dy, x, w) {
+    const k = kernel();
+    if (!k) return TFJS_PRODUCTS.backward(dy, x, w);
+    const [N, M] = dy.shape;
+    const K = x.shape[1];
+    const dHost = dy.dataSync() as Float32Array;
+    const mul = k.gemm([{ b: w.dataSync() as Float32Array, K: M, N: K }], N);
+    return [
+      tf.tensor2d(mul(0, dHost, N).slice(), [N, K]),
+      tf.tensor2d(k.sumOuter(dHost, N, M, x.dataSync() as Float32Array, K), [M, K]),
+    ];
+  },
+};
+
+/**
+ * x [T, B, I] -> x W_ih^T + b_ih as [T, B, G*H], in one product (`linearProduct`), differentiable in
+ * x, W_ih and b_ih. With `valid` [T, B] (1 while t < length), padded rows of x are read as zeros,
+ * forward and backward, so NaN or Infinity there reaches neither the result nor dW_ih (PyTorch
+ * never reads padding); their gradient is 0.
  */
 export function projectInput(
   w: RecurrentWeights,
@@ -19,44 +43,14 @@ export function projectInput(
 ): tf.Tensor3D {
   const [T, B, I] = x.shape;
   const G = w.wih.shape[0] as number;
-  const inputs = w.bih ? [x, w.wih, w.bih] : [x, w.wih];
-  const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
-    const [given, wih, bih] = args.slice(0, inputs.length) as tf.Tensor[];
-    const xs = valid ? readValid(given, valid) : given;
-    const x2 = tf.reshape(xs, [T * B, I]);
-    let p: tf.Tensor;
-    const k = kernel();
-    if (k) {
-      const data = (t: tf.Tensor) => t.dataSync() as Float32Array;
-      const b = bih ? data(bih) : null;
-      p = tf.tensor2d(k.project(data(x2), T * B, I, wih, G, b), [T * B, G]);
-    } else {
-      p = tf.matMul(x2, tf.transpose(wih));
-      if (bih) p = tf.add(p, bih);
-    }
-    // Saved only now: tfjs keeps its copies outside every tidy, so a failed forward would leak them.
-    (args[inputs.length] as tf.GradSaveFunc)([xs, wih]);
-    const gradFunc = (dy: tf.Tensor, [xSaved, wSaved]: tf.Tensor[]) => {
-      const d = tf.reshape(dy, [T * B, G]);
-      let dx: tf.Tensor;
-      let dw: tf.Tensor;
-      const k = kernel();
-      if (k) {
-        // dx = d W_ih and dW_ih = d^T x in the kernel's sgemm (tfjs-cpu's matMul is far slower).
-        const dHost = d.dataSync() as Float32Array;
-        const xHost = xSaved.dataSync() as Float32Array;
-        const mul = k.gemm([{ b: wSaved.dataSync() as Float32Array, K: G, N: I }], T * B);
-        dx = tf.tensor3d(mul(0, dHost, T * B).slice(), [T, B, I]);
-        dw = tf.tensor2d(k.sumOuter(dHost, T * B, G, xHost, I), [G, I]);
-      } else {
-        dx = tf.reshape(tf.matMul(d, wSaved), [T, B, I]);
-        dw = tf.matMul(tf.transpose(d), tf.reshape(xSaved, [T * B, I]));
-      }
-      return bih ? [dx, dw, tf.sum(d, 0)] : [dx, dw];
-    };
-    return { value: tf.reshape(p, [T, B, G]), gradFunc };
-  });
-  return op(...inputs) as tf.Tensor3D;
+  const xs = valid ? readValid(x, valid) : x;
+  const p = linearProduct(
+    tf.reshape(xs, [T * B, I]),
+    w.wih as tf.Tensor2D,
+    (w.bih ?? null) as tf.Tensor1D | null,
+    KERNEL_PRODUCTS,
+  );
+  return tf.reshape(p, [T, B, G]);
 }
 
 /** x [T, B, I] with the rows where valid [T, B] is 0 replaced by zeros (selected, not multiplied). */

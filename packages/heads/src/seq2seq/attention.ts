@@ -7,6 +7,7 @@ import {
   checkLengths,
   checkOptions,
   fmtShape,
+  zeroPadding,
 } from '@rnnkit/ops/internal';
 import * as tf from '@tensorflow/tfjs-core';
 
@@ -162,8 +163,7 @@ export class Attention extends Module {
       const data = new Uint8Array(B * Tk);
       for (let b = 0; b < B; b++) data.fill(1, b * Tk, b * Tk + lengths[b]);
       valid = tf.tensor2d(data, [B, Tk], 'bool');
-      const keep = tf.broadcastTo(tf.expandDims(valid, 2), keys.shape);
-      k = tf.where(keep, keys, tf.zerosLike(keys)) as tf.Tensor3D;
+      k = zeroPadding(keys, lengths) as tf.Tensor3D;
     }
     let projected: tf.Tensor3D | null = null;
     if (this.mode === 'general') projected = linear(k, this.linear!.weight, null) as tf.Tensor3D;

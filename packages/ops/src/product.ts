@@ -1,0 +1,60 @@
+import * as tf from '@tensorflow/tfjs-core';
+
+/**
+ * How the three products of y = x W^T are computed: x [N, K], w [M, K] (host arrays, row-major).
+ * The default runs them as tfjs matMuls; @rnnkit/cell passes its WebAssembly kernel's sgemm.
+ */
+export interface Products {
+  /** x w^T (+ b) -> [N, M] */
+  forward(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D | null): tf.Tensor2D;
+  /** dy [N, M] -> [dx = dy w [N, K], dw = dy^T x [M, K]] */
+  backward(dy: tf.Tensor2D, x: tf.Tensor2D, w: tf.Tensor2D): [tf.Tensor2D, tf.Tensor2D];
+}
+
+/**
+ * The products as tfjs matMuls, every one untransposed (the transposes are explicit copies):
+ * tfjs-wasm's matMul is many times slower with transposeA or transposeB (about 15x at
+ * [2560, 384] x [384, 128]), and tfjs's generic matMul gradient uses both.
+ */
+export const TFJS_PRODUCTS: Products = {
+  forward(x, w, b) {
+    const y = tf.matMul(x, tf.transpose(w)) as tf.Tensor2D;
+    return b ? (tf.add(y, b) as tf.Tensor2D) : y;
+  },
+  backward(dy, x, w) {
+    return [tf.matMul(dy, w), tf.matMul(tf.transpose(dy), x)];
+  },
+};
+
+/**
+ * x [N, K] -> x w^T + b as [N, M] (w [M, K], b [M] or null), differentiable in x, w and b, with
+ * its own gradient so that `products` decide every product, forward and backward.
+ */
+export function linearProduct(
+  x: tf.Tensor2D,
+  w: tf.Tensor2D,
+  b: tf.Tensor1D | null,
+  products: Products = TFJS_PRODUCTS,
+): tf.Tensor2D {
+  const inputs = b ? [x, w, b] : [x, w];
+  const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const [xs, ws, bs] = args.slice(0, inputs.length) as tf.Tensor[];
+    const value = products.forward(
+      xs as tf.Tensor2D,
+      ws as tf.Tensor2D,
+      (bs ?? null) as tf.Tensor1D,
+    );
+    // Saved only now: tfjs keeps its copies outside every tidy, so a failed forward would leak them.
+    (args[inputs.length] as tf.GradSaveFunc)([xs, ws]);
+    const gradFunc = (dy: tf.Tensor, [xSaved, wSaved]: tf.Tensor[]) => {
+      const [dx, dw] = products.backward(
+        dy as tf.Tensor2D,
+        xSaved as tf.Tensor2D,
+        wSaved as tf.Tensor2D,
+      );
+      return b ? [dx, dw, tf.sum(dy, 0)] : [dx, dw];
+    };
+    return { value, gradFunc };
+  });
+  return op(...inputs) as tf.Tensor2D;
+}
