@@ -1,4 +1,4 @@
-import { Module, ShapeError } from '@rnnkit/ops';
+import { linear, Module, ShapeError } from '@rnnkit/ops';
 import {
   assertFloat,
   assertInt,
@@ -72,13 +72,7 @@ export class AttentionPooling extends Module {
   /** softmax over T of x_t . w + b; exactly 0 on padded steps, whatever the valid scores */
   private softmax(x: tf.Tensor, lengths: number[] | null): tf.Tensor {
     const [B, T] = x.shape as number[];
-    let scores = tf.reshape(
-      tf.add(
-        tf.matMul(tf.reshape(x, [B * T, this.inputSize]), this.weight, false, true),
-        this.bias,
-      ),
-      [B, T],
-    );
+    let scores = tf.reshape(linear(x, this.weight, this.bias), [B, T]);
     // -Infinity on padded steps: exp(-Infinity - max) is exactly 0
     if (lengths) scores = fillPadding(scores, lengths, Number.NEGATIVE_INFINITY);
     return tf.softmax(scores, 1);
