@@ -120,6 +120,9 @@ def referee_g2p(tensors, meta, model_file=None, train=True):
         losses = []
         t0 = time.perf_counter()
         for e in range(recipe["epochs"]):
+            # epochLr in apps/examples/src/g2p/train.ts: lr, then times decay each epoch after decayAfter
+            for group in opt.param_groups:
+                group["lr"] = recipe["lr"] * recipe["decay"] ** max(0, e + 1 - recipe["decayAfter"])
             model.train()
             total, weight = 0.0, 0
             for s in range(0, orders.shape[1], B):

@@ -29,6 +29,8 @@ export interface G2pFlags {
   json?: boolean;
   batchSize?: number;
   lr?: number;
+  decayAfter?: number;
+  decay?: number;
   hidden?: number;
   embeddingDim?: number;
   attention?: G2pRecipe['attention'];
@@ -77,6 +79,16 @@ export function addG2pCommand(
     .option('--json', 'no progress bar; the last line of output is one JSON object')
     .option('--batch-size <n>', `batch size (default ${r.batchSize})`, opts.integer(1))
     .option('--lr <x>', `Adam learning rate (default ${r.lr})`, opts.positive)
+    .option(
+      '--decay-after <n>',
+      `epochs at the full learning rate (default ${r.decayAfter})`,
+      opts.integer(0),
+    )
+    .option(
+      '--decay <x>',
+      `learning-rate factor per epoch after those (default ${r.decay})`,
+      opts.positive,
+    )
     .option('--hidden <n>', `hidden size (default ${r.hiddenSize})`, opts.integer(1))
     .option('--embedding-dim <n>', `embedding size (default ${r.embeddingDim})`, opts.integer(1))
     .addOption(
@@ -100,6 +112,8 @@ export async function trainG2p(flags: G2pFlags, io: Io) {
     beam: flags.beam ?? base.beam,
     batchSize: flags.batchSize ?? base.batchSize,
     lr: flags.lr ?? base.lr,
+    decayAfter: flags.decayAfter ?? base.decayAfter,
+    decay: flags.decay ?? base.decay,
     hiddenSize: flags.hidden ?? base.hiddenSize,
     embeddingDim: flags.embeddingDim ?? base.embeddingDim,
     attention: flags.attention ?? base.attention,

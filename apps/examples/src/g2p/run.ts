@@ -9,7 +9,7 @@ import type { BatchInfo } from '../train.js';
 import { G2pVocab, type G2pWord, g2pWords, splitWords } from './data.js';
 import { type ErrorRates, errorRates } from './metrics.js';
 import { encodeG2pModel } from './model.js';
-import { decodeWords, fitG2p, type G2pPair, g2pOrders, MAX_PHONEMES } from './train.js';
+import { decodeWords, epochLr, fitG2p, type G2pPair, g2pOrders, MAX_PHONEMES } from './train.js';
 
 /** Every hyper-parameter of a G2P run; the PyTorch referee receives the same object. */
 export interface G2pRecipe {
@@ -19,7 +19,11 @@ export interface G2pRecipe {
   hiddenSize: number;
   attention: 'dot' | 'general' | 'concat' | 'additive';
   batchSize: number;
+  /** Adam's learning rate for the first `decayAfter` epochs. */
   lr: number;
+  /** Epochs at the full learning rate; each later epoch multiplies it by `decay`. */
+  decayAfter: number;
+  decay: number;
   epochs: number;
   clipNorm: number;
   /** Beam size of the beam-search evaluation (greedy is always reported too). */
@@ -31,9 +35,11 @@ export const G2P_RECIPE: G2pRecipe = {
   embeddingDim: 64,
   hiddenSize: 128,
   attention: 'general',
-  batchSize: 256,
-  lr: 0.004,
-  epochs: 5,
+  batchSize: 64,
+  lr: 0.002,
+  decayAfter: 3,
+  decay: 0.5,
+  epochs: 7,
   clipNorm: 5,
   beam: 5,
 };
@@ -153,7 +159,7 @@ export function runG2p(opts: G2pRunOptions): {
       onEpoch: (e, loss) => {
         const r = val.length ? score(model, val, vocab, 1).rates : null;
         opts.onEpoch?.(
-          `epoch ${e + 1}/${recipe.epochs}: train loss ${loss.toFixed(4)}${r ? `, val WER ${(100 * r.wer).toFixed(2)}% (greedy, ${val.length} words)` : ''}`,
+          `epoch ${e + 1}/${recipe.epochs} (lr ${epochLr(recipe, e)}): train loss ${loss.toFixed(4)}${r ? `, val WER ${(100 * r.wer).toFixed(2)}% (greedy, ${val.length} words)` : ''}`,
         );
         return r ? round(r.wer) : null;
       },

@@ -66,12 +66,25 @@ export interface G2pFitOptions {
   orders: number[][];
   batchSize: number;
   lr: number;
+  /** Epochs at `lr`; epoch e >= decayAfter (0-based) runs at lr * decay^(e - decayAfter + 1). */
+  decayAfter: number;
+  decay: number;
   clipNorm: number;
   bos: number;
   eos: number;
   onBatch?: (info: BatchInfo) => void;
   /** After each epoch; its return value is collected. */
   onEpoch?: (epoch: number, meanLoss: number) => unknown;
+}
+
+/** The learning rate of 0-based `epoch`: lr, then times `decay` each epoch after `decayAfter`. */
+export function epochLr(r: { lr: number; decayAfter: number; decay: number }, epoch: number) {
+  return r.lr * r.decay ** Math.max(0, epoch + 1 - r.decayAfter);
+}
+
+/** Sets an Adam optimizer's step size; its moments are kept (tfjs reads the field every step). */
+function setLearningRate(optimizer: tf.Optimizer, lr: number): void {
+  (optimizer as unknown as { learningRate: number }).learningRate = lr;
 }
 
 /**
@@ -90,6 +103,7 @@ export function fitG2p(
   try {
     for (let epoch = 0; epoch < opts.orders.length; epoch++) {
       const t0 = performance.now();
+      setLearningRate(optimizer, epochLr(opts, epoch));
       const order = opts.orders[epoch];
       const batches = Math.ceil(pairs.length / opts.batchSize);
       let sum = 0;
