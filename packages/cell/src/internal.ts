@@ -3,9 +3,24 @@
  * API. Outside semver: may change in any release.
  */
 export { ENGINE_DEFAULTS, type EnginePolicy, enginePolicy } from './policy.js';
-export { fusedInference, inLayout, kernelReady, naming } from './sequence/engine.js';
+export {
+  fusedInference,
+  inferenceKernel,
+  inLayout,
+  kernelReady,
+  naming,
+} from './sequence/engine.js';
+export {
+  hostCopy,
+  hostData,
+  kernelStack,
+  sideBySide,
+  stackInference,
+  stateSize,
+} from './sequence/infer.js';
 export { projectInput } from './sequence/project.js';
 export { runSequence, type SequenceOptions, type State } from './sequence/run.js';
+export type { Kernel } from './wasm/kernel.js';
 export { type Build, kernelBuild, relaxedSimdSupported } from './wasm/loader.js';
 export { kernelMemory } from './wasm/release.js';
 export {

@@ -60,7 +60,7 @@ export function recurrence(
 }
 
 /** The host arrays the WebAssembly kernel runs on; x [T, B, G] (or [T, B, I], see `project`). */
-export function hostInputs(
+function hostInputs(
   run: Run,
   w: RecurrentWeights,
   x: Float32Array,

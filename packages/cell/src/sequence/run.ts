@@ -8,8 +8,9 @@ import {
 import * as tf from '@tensorflow/tfjs-core';
 import type { RecurrentWeights } from '../weights.js';
 import { higherOrder, inferenceKernel, inLayout } from './engine.js';
+import { kernelSequence } from './infer.js';
 import { packedLayout } from './layout.js';
-import { hostInputs, recurrence } from './op.js';
+import { recurrence } from './op.js';
 import { projectInput } from './project.js';
 import { stepwise } from './stepwise.js';
 
@@ -90,13 +91,9 @@ function sequence(
   if (k) {
     // x projected and run through the recurrence in one kernel call, x's rows read in either
     // order as they are; tensors straight from the packed result (no split, no reshape kernels).
-    const G = w.whh.shape[0] as number;
-    const run = { mode: w.mode, T, B, H, G, S, reverse, valid };
-    const inputs = hostInputs(run, w, x.dataSync() as Float32Array, init.h, c0);
-    const bih = w.bih ? (w.bih.dataSync() as Float32Array) : null;
-    inputs.project = { I: x.shape[2], wih: w.wih, bih };
-    inputs.batchFirst = batchFirst;
-    const host = k.recurrence(inputs, false).packed;
+    const data = (t: tf.Tensor) => t.dataSync() as Float32Array;
+    const run = { T, B, I: x.shape[2], batchFirst, reverse, valid };
+    const host = kernelSequence(k, w, data(x), run, data(init.h), c0 && data(c0));
     const state: State = { h: tf.tensor2d(host.subarray(layout.h, layout.h + B * S), [B, S]) };
     if (c0) state.c = tf.tensor2d(host.subarray(layout.c, layout.length), [B, H]);
     return { output: tf.tensor3d(host.subarray(layout.out, layout.h), shape), state };

@@ -3,6 +3,7 @@ import { checkIds, fmtShape } from '@rnnkit/ops/internal';
 import { type CellKind, createLayer, type RecurrentLayer } from '@rnnkit/rnn';
 import * as tf from '@tensorflow/tfjs-core';
 import { Attention, type AttentionMode } from './attention.js';
+import { fusedStep } from './fused.js';
 import { resolveSeq2SeqOptions, type Seq2SeqOptions } from './options.js';
 import { checkSource, checkState, keepState, type Seq2SeqState } from './state.js';
 
@@ -205,6 +206,8 @@ export class Seq2Seq extends Module {
           `Seq2Seq.step(tokens): expected token ids [${B}] (B from the state), got ${fmtShape(ids.shape)}`,
         );
       }
+      const fused = fusedStep(this, ids, state);
+      if (fused) return fused;
       return keepState(() => {
         const emb = this.drop(this.tgtEmbedding.forward(tf.expandDims(ids, 1)));
         const { logits, state: next, weights } = this.decode(emb, state);
