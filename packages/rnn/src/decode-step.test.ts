@@ -30,7 +30,7 @@ describe('decode step', () => {
         }
         expectEqual(tf.concat(outs, 1), whole.output);
         expectEqual(h, whole.hN);
-        if (c0) expectEqual(c!, whole.cN);
+        if (c0) expectEqual(c!, whole.cN!);
       });
       tf.dispose([x, h0, c0 ?? []].flat());
       m.dispose();

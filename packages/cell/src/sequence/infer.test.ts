@@ -131,12 +131,12 @@ describe('stackInference', () => {
       const want = stackInference(s.weights, x, false, zeros, null)!;
       const bf = stackInference(s.weights, tf.transpose(x, [1, 0, 2]), true, [null, null], null)!;
       expectEqual(bf.output, tf.transpose(want.output, [1, 0, 2]));
-      bf.finals.forEach((f, i) => expectEqual(f, want.finals[i]!));
+      for (const [i, f] of bf.finals.entries()) expectEqual(f, want.finals[i]!);
       // unbatched [T, I]: sequence 1 of the batch on its own
       const row = (t: tf.Tensor) => tf.squeeze(tf.slice(t, [0, 1], [-1, 1]), [1]);
       const flat = stackInference(s.weights, row(x), false, [null, null], null)!;
       expectEqual(flat.output, row(want.output));
-      flat.finals.forEach((f, i) => expectEqual(f, row(want.finals[i]!)));
+      for (const [i, f] of flat.finals.entries()) expectEqual(f, row(want.finals[i]!));
     });
     tf.dispose([x, ...zeros]);
     free(s);

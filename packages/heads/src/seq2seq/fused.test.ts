@@ -74,7 +74,7 @@ describe('Seq2Seq.step, fused', () => {
         const b = withoutKernel(() => m.step(ids, plain));
         const [got, want] = [own(a), own(b)];
         expect(got.map((t) => t.shape)).toEqual(want.map((t) => t.shape));
-        got.forEach((t, i) => expect(maxAbsDiff(t, want[i]!)).toBeLessThan(1e-5));
+        for (const [i, t] of got.entries()) expect(maxAbsDiff(t, want[i]!)).toBeLessThan(1e-5);
         if (a.attention) expect(Array.from(a.attention.dataSync()).slice(6, 8)).toEqual([0, 0]);
         expect(a.state.memory).toBe(init.memory);
         for (const s of [fused, plain]) if (s !== init) tf.dispose([s.h, s.c, s.feed]);
@@ -115,7 +115,7 @@ describe('Seq2Seq.step, fused', () => {
     ]) {
       const [a, b] = [decode(), withoutKernel(decode)];
       expect(a.tokens).toEqual(b.tokens);
-      a.scores.forEach((s, i) => expect(s).toBeCloseTo(b.scores[i]!, 4));
+      for (const [i, s] of a.scores.entries()) expect(s).toBeCloseTo(b.scores[i]!, 4);
     }
     tf.dispose([src, ...Object.values(init.memory), init.h]);
     m.dispose();
