@@ -47,9 +47,9 @@ function memoryData(t: tf.Tensor): Float32Array | Uint8Array {
 
 /**
  * The step fused when the engine runs inference in the kernel (no gradient recorded), no dropout
- * applies, numerics are not being checked and every tensor of the state is alive; else null (the
- * caller runs its op-by-op path, which also raises the errors). ids: checked int32 [B]; state:
- * checked against m.
+ * applies, numerics are not being checked, the batch is not empty and every tensor of the state
+ * is alive; else null (the caller runs its op-by-op path, which also raises the errors).
+ * ids: checked int32 [B]; state: checked against m.
  */
 export function fusedStep(m: Seq2Seq, ids: tf.Tensor, state: Seq2SeqState): StepResult | null {
   const k = inferenceKernel();
@@ -57,8 +57,8 @@ export function fusedStep(m: Seq2Seq, ids: tf.Tensor, state: Seq2SeqState): Step
   const { keys, projected, valid } = state.memory;
   const given = [state.h, state.c, state.feed, keys, projected, valid];
   if (!k || dropping || numericsChecked() || m.tgtEmbedding.maxNorm !== null) return null;
-  if (given.some((t) => t?.isDisposed)) return null;
   const B = ids.shape[0] as number;
+  if (B === 0 || given.some((t) => t?.isDisposed)) return null;
   const [L, H, V] = [m.numLayers, m.hiddenSize, m.tgtVocab];
   const emb = embed(m.tgtEmbedding.weight, ids);
   const feed = state.feed ? (state.feed.dataSync() as Float32Array) : null;
