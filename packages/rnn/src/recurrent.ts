@@ -306,62 +306,61 @@ export abstract class RecurrentLayer extends Module {
         };
       });
     }
-    // An inference runs on host arrays in the kernel when the engine allows (stackInference).
-    const given = states.map(([, s]) => s ?? null);
-    const droppingOut = this.training && this.dropout > 0;
-    const out = naming(
-      `${name}.forward`,
-      () =>
-        (droppingOut
-          ? null
-          : stackInference(this.weights, input, this.batchFirst, given, lengths)) ??
-        tf.tidy(() => {
-          const init = states.map(([, s]) =>
-            s === undefined ? null : batched ? s : tf.expandDims(s, 1),
-          );
-          const sizes = states.map(([, , size]) => size);
-          const finals: tf.Tensor[][] = init.map(() => []);
-          /** Every layer and direction over x, in the layout the engine chose for the whole stack. */
-          const stack = (input: tf.Tensor3D, batchFirst: boolean) => {
-            let x = input;
-            for (let layer = 0; layer < this.numLayers; layer++) {
-              if (layer > 0 && this.training && this.dropout > 0)
-                x = dropout(x, this.dropout, true) as tf.Tensor3D;
-              const outs: tf.Tensor[] = [];
-              for (let d = 0; d < this.numDirections; d++) {
-                const k = layer * this.numDirections + d;
-                // layer k's initial state: zeros when none was given, else row k of h0/c0
-                const pick = (s: tf.Tensor | null, size: number) =>
-                  s === null
-                    ? tf.zeros([B, size])
-                    : tf.reshape(tf.slice(s, [k, 0, 0], [1, B, size]), [B, size]);
-                const state0: State = { h: pick(init[0], sizes[0]) };
-                if (init.length > 1) state0.c = pick(init[1], sizes[1]);
-                const { output, state } = runSequence(this.weights[layer][d], x, state0, {
-                  reverse: d === 1,
-                  lengths,
-                  batchFirst,
-                });
-                outs.push(output);
-                finals[0].push(state.h);
-                if (state.c) finals[1].push(state.c);
-              }
-              x = (outs.length === 1 ? outs[0] : tf.concat(outs, 2)) as tf.Tensor3D;
+    const out = naming(`${name}.forward`, () =>
+      tf.tidy(() => {
+        // An inference runs on host arrays in the kernel when the engine allows it.
+        const given = states.map(([, s]) => s ?? null);
+        const fast =
+          this.training && this.dropout > 0
+            ? null
+            : stackInference(this.weights, input, this.batchFirst, given, lengths);
+        if (fast) return fast;
+        const init = states.map(([, s]) =>
+          s === undefined ? null : batched ? s : tf.expandDims(s, 1),
+        );
+        const sizes = states.map(([, , size]) => size);
+        const finals: tf.Tensor[][] = init.map(() => []);
+        /** Every layer and direction over x, in the layout the engine chose for the whole stack. */
+        const stack = (input: tf.Tensor3D, batchFirst: boolean) => {
+          let x = input;
+          for (let layer = 0; layer < this.numLayers; layer++) {
+            if (layer > 0 && this.training && this.dropout > 0)
+              x = dropout(x, this.dropout, true) as tf.Tensor3D;
+            const outs: tf.Tensor[] = [];
+            for (let d = 0; d < this.numDirections; d++) {
+              const k = layer * this.numDirections + d;
+              // layer k's initial state: zeros when none was given, else row k of h0/c0
+              const pick = (s: tf.Tensor | null, size: number) =>
+                s === null
+                  ? tf.zeros([B, size])
+                  : tf.reshape(tf.slice(s, [k, 0, 0], [1, B, size]), [B, size]);
+              const state0: State = { h: pick(init[0], sizes[0]) };
+              if (init.length > 1) state0.c = pick(init[1], sizes[1]);
+              const { output, state } = runSequence(this.weights[layer][d], x, state0, {
+                reverse: d === 1,
+                lengths,
+                batchFirst,
+              });
+              outs.push(output);
+              finals[0].push(state.h);
+              if (state.c) finals[1].push(state.c);
             }
-            return x;
-          };
-          const output = batched
-            ? inLayout(input as tf.Tensor3D, this.batchFirst, stack)
-            : tf.squeeze(stack(tf.expandDims(input, 1) as tf.Tensor3D, false), [1]);
-          return {
-            output,
-            // [L*D, B, *] (one layer and direction: a reshape, no copy); unbatched drops B
-            finals: finals.map((f) => {
-              const all = f.length === 1 ? tf.expandDims(f[0], 0) : tf.stack(f);
-              return batched ? all : tf.squeeze(all, [1]);
-            }),
-          };
-        }),
+            x = (outs.length === 1 ? outs[0] : tf.concat(outs, 2)) as tf.Tensor3D;
+          }
+          return x;
+        };
+        const output = batched
+          ? inLayout(input as tf.Tensor3D, this.batchFirst, stack)
+          : tf.squeeze(stack(tf.expandDims(input, 1) as tf.Tensor3D, false), [1]);
+        return {
+          output,
+          // [L*D, B, *] (one layer and direction: a reshape, no copy); unbatched drops B
+          finals: finals.map((f) => {
+            const all = f.length === 1 ? tf.expandDims(f[0], 0) : tf.stack(f);
+            return batched ? all : tf.squeeze(all, [1]);
+          }),
+        };
+      }),
     );
     return finiteOutputs(out, [
       [`${name}.forward: output`, out.output],
