@@ -27,9 +27,14 @@ def flat(out):
 
 
 def run(module, kind, inputs):
-    """kind: how rnnkit's test calls forward: "x", "ids", "ids+lengths", "x+lengths"."""
+    """kind: how rnnkit's test calls forward: "x", "ids", "ids+lengths", "x+lengths", "query+keys+lengths"
+    (Attention), "src+lengths+tgt" (Seq2Seq with teacher forcing)."""
     module.eval()
     with torch.no_grad():
+        if kind == "query+keys+lengths":
+            return flat(module(inputs["x"], inputs["keys"], inputs["lengths"].tolist()))
+        if kind == "src+lengths+tgt":
+            return flat(module(inputs["x"].long(), inputs["lengths"].tolist(), inputs["tgt"].long()))
         if kind == "ids":
             return flat(module(inputs["x"].long()))
         if kind.endswith("+lengths"):
