@@ -12,9 +12,9 @@ import {
   Attention,
   AttentionPooling,
   loadModel,
+  Seq2Seq,
   SequenceEncoder,
   SequenceTagger,
-  Seq2Seq,
   saveModel,
 } from '@rnnkit/heads';
 import {
