@@ -276,10 +276,24 @@ function flat(out) {
   return Object.values(out).flatMap(flat);
 }
 
+/** Seq2Seq's logits [B, T, V] from encode() and one step() per target column. */
+function steps(m, ins) {
+  return tf.tidy(() => {
+    let state = m.encode(ins.x, lengths);
+    const out = [];
+    for (const tokens of tf.unstack(ins.tgt, 1)) {
+      const r = m.step(tokens, state);
+      out.push(r.logits);
+      state = r.state;
+    }
+    return tf.stack(out, 1);
+  });
+}
+
 /** rnnkit's forward on the inputs `ins` (x, and keys or tgt), as run_torch.py calls PyTorch's. */
 function forward(m, kind, ins) {
   if (kind === 'query+keys+lengths') return flat(m.forward(ins.x, ins.keys, { lengths }));
-  if (kind === 'src+lengths+tgt') return flat(m.forward(ins.x, lengths, ins.tgt));
+  if (kind === 'src+lengths+tgt') return [m.forward(ins.x, lengths, ins.tgt), steps(m, ins)];
   return flat(kind.endsWith('+lengths') ? m.forward(ins.x, { lengths }) : m.forward(ins.x));
 }
 

@@ -34,7 +34,13 @@ def run(module, kind, inputs):
         if kind == "query+keys+lengths":
             return flat(module(inputs["x"], inputs["keys"], inputs["lengths"].tolist()))
         if kind == "src+lengths+tgt":
-            return flat(module(inputs["x"].long(), inputs["lengths"].tolist(), inputs["tgt"].long()))
+            src, lengths, tgt = inputs["x"].long(), inputs["lengths"].tolist(), inputs["tgt"].long()
+            # teacher forcing, then the same targets fed one step at a time from encode()
+            state, steps = module.encode(src, lengths), []
+            for t in range(tgt.shape[1]):
+                logits, state = module.step(tgt[:, t], state)
+                steps.append(logits)
+            return [module(src, lengths, tgt), torch.stack(steps, 1)]
         if kind == "ids":
             return flat(module(inputs["x"].long()))
         if kind.endswith("+lengths"):
