@@ -8,8 +8,12 @@ A model file (written by `saveModel` in @rnnkit/heads) is safetensors whose `__m
 "rnnkit.config" = JSON {"format": 1, "class": ..., "options": {...}, "children": {...}}. The classes map
 to torch.nn.Linear, Embedding, Dropout, RNNCell, LSTMCell, GRUCell, RNN, LSTM, GRU, and to the small
 modules below for rnnkit's own (ConcatRNNCell, ElmanRNN, AttentionPooling, SequenceEncoder,
-SequenceTagger), with the same state-dict keys and the same forward semantics. save_for_rnnkit takes a
-module made of those classes. The safetensors reader/writer is included, so no other package is needed.
+SequenceTagger, Attention, Seq2Seq), with the same state-dict keys and the same forward semantics.
+save_for_rnnkit takes a module made of those classes. The safetensors reader/writer is included, so no
+other package is needed.
+
+A Seq2Seq runs as rnnkit's: model(src, lengths, tgt_in) -> logits (teacher forcing), or
+state = model.encode(src, lengths), then logits, state = model.step(tokens, state) per target token.
 """
 import json
 import struct
@@ -19,6 +23,7 @@ import torch
 FORMAT = 1
 CONFIG_KEY = "rnnkit.config"
 POOLINGS = ("mean", "max", "sum", "first", "last", "attention", "flatten", "none")
+ATTENTION_MODES = ("dot", "general", "concat", "additive")
 
 # ---------------------------------------------------------------- safetensors (the format's whole spec)
 _DTYPES = {"F32": torch.float32, "F64": torch.float64, "F16": torch.float16, "BF16": torch.bfloat16,
@@ -193,6 +198,144 @@ class SequenceTagger(SequenceEncoder):
         self.num_classes = numClasses
 
 
+class Attention(torch.nn.Module):
+    """rnnkit's Attention: a query [B,Tq,Hq] (or [B,Hq], one step) over keys [B,Tk,Hk], which are also
+    the values -> (context [B,Tq,Hk], weights [B,Tq,Tk]). Scores: dot q.k; general q.linear(k); concat
+    v(tanh(linear([q; k]))); additive v(tanh(query_proj(q) + key_proj(k))). Keys past lengths[b] get
+    weight 0. attention_size (concat, additive) defaults to query_size."""
+
+    def __init__(self, querySize, keySize, mode, attentionSize=None):
+        super().__init__()
+        if mode not in ATTENTION_MODES:
+            raise ValueError(f"Attention mode must be one of {', '.join(ATTENTION_MODES)}, got {mode!r}")
+        if mode == "dot" and querySize != keySize:
+            raise ValueError(f"dot attention needs querySize == keySize, got {querySize} and {keySize}")
+        self.query_size, self.key_size, self.mode = querySize, keySize, mode
+        A = self.attention_size = (attentionSize or querySize) if mode in ("concat", "additive") else None
+        if mode == "general":
+            self.linear = torch.nn.Linear(keySize, querySize, bias=False)
+        if mode == "concat":
+            self.linear = torch.nn.Linear(querySize + keySize, A, bias=False)
+        if mode == "additive":
+            self.query_proj = torch.nn.Linear(querySize, A, bias=False)
+            self.key_proj = torch.nn.Linear(keySize, A)
+        if A is not None:
+            self.v = torch.nn.Linear(A, 1, bias=False)
+
+    def forward(self, query, keys, lengths=None):
+        single = query.dim() == 2
+        q = query.unsqueeze(1) if single else query
+        B, Tq, Hq = q.shape
+        Tk = keys.shape[1]
+        if self.mode == "dot":
+            s = q @ keys.transpose(1, 2)
+        elif self.mode == "general":
+            s = q @ self.linear(keys).transpose(1, 2)
+        elif self.mode == "concat":
+            qe = q.unsqueeze(2).expand(B, Tq, Tk, Hq)
+            ke = keys.unsqueeze(1).expand(B, Tq, Tk, keys.shape[2])
+            s = self.v(torch.tanh(self.linear(torch.cat([qe, ke], -1)))).squeeze(-1)
+        else:
+            s = self.v(torch.tanh(self.query_proj(q).unsqueeze(2) + self.key_proj(keys).unsqueeze(1))).squeeze(-1)
+        m = step_mask(lengths, B, Tk, keys.device)
+        w = torch.softmax(s.masked_fill(m[:, None, :] == 0, float("-inf")), dim=-1)
+        ctx = w @ keys
+        return (ctx.squeeze(1), w.squeeze(1)) if single else (ctx, w)
+
+
+class Seq2Seq(torch.nn.Module):
+    """rnnkit's Seq2Seq (Luong et al. 2015): src_embedding -> encoder (packed, batch first) -> bridge ->
+    tgt_embedding -> decoder -> attention -> combine -> out. A bidirectional encoder's final states are
+    joined per layer: h = tanh(bridge_h([h_fwd; h_bwd])), c = bridge_c([c_fwd; c_bwd]); with attention
+    a_t = tanh(combine([context_t; h_t])), logits = out(a_t); with input feeding the decoder reads
+    [embedding; a_{t-1}]. Dropout (training mode) on embeddings, between layers and before out.
+
+    State: dict(keys [B,S,D*H], lengths, h [L,B,H], c (lstm), feed [B,H] (input feeding))."""
+
+    def __init__(self, srcVocab, tgtVocab, embeddingDim, hiddenSize, cell, attention, numLayers=1,
+                 bidirectionalEncoder=False, inputFeeding=False, dropout=0.0):
+        super().__init__()
+        E, H, L = embeddingDim, hiddenSize, numLayers
+        if inputFeeding and attention == "none":
+            raise ValueError("Seq2Seq: input feeding needs attention, got attention 'none'")
+        self.cell, self.hidden_size, self.num_layers, self.mode = cell, H, L, attention
+        self.bidir, self.input_feeding, self.p = bool(bidirectionalEncoder), bool(inputFeeding), float(dropout)
+        rnn = {"rnn": torch.nn.RNN, "lstm": torch.nn.LSTM, "gru": torch.nn.GRU}[cell]
+        D = 2 if self.bidir else 1
+        self.src_embedding = torch.nn.Embedding(srcVocab, E)
+        self.encoder = rnn(E, H, num_layers=L, batch_first=True, bidirectional=self.bidir, dropout=self.p)
+        if self.bidir:
+            self.bridge_h = torch.nn.Linear(2 * H, H)
+            if cell == "lstm":
+                self.bridge_c = torch.nn.Linear(2 * H, H)
+        self.tgt_embedding = torch.nn.Embedding(tgtVocab, E)
+        self.decoder = rnn(E + (H if self.input_feeding else 0), H, num_layers=L, batch_first=True, dropout=self.p)
+        if attention != "none":
+            self.attention = Attention(H, D * H, attention)
+            self.combine = torch.nn.Linear(D * H + H, H, bias=False)
+        self.out = torch.nn.Linear(H, tgtVocab)
+
+    def _drop(self, x):
+        return torch.nn.functional.dropout(x, self.p, self.training)
+
+    def _bridge(self, s, lin, squash):
+        if not self.bidir:
+            return s
+        LD, B, H = s.shape
+        y = lin(s.reshape(LD // 2, 2, B, H).permute(0, 2, 1, 3).reshape(LD // 2, B, 2 * H))
+        return torch.tanh(y) if squash else y
+
+    def encode(self, src, lengths):
+        """src int [B,S] (lengths[b] valid ids per row) -> the decoder's initial state."""
+        B, S = src.shape
+        x = self._drop(self.src_embedding(src.long()))
+        packed = torch.nn.utils.rnn.pack_padded_sequence(x, torch.as_tensor(lengths, dtype=torch.int64).cpu(),
+                                                         batch_first=True, enforce_sorted=False)
+        out, hn = self.encoder(packed)
+        keys, _ = torch.nn.utils.rnn.pad_packed_sequence(out, batch_first=True, total_length=S)
+        state = {"keys": keys, "lengths": [int(v) for v in lengths]}
+        h, c = hn if self.cell == "lstm" else (hn, None)
+        state["h"] = self._bridge(h, getattr(self, "bridge_h", None), True)
+        if c is not None:
+            state["c"] = self._bridge(c, getattr(self, "bridge_c", None), False)
+        if self.input_feeding:
+            state["feed"] = torch.zeros(B, self.hidden_size, device=keys.device)
+        return state
+
+    def decode(self, emb, state):
+        """Embedded targets [B,T,E] -> (logits [B,T,V], next state, attention weights [B,T,S] or None)."""
+        x = torch.cat([emb, state["feed"].unsqueeze(1)], 2) if self.input_feeding else emb
+        if self.cell == "lstm":
+            out, (h, c) = self.decoder(x, (state["h"], state["c"]))
+        else:
+            (out, h), c = self.decoder(x, state["h"]), None
+        hidden, w = out, None
+        if self.mode != "none":
+            ctx, w = self.attention(out, state["keys"], state["lengths"])
+            hidden = torch.tanh(self.combine(torch.cat([ctx, out], 2)))
+        nxt = dict(state, h=h, **({"c": c} if c is not None else {}))
+        if self.input_feeding:
+            nxt["feed"] = hidden[:, -1]
+        return self.out(self._drop(hidden)), nxt, w
+
+    def forward(self, src, lengths, tgt_in):
+        """Teacher forcing: src int [B,S], lengths, tgt_in int [B,T] -> logits [B,T,V]."""
+        state = self.encode(src, lengths)
+        emb = self._drop(self.tgt_embedding(tgt_in.long()))
+        if not self.input_feeding:
+            return self.decode(emb, state)[0]
+        outs = []
+        for t in range(emb.shape[1]):
+            logits, state, _ = self.decode(emb[:, t:t + 1], state)
+            outs.append(logits)
+        return torch.cat(outs, 1)
+
+    def step(self, tokens, state):
+        """One decoding step: tokens int [B] -> (logits [B,V], next state)."""
+        logits, nxt, _ = self.decode(self.tgt_embedding(tokens.long()).unsqueeze(1), state)
+        return logits[:, 0], nxt
+
+
 # ---------------------------------------------------------------- class table: options <-> modules
 def _recurrent_options(m):
     return {"inputSize": m.input_size, "hiddenSize": m.hidden_size, "numLayers": m.num_layers, "bias": m.bias,
@@ -217,6 +360,13 @@ def _tagger_options(m):
     o = _encoder_options(m)
     del o["pooling"], o["outputSize"]
     return {**o, "numClasses": m.num_classes}
+
+
+def _seq2seq_options(m):
+    return {"srcVocab": m.src_embedding.num_embeddings, "tgtVocab": m.out.out_features,
+            "embeddingDim": m.src_embedding.embedding_dim, "hiddenSize": m.hidden_size, "cell": m.cell,
+            "numLayers": m.num_layers, "bidirectionalEncoder": m.bidir, "attention": m.mode,
+            "inputFeeding": m.input_feeding, "dropout": m.p}
 
 
 # name: (torch class, options(module) in rnnkit's key order, build(options))
@@ -263,6 +413,10 @@ CLASSES = {
                          lambda o: AttentionPooling(o["inputSize"])),
     "SequenceEncoder": (SequenceEncoder, _encoder_options, lambda o: SequenceEncoder(**o)),
     "SequenceTagger": (SequenceTagger, _tagger_options, lambda o: SequenceTagger(**o)),
+    "Attention": (Attention, lambda m: {"querySize": m.query_size, "keySize": m.key_size, "mode": m.mode,
+                                        "attentionSize": m.attention_size},
+                  lambda o: Attention(**o)),
+    "Seq2Seq": (Seq2Seq, _seq2seq_options, lambda o: Seq2Seq(**o)),
 }
 
 
@@ -284,11 +438,17 @@ def describe(module):
     name = _class_name(module)
     options = {k: _json_number(v) for k, v in CLASSES[name][1](module).items() if v is not None}
     out = {"class": name, "options": options}
-    if name in ("ElmanRNN", "SequenceEncoder", "SequenceTagger"):
-        children = {k: describe(c) for k, c in module.named_children() if _is_known(c)}
+    if name in ("ElmanRNN", "SequenceEncoder", "SequenceTagger", "Attention", "Seq2Seq"):
+        # keyed as rnnkit's properties: src_embedding -> srcEmbedding
+        children = {_camel(k): describe(c) for k, c in module.named_children() if _is_known(c)}
         if children:
             out["children"] = children
     return out
+
+
+def _camel(name):
+    head, *rest = name.split("_")
+    return head + "".join(w[:1].upper() + w[1:] for w in rest)
 
 
 def _is_known(module):

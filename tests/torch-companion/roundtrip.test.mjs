@@ -9,8 +9,10 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { ConcatRNNCell, ElmanRNN, GRUCell, LSTMCell, RNNCell } from '@rnnkit/cell';
 import {
+  Attention,
   AttentionPooling,
   loadModel,
+  Seq2Seq,
   SequenceEncoder,
   SequenceTagger,
   saveModel,
@@ -41,6 +43,27 @@ const ids = () =>
 const x2 = () => tf.randomNormal([2, 3], 0, 1, 'float32', 7);
 const seq = () => tf.randomNormal([2, 4, 3], 0, 1, 'float32', 8);
 const lengths = [2, 4];
+/** Attention's inputs: a query [2, 3, 4] (or one step [2, 4]) and keys [2, 4, keySize]. */
+const attend =
+  (keySize, step = false) =>
+  () => ({
+    x: tf.randomNormal(step ? [2, 4] : [2, 3, 4], 0, 1, 'float32', 9),
+    keys: tf.randomNormal([2, 4, keySize], 0, 1, 'float32', 10),
+  });
+/** Seq2Seq's inputs: source ids [2, 4] (lengths [2, 4]) and the target fed in [2, 3]. */
+const translate = () => ({
+  x: ids(),
+  tgt: tf.tensor2d(
+    [
+      [1, 3, 2],
+      [4, 5, 6],
+    ],
+    [2, 3],
+    'int32',
+  ),
+});
+const s2s = (o) => () =>
+  new Seq2Seq({ srcVocab: 7, tgtVocab: 8, embeddingDim: 3, hiddenSize: 4, ...o });
 
 /** name, module, kind of call (as run_torch.py names it), input */
 const RNNKIT = [
@@ -143,6 +166,55 @@ const RNNKIT = [
     'ids+lengths',
     ids,
   ],
+  [
+    'attn_dot',
+    () => new Attention({ querySize: 4, keySize: 4, mode: 'dot' }),
+    'query+keys+lengths',
+    attend(4),
+  ],
+  [
+    'attn_general_step',
+    () => new Attention({ querySize: 4, keySize: 6, mode: 'general' }),
+    'query+keys+lengths',
+    attend(6, true),
+  ],
+  [
+    'attn_concat',
+    () => new Attention({ querySize: 4, keySize: 6, mode: 'concat', attentionSize: 3 }),
+    'query+keys+lengths',
+    attend(6),
+  ],
+  [
+    'attn_additive',
+    () => new Attention({ querySize: 4, keySize: 6, mode: 'additive' }),
+    'query+keys+lengths',
+    attend(6),
+  ],
+  [
+    's2s_lstm_bi_additive_feed',
+    s2s({
+      cell: 'lstm',
+      bidirectionalEncoder: true,
+      attention: 'additive',
+      inputFeeding: true,
+      dropout: 0.1,
+    }),
+    'src+lengths+tgt',
+    translate,
+  ],
+  [
+    's2s_gru_l2_general',
+    s2s({ cell: 'gru', numLayers: 2, attention: 'general' }),
+    'src+lengths+tgt',
+    translate,
+  ],
+  [
+    's2s_rnn_bi_concat',
+    s2s({ cell: 'rnn', bidirectionalEncoder: true, attention: 'concat' }),
+    'src+lengths+tgt',
+    translate,
+  ],
+  ['s2s_lstm_none', s2s({ cell: 'lstm', attention: 'none' }), 'src+lengths+tgt', translate],
 ];
 
 /** Modules made in PyTorch (its own init) by rnnkit_torch's class table. */
@@ -172,6 +244,30 @@ const TORCH = [
     'ids+lengths',
     ids,
   ],
+  [
+    't_seq2seq',
+    'Seq2Seq',
+    {
+      srcVocab: 7,
+      tgtVocab: 8,
+      embeddingDim: 3,
+      hiddenSize: 4,
+      cell: 'lstm',
+      numLayers: 2,
+      bidirectionalEncoder: true,
+      attention: 'general',
+      inputFeeding: true,
+    },
+    'src+lengths+tgt',
+    translate,
+  ],
+  [
+    't_attention',
+    'Attention',
+    { querySize: 4, keySize: 6, mode: 'additive' },
+    'query+keys+lengths',
+    attend(6),
+  ],
 ];
 
 function flat(out) {
@@ -180,13 +276,32 @@ function flat(out) {
   return Object.values(out).flatMap(flat);
 }
 
-function forward(m, kind, x) {
-  return flat(kind.endsWith('+lengths') ? m.forward(x, { lengths }) : m.forward(x));
+/** Seq2Seq's logits [B, T, V] from encode() and one step() per target column. */
+function steps(m, ins) {
+  return tf.tidy(() => {
+    let state = m.encode(ins.x, lengths);
+    const out = [];
+    for (const tokens of tf.unstack(ins.tgt, 1)) {
+      const r = m.step(tokens, state);
+      out.push(r.logits);
+      state = r.state;
+    }
+    return tf.stack(out, 1);
+  });
 }
 
-function inputs(kind, x) {
-  const t = { x: kind.startsWith('ids') ? tf.cast(x, 'int32') : x };
-  if (kind.endsWith('+lengths')) t.lengths = tf.tensor1d(lengths, 'int32');
+/** rnnkit's forward on the inputs `ins` (x, and keys or tgt), as run_torch.py calls PyTorch's. */
+function forward(m, kind, ins) {
+  if (kind === 'query+keys+lengths') return flat(m.forward(ins.x, ins.keys, { lengths }));
+  if (kind === 'src+lengths+tgt') return [m.forward(ins.x, lengths, ins.tgt), steps(m, ins)];
+  return flat(kind.endsWith('+lengths') ? m.forward(ins.x, { lengths }) : m.forward(ins.x));
+}
+
+/** The inputs file: x (a tensor, or { x, keys } / { x, tgt }), and lengths when the kind takes them. */
+function inputs(kind, given) {
+  const t = given instanceof tf.Tensor ? { x: given } : { ...given };
+  if (kind.startsWith('ids')) t.x = tf.cast(t.x, 'int32');
+  if (kind.includes('lengths')) t.lengths = tf.tensor1d(lengths, 'int32');
   return saveSafetensors(t);
 }
 
@@ -241,7 +356,7 @@ describe('rnnkit <-> PyTorch through python/rnnkit_torch.py', () => {
         assert.deepEqual(Array.from(b[k].dataSync()), Array.from(a[k].dataSync()), k);
       const m = loadModel(back).eval();
       const ins = loadSafetensors(read(`${name}.inputs.safetensors`));
-      const ours = forward(m, kind, ins.x);
+      const ours = forward(m, kind, ins);
       const theirs = loadSafetensors(read(`${name}.torch-out.safetensors`));
       assert.equal(Object.keys(theirs).length, ours.length);
       let worst = 0;
@@ -266,7 +381,7 @@ describe('rnnkit <-> PyTorch through python/rnnkit_torch.py', () => {
       const m = loadModel(read(`${name}.model.safetensors`)).eval();
       assert.equal(m.constructor.name, cls);
       const ins = loadSafetensors(read(`${name}.inputs.safetensors`));
-      const ours = forward(m, kind, ins.x);
+      const ours = forward(m, kind, ins);
       const theirs = loadSafetensors(read(`${name}.torch-out.safetensors`));
       let worst = 0;
       ours.forEach((t, i) => {

@@ -27,9 +27,20 @@ def flat(out):
 
 
 def run(module, kind, inputs):
-    """kind: how rnnkit's test calls forward: "x", "ids", "ids+lengths", "x+lengths"."""
+    """kind: how rnnkit's test calls forward: "x", "ids", "ids+lengths", "x+lengths", "query+keys+lengths"
+    (Attention), "src+lengths+tgt" (Seq2Seq with teacher forcing)."""
     module.eval()
     with torch.no_grad():
+        if kind == "query+keys+lengths":
+            return flat(module(inputs["x"], inputs["keys"], inputs["lengths"].tolist()))
+        if kind == "src+lengths+tgt":
+            src, lengths, tgt = inputs["x"].long(), inputs["lengths"].tolist(), inputs["tgt"].long()
+            # teacher forcing, then the same targets fed one step at a time from encode()
+            state, steps = module.encode(src, lengths), []
+            for t in range(tgt.shape[1]):
+                logits, state = module.step(tgt[:, t], state)
+                steps.append(logits)
+            return [module(src, lengths, tgt), torch.stack(steps, 1)]
         if kind == "ids":
             return flat(module(inputs["x"].long()))
         if kind.endswith("+lengths"):

@@ -2,14 +2,8 @@
 // error. Module classes are passed in (tooling depends on no package), so unit tests and the
 // harness share this one runner.
 import * as tf from '@tensorflow/tfjs-core';
+import { pick } from './checks/errors.mjs';
 import { compare, readFixture } from './fixtures.mjs';
-
-const pick = (t, prefix) =>
-  Object.fromEntries(
-    Object.entries(t)
-      .filter(([k]) => k.startsWith(prefix))
-      .map(([k, v]) => [k.slice(prefix.length), v]),
-  );
 
 /**
  * What each fixture kind builds and how it is called; `classes` holds the rnnkit classes (and the
@@ -19,6 +13,20 @@ const pick = (t, prefix) =>
 export function adapters(classes) {
   const all = allAdapters(classes);
   return Object.fromEntries(Object.entries(all).filter(([kind]) => classes[kind] !== undefined));
+}
+
+/**
+ * A cell fed `config.steps` times (@default 1) with the same input and its own state, as
+ * PyTorch's test_RNN_cell / test_LSTM_cell (fixtures/port); intermediate states are disposed.
+ */
+function steps(config, state, step) {
+  let s = state;
+  for (let k = 0; k < (config.steps ?? 1); k++) {
+    const next = step(s);
+    if (k > 0) tf.dispose(s);
+    s = next;
+  }
+  return s;
 }
 
 function allAdapters(classes) {
@@ -53,19 +61,19 @@ function allAdapters(classes) {
           bias: c.bias,
           nonlinearity: c.nonlinearity,
         }),
-      run: (m, i) => ({ h: m.forward(i.x, i.h0) }),
+      run: (m, i, c) => ({ h: steps(c, i.h0, (h) => m.forward(i.x, h)) }),
     },
     GRUCell: {
       build: (c) =>
         new classes.GRUCell({ inputSize: c.inputSize, hiddenSize: c.hiddenSize, bias: c.bias }),
-      run: (m, i) => ({ h: m.forward(i.x, i.h0) }),
+      run: (m, i, c) => ({ h: steps(c, i.h0, (h) => m.forward(i.x, h)) }),
     },
     LSTMCell: {
       build: (c) =>
         new classes.LSTMCell({ inputSize: c.inputSize, hiddenSize: c.hiddenSize, bias: c.bias }),
-      run: (m, i) => {
-        const [h, c] = m.forward(i.x, i.h0 ? [i.h0, i.c0] : undefined);
-        return { h, c };
+      run: (m, i, c) => {
+        const [h, cc] = steps(c, i.h0 ? [i.h0, i.c0] : undefined, (s) => m.forward(i.x, s));
+        return { h, c: cc };
       },
     },
     ElmanRNN: {

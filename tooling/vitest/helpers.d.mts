@@ -39,3 +39,9 @@ export declare function checkGradGrad(
   group: string,
   name: string,
 ): { y: number; penalty: number; grad: number };
+/** Runs a fixture through its tooling/golden check with `api` and asserts it within tolerances, no leak. */
+export declare function expectParity(
+  group: string,
+  name: string,
+  api: Record<string, any>,
+): { forward: number; forwardAt: string; grad: number; gradAt: string; check: string };

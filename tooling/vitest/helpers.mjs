@@ -1,5 +1,5 @@
 // Assertions shared by the packages' behaviour tests (tensor values, leaks, error messages).
-import { compare, readFixture } from '@rnnkit/golden';
+import { check, compare, gradGrad, readFixture, tolerance } from '@rnnkit/golden';
 import { loadSafetensors, manualSeed, safetensorsMetadata } from '@rnnkit/ops';
 import * as tf from '@tensorflow/tfjs-core';
 import { expect } from 'vitest';
@@ -128,38 +128,30 @@ export function sliceAxis(t, axis, begin, size) {
 }
 
 /**
- * A gradgrad_* fixture's check (tooling/golden/phase2.py): loads its parameters into `module`, then
- * with nested tf.variableGrads computes penalty = sum of squared first gradients of
- * sum(y(x) * lossweight) over every parameter and x, and its gradients. `y(module, x)` is the
- * output y. Returns the worst absolute error of y and the penalty, and the worst relative error
- * of the second gradients, against PyTorch's; leaves no tensor behind.
+ * A gradgrad_* fixture's check on `module` (tooling/golden, gradGrad): the worst absolute error of
+ * y, relative error of the penalty and relative error of the second gradients against PyTorch's;
+ * leaves no tensor behind.
  */
 export function checkGradGrad(module, y, group, name) {
   const { t } = fixture(group, name);
-  const sd = {};
-  for (const [k, v] of Object.entries(t)) if (k.startsWith('param.')) sd[k.slice(6)] = v;
-  module.loadStateDict(sd);
-  const x = tf.variable(t['input.x'], true, `${name}_x_${Math.random()}`);
-  const named = [...module.namedParameters(), ['x', x]];
-  const vars = named.map(([, v]) => v);
-  let out;
-  const { value, grads } = tf.variableGrads(() => {
-    const first = tf.variableGrads(() => {
-      out = tf.keep(y(module, x));
-      return tf.sum(tf.mul(out, t['lossweight.y']));
-    }, vars).grads;
-    return tf.addN(Object.values(first).map((g) => tf.sum(tf.square(g))));
-  }, vars);
-  const penalty = tf.reshape(value, [1]);
-  const err = {
-    y: compare(out, t['output.y']).abs,
-    penalty: compare(penalty, t['output.penalty']).rel,
-    grad: 0,
-  };
-  for (const [k, v] of named) {
-    const want = k === 'x' ? t['gradgrad.input.x'] : t[`gradgrad.param.${k}`];
-    err.grad = Math.max(err.grad, compare(grads[v.name], want).rel);
+  try {
+    const r = gradGrad(module, y, t);
+    return { y: r.y, penalty: r.penalty, grad: r.grad };
+  } finally {
+    tf.dispose(Object.values(t));
   }
-  tf.dispose([out, value, penalty, x, ...Object.values(grads), ...Object.values(t)]);
-  return err;
+}
+
+/**
+ * Runs fixtures/<group>/<name> through its tooling/golden check (the one the harness runs) with
+ * the rnnkit API given by name, and asserts it is within the check's tolerances and left no
+ * tensor behind. Returns the check's result.
+ */
+export function expectParity(group, name, api) {
+  const r = check(group, name, api, { loadSafetensors, safetensorsMetadata });
+  const tol = tolerance(r.check);
+  expect(r.leaked, `${name}: tensors left behind`).toBe(0);
+  expect(r.forward, `${name}: forward error at ${r.forwardAt}`).toBeLessThanOrEqual(tol.forward);
+  expect(r.grad, `${name}: gradient error at ${r.gradAt}`).toBeLessThanOrEqual(tol.grad);
+  return r;
 }

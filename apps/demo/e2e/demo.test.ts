@@ -378,6 +378,9 @@ describe('demo page in Chromium', () => {
     await page.fill('#name-prefix', 'mar');
     await page.click('#run-namegen');
     await page.waitForSelector('#namegen[data-state=rendered][data-prefix=mar][data-unknown=""]');
+    // Back to the prefilled example for the screenshot.
+    await page.click('#spam-example-spam');
+    await page.waitForSelector('#spam[data-state=rendered][data-label=spam]');
   });
 
   it('shows the rnnkit code it ran; a bad setting is shown on the page, not logged as an error', async () => {
@@ -392,7 +395,10 @@ describe('demo page in Chromium', () => {
       /^Hidden size: expected a whole number from 1/,
     );
     expect(pageErrors.slice(before)).toEqual([]);
+    // a good setting clears the message (and leaves the page as the screenshot shows it)
     await page.fill('#hidden-size', '32');
+    await page.click('#run-example');
+    await page.waitForSelector('#error[hidden]', { state: 'attached' });
   });
 
   it('fits the harness table on a 390 px wide phone screen', async () => {

@@ -66,6 +66,8 @@ describe('harness', () => {
     ]);
     const parity = report.results.find((r: { name: string }) => r.name === 'parity.ElmanRNN');
     expect(parity.maxError).toBeLessThanOrEqual(1e-4);
+    expect(parity.fixtures).toBe(3); // cell/elman_relu, elman_tanh, tutorial_myrnn
+    expect(report.summary).toContain('(3 shape cases, 1 parity checks of 3 PyTorch fixtures');
   });
 
   it('exits with 2 on bad usage, naming what was wrong', async () => {

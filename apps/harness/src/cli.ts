@@ -118,9 +118,10 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
   const failed = results.filter((r) => !r.ok);
   const parity = results.filter((r) => r.maxError !== null);
   const worst = parity.length ? Math.max(...parity.map((r) => r.maxError!)) : null;
+  const fixtures = parity.reduce((n, r) => n + (r.fixtures ?? 0), 0) / backends.length;
   const summary =
     `${failed.length === 0 ? 'PASS' : 'FAIL'}: ${results.length - failed.length}/${results.length} checks passed on ${backends.join(', ')}` +
-    ` (${cases.length} shape cases${opts.parity ? `, ${parity.length / backends.length} parity modules, worst error ${worst?.toExponential(1) ?? 'n/a'}` : ''})` +
+    ` (${cases.length} shape cases${opts.parity ? `, ${parity.length / backends.length} parity checks of ${fixtures} PyTorch fixtures, worst error ${worst?.toExponential(1) ?? 'n/a'}` : ''})` +
     ` in ${seconds.toFixed(1)}s`;
   if (opts.json) {
     io.out(`${JSON.stringify({ ok: failed.length === 0, summary, backends, seconds, results })}\n`);

@@ -1,5 +1,5 @@
 import { initKernel } from '@rnnkit/cell';
-import { checkFixture, listFixtures, readFixture } from '@rnnkit/golden';
+import { allFixtures, check, checkOf, readFixture, tolerance } from '@rnnkit/golden';
 import {
   type BackendName,
   ensureGradients,
@@ -7,34 +7,31 @@ import {
   safetensorsMetadata,
   setBackend,
 } from '@rnnkit/ops';
-import { KINDS } from './kinds.js';
+import { API } from './kinds.js';
 import type { CaseResult } from './runner.js';
 
-const GROUPS = ['ops', 'cell', 'rnn', 'heads'];
-export const FORWARD_TOL = 1e-5;
-export const GRAD_TOL = 1e-4;
+const codec = { loadSafetensors, safetensorsMetadata };
 
-/** Every committed fixture whose kind is a module, grouped by kind: { RNN: [["rnn", name], ...] }. */
-export function parityKinds(): Map<string, Array<[string, string]>> {
-  const byKind = new Map<string, Array<[string, string]>>();
-  for (const group of GROUPS) {
-    let names: string[] = [];
-    try {
-      names = listFixtures(group);
-    } catch {
-      continue; // group not generated
-    }
-    for (const name of names) {
-      const kind = JSON.parse(safetensorsMetadata(readFixture(group, name)).config).kind as string;
-      if (!(kind in KINDS)) continue; // functional fixtures (losses, clipping) are unit-tested in @rnnkit/ops
-      if (!byKind.has(kind)) byKind.set(kind, []);
-      byKind.get(kind)!.push([group, name]);
-    }
+/**
+ * Every committed fixture grouped by its check (a module kind such as RNN, or a named check such
+ * as crossEntropy or loadTorchCheckpoint): { RNN: [["rnn", name], ...], ... }, in first-seen order.
+ */
+export function parityChecks(): Map<string, Array<[string, string]>> {
+  const byCheck = new Map<string, Array<[string, string]>>();
+  for (const [group, name] of allFixtures()) {
+    const config =
+      group === 'torch' ? {} : JSON.parse(safetensorsMetadata(readFixture(group, name)).config);
+    const which = checkOf(group, name, config);
+    if (!byCheck.has(which)) byCheck.set(which, []);
+    byCheck.get(which)!.push([group, name]);
   }
-  return byKind;
+  return byCheck;
 }
 
-/** One result per module kind: worst forward (abs) and gradient (relative) error over its fixtures. */
+const tolText = (t: { forward: number; grad: number }) =>
+  t.grad ? `fwd<=${t.forward} grad<=${t.grad}` : `fwd<=${t.forward}`;
+
+/** One result per check: worst forward and gradient errors over its fixtures, against its tolerances. */
 export async function runParity(
   backend: BackendName,
   filters: (name: string) => boolean,
@@ -43,35 +40,37 @@ export async function runParity(
   ensureGradients(); // the fixtures' gradients are checked with tf.variableGrads
   await initKernel(); // the same (kernel) path for every case, not only those after it compiled
   const results: CaseResult[] = [];
-  for (const [kind, fixtures] of parityKinds()) {
-    const name = `parity.${kind}`;
+  for (const [which, fixtures] of parityChecks()) {
+    const name = `parity.${which}`;
     if (!filters(name)) continue;
     const start = performance.now();
+    const tol = tolerance(which);
     let fwd = 0;
     let grad = 0;
     let worst = '';
     let error = '';
     for (const [group, fixture] of fixtures) {
       try {
-        const r = checkFixture(group, fixture, KINDS, { loadSafetensors, safetensorsMetadata });
+        const r = check(group, fixture, API, codec);
         if (r.leaked !== 0) throw new Error(`left ${r.leaked} tensors behind`);
-        if (r.forward > fwd || r.grad > grad) worst = `${fixture} (${r.forwardAt} / ${r.gradAt})`;
+        if (r.forward > fwd || r.grad > grad)
+          worst = `${group}/${fixture} (${r.forwardAt} / ${r.gradAt})`;
         fwd = Math.max(fwd, r.forward);
         grad = Math.max(grad, r.grad);
       } catch (e) {
-        error ||= `${fixture}: ${(e as Error).message}`;
+        error ||= `${group}/${fixture}: ${(e as Error).message}`;
       }
     }
-
-    const ok = !error && fwd <= FORWARD_TOL && grad <= GRAD_TOL;
+    const ok = !error && fwd <= tol.forward && grad <= tol.grad;
     results.push({
       name,
       backend,
-      expected: `fwd<=${FORWARD_TOL} grad<=${GRAD_TOL}`,
+      expected: tolText(tol),
       got: error
         ? 'error'
-        : `fwd ${fwd.toExponential(1)} grad ${grad.toExponential(1)} (${fixtures.length})`,
+        : `fwd ${fwd.toExponential(1)}${tol.grad ? ` grad ${grad.toExponential(1)}` : ''} (${fixtures.length})`,
       maxError: Math.max(fwd, grad),
+      fixtures: fixtures.length,
       ms: performance.now() - start,
       ok,
       detail: ok ? '' : error || `worst: ${worst}`,

@@ -10,6 +10,8 @@ export interface CaseResult {
   got: string;
   /** Worst numeric error (parity cases only). */
   maxError: number | null;
+  /** How many PyTorch fixtures a parity check ran. */
+  fixtures?: number;
   ms: number;
   ok: boolean;
   /** What differed, when not ok. */

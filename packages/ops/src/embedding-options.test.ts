@@ -1,5 +1,5 @@
 import { listFixtures } from '@rnnkit/golden';
-import { expectClose, expectNoLeak, expectThrows, fixture } from '@rnnkit/vitest-config/helpers';
+import { expectClose, expectParity, expectThrows } from '@rnnkit/vitest-config/helpers';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { Embedding, embeddingLookup } from './embedding.js';
@@ -7,37 +7,12 @@ import { ShapeError } from './errors.js';
 
 import { trainStep } from './train.js';
 
-/** An Embedding with the fixture's config and its weight before the call. */
-function build(config: any, weight: tf.Tensor): Embedding {
-  const opts = {
-    ...(config.paddingIdx === null ? {} : { paddingIdx: config.paddingIdx }),
-    ...(config.maxNorm === null ? {} : { maxNorm: config.maxNorm }),
-    normType: config.normType,
-    scaleGradByFreq: config.scaleGradByFreq,
-  };
-  const m = new Embedding(config.numEmbeddings, config.embeddingDim, opts);
-  m.loadStateDict({ weight });
-  return m;
-}
-
 describe('Embedding maxNorm / normType / scaleGradByFreq: PyTorch fixtures', () => {
+  // the lookup, the weight renormalised in place as torch.embedding_renorm_, and its gradient
+  // (tooling/golden checks/ops.mjs)
   for (const name of listFixtures('embedding')) {
     it(name, () => {
-      const { t, config } = fixture('embedding', name);
-      const before = t['input.weight'] ?? t['param.weight'];
-      const m = build(config, before);
-      const y = expectNoLeak(() => m.forward(t['input.ids']), 1);
-      expectClose(y, t['output.y'], 1e-6);
-      // maxNorm renormalised the looked-up rows in the weight itself, as torch.embedding_renorm_
-      expectClose(m.weight, t['param.weight'], 1e-6);
-      const w = t['lossweight.y'];
-      const { grads } = tf.variableGrads(
-        () => tf.sum(tf.mul(m.forward(t['input.ids']), w)),
-        [m.weight],
-      );
-      expectClose(grads[m.weight.name], t['grad.param.weight'], 1e-6, 'rel');
-      tf.dispose([y, ...Object.values(grads), ...Object.values(t)]);
-      m.dispose();
+      expectParity('embedding', name, { Embedding });
     });
   }
 

@@ -1,5 +1,5 @@
 import { listFixtures } from '@rnnkit/golden';
-import { expectClose, expectNoLeak, fixture } from '@rnnkit/vitest-config/helpers';
+import { expectParity } from '@rnnkit/vitest-config/helpers';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { ShapeError } from './errors.js';
@@ -9,23 +9,7 @@ import { manualSeed } from './rng.js';
 describe('Linear', () => {
   for (const name of listFixtures('ops').filter((n) => n.startsWith('linear_'))) {
     it(`matches PyTorch forward and gradients: ${name}`, () => {
-      const { t, config } = fixture('ops', name);
-      const m = new Linear(config.inFeatures, config.outFeatures, { bias: config.bias });
-      m.loadStateDict({
-        weight: t['param.weight'],
-        ...(config.bias ? { bias: t['param.bias'] } : {}),
-      });
-      const x = t['input.x'];
-      const y = expectNoLeak(() => m.forward(x), 1);
-      expectClose(y, t['output.y']);
-      const f = (xx: tf.Tensor) => tf.sum(tf.mul(m.forward(xx), t['lossweight.y'])) as tf.Scalar;
-      const { grads } = tf.variableGrads(() => f(x), m.parameters());
-      const gx = tf.grad(f)(x);
-      expectClose(grads[m.weight.name], t['grad.param.weight'], 1e-5);
-      if (m.bias) expectClose(grads[m.bias.name], t['grad.param.bias'], 1e-5);
-      expectClose(gx, t['grad.input.x'], 1e-5);
-      tf.dispose([y, gx, ...Object.values(grads), ...Object.values(t)]);
-      m.dispose();
+      expectParity('ops', name, { Linear });
     });
   }
 

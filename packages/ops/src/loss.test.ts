@@ -1,4 +1,4 @@
-import { expectClose, expectNoLeak, fixture } from '@rnnkit/vitest-config/helpers';
+import { expectClose, expectNoLeak, expectParity, fixture } from '@rnnkit/vitest-config/helpers';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { DisposedError, ShapeError } from './errors.js';
@@ -7,6 +7,7 @@ import { crossEntropy, mseLoss } from './loss.js';
 describe('crossEntropy', () => {
   for (const name of ['cross_entropy_2d', 'cross_entropy_3d']) {
     it(`matches PyTorch value and gradient wrt logits, ignore_index -100 included: ${name}`, () => {
+      expectParity('ops', name, { crossEntropy });
       const { t } = fixture('ops', name);
       const logits = t['input.logits'];
       const targets = t['input.targets'];
@@ -14,11 +15,9 @@ describe('crossEntropy', () => {
       expect(targets.dataSync()[1]).toBe(-100);
       const loss = expectNoLeak(() => crossEntropy(logits, targets), 1);
       expect(loss.rank).toBe(0);
-      expectClose(loss, t['output.loss']);
       const g = tf.grad(
         (l: tf.Tensor) => tf.mul(crossEntropy(l, targets), t['lossweight.loss']) as tf.Scalar,
       )(logits);
-      expectClose(g, t['grad.input.logits'], 1e-4, 'rel');
       // the ignored position gets no gradient
       const c = logits.shape[logits.rank - 1] as number;
       const row = g.dataSync().slice(c, 2 * c);
@@ -155,19 +154,16 @@ describe('crossEntropy options: ignoreIndex, labelSmoothing, reduction (PyTorch 
   ];
   for (const name of cases) {
     it(`matches PyTorch value and gradient: ${name}`, () => {
+      expectParity('loss', name, { crossEntropy });
       const { t, config } = fixture('loss', name);
-      const opts = config.options;
-      const logits = t['input.logits'];
-      const targets = t['input.targets'];
-      const loss = expectNoLeak(() => crossEntropy(logits, targets, opts), 1);
-      expect(loss.shape).toEqual(opts.reduction === 'none' ? targets.shape : []);
-      // relative to the loss's size: a sum over a dozen targets carries float32 rounding of ~1e-6
-      expectClose(loss, t['output.loss'], 1e-6, 'rel');
-      const g = tf.grad((l: tf.Tensor) =>
-        tf.sum(tf.mul(crossEntropy(l, targets, opts), t['lossweight.loss'])),
-      )(logits);
-      expectClose(g, t['grad.input.logits'], 1e-4, 'rel');
-      tf.dispose([loss, g, ...Object.values(t)]);
+      const loss = expectNoLeak(
+        () => crossEntropy(t['input.logits'], t['input.targets'], config.options),
+        1,
+      );
+      expect(loss.shape).toEqual(
+        config.options.reduction === 'none' ? t['input.targets'].shape : [],
+      );
+      tf.dispose([loss, ...Object.values(t)]);
     });
   }
 
@@ -211,15 +207,11 @@ describe('crossEntropy options: ignoreIndex, labelSmoothing, reduction (PyTorch 
 
 describe('mseLoss', () => {
   it('matches PyTorch value and gradient wrt pred', () => {
+    expectParity('ops', 'mse', { mseLoss });
     const { t } = fixture('ops', 'mse');
     const loss = expectNoLeak(() => mseLoss(t['input.pred'], t['input.target']), 1);
     expect(loss.rank).toBe(0);
-    expectClose(loss, t['output.loss']);
-    const g = tf.grad(
-      (p: tf.Tensor) => tf.mul(mseLoss(p, t['input.target']), t['lossweight.loss']) as tf.Scalar,
-    )(t['input.pred']);
-    expectClose(g, t['grad.input.pred'], 1e-4, 'rel');
-    tf.dispose([loss, g, ...Object.values(t)]);
+    tf.dispose([loss, ...Object.values(t)]);
   });
 
   it('is the mean of squared differences for any shape', () => {

@@ -1,7 +1,7 @@
 import { enginePolicy } from '@rnnkit/cell/internal';
 import { compare } from '@rnnkit/golden';
 import { ShapeError } from '@rnnkit/ops';
-import { expectThrows, fixture } from '@rnnkit/vitest-config/helpers';
+import { expectParity, expectThrows } from '@rnnkit/vitest-config/helpers';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { GRU } from './gru.js';
@@ -13,76 +13,20 @@ import { RNN } from './rnn.js';
 // RNN/LSTM/GRU.forward on a PackedSequence against PyTorch (tooling/golden/phase2.py,
 // packed_forward_*: unsorted lengths [2, 5, 1, 4], two bidirectional layers): the packed output,
 // h_n (and c_n) in the original batch order, and the gradients of every parameter and of x.
-const LAYERS = { RNN, LSTM, GRU } as const;
-
-type Layer = RNN | LSTM | GRU;
-/** Packs x with `lengths` (unsorted) and runs m: the packed output's data and the final states. */
-function run(m: Layer, x: tf.Tensor, lengths: number[]) {
-  const packed = packPaddedSequence(x, lengths, { enforceSorted: false });
-  const [out, state] = (m as RNN).forward(packed) as unknown as [
-    PackedSequence,
-    tf.Tensor | tf.Tensor[],
-  ];
-  packed.dispose();
-  const states = Array.isArray(state) ? state : [state];
-  return { out, states };
-}
 
 describe('RNN/LSTM/GRU.forward(PackedSequence) matches PyTorch', () => {
+  // the packed output, its batch sizes and sorted indices, h_n (c_n) in the original batch order,
+  // and the gradients of x and every parameter (tooling/golden checks/packed.mjs)
   for (const path of ['kernel', 'js'] as const) {
     for (const kind of ['rnn', 'lstm', 'gru']) {
       for (const dir of ['uni', 'bi']) {
         const name = `packed_forward_${kind}_${dir}`;
         it(`${name} (${path} path)`, () => {
           enginePolicy.kernel = path === 'kernel';
-          const { t, config } = fixture('phase2', name);
-          const Layer = LAYERS[config.kind as keyof typeof LAYERS];
-          const m = new Layer({
-            inputSize: 3,
-            hiddenSize: 4,
-            numLayers: 2,
-            bidirectional: config.bidirectional,
-          });
-          const before = tf.memory().numTensors;
           try {
-            const sd: Record<string, tf.Tensor> = {};
-            for (const [k, v] of Object.entries(t)) if (k.startsWith('param.')) sd[k.slice(6)] = v;
-            m.loadStateDict(sd);
-            const lengths = config.lengths as number[];
-            const { out, states } = run(m, t['input.x'], lengths);
-            expect(out).toBeInstanceOf(PackedSequence);
-            expect(out.batchSizes).toEqual(Array.from(t['output.batch_sizes'].dataSync()));
-            expect(out.sortedIndices).toEqual(Array.from(t['output.sorted_indices'].dataSync()));
-            const names = ['h_n', 'c_n'];
-            let forward = compare(out.data, t['output.data']).abs;
-            states.forEach((s, i) => {
-              forward = Math.max(forward, compare(s, t[`output.${names[i]}`]).abs);
-            });
-            tf.dispose([out.data, ...states]);
-            expect(forward).toBeLessThanOrEqual(1e-6);
-            const loss = (x: tf.Tensor) =>
-              tf.tidy(() => {
-                const r = run(m, x, lengths);
-                const terms = [tf.sum(tf.mul(r.out.data, t['lossweight.data']))];
-                r.states.forEach((s, i) => {
-                  terms.push(tf.sum(tf.mul(s, t[`lossweight.${names[i]}`])));
-                });
-                return tf.addN(terms) as tf.Scalar;
-              });
-            const gx = tf.grad(loss)(t['input.x']);
-            const { value, grads } = tf.variableGrads(() => loss(t['input.x']));
-            let grad = compare(gx, t['grad.input.x']).rel;
-            for (const [k, p] of m.namedParameters()) {
-              grad = Math.max(grad, compare(grads[p.name], t[`grad.param.${k}`]).rel);
-            }
-            tf.dispose([gx, value, ...Object.values(grads)]);
-            if (process.env.PARITY_LOG) console.log('PARITY', name, path, forward, grad);
-            expect(grad).toBeLessThanOrEqual(1e-5);
-            expect(tf.memory().numTensors).toBe(before);
+            expectParity('phase2', name, { RNN, LSTM, GRU, packPaddedSequence, PackedSequence });
           } finally {
             enginePolicy.kernel = true;
-            m.dispose();
-            tf.dispose(Object.values(t));
           }
         });
       }

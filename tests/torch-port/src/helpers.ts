@@ -6,6 +6,7 @@ export {
   expectClose,
   expectEqual,
   expectNoLeak,
+  expectParity,
   expectThrows,
   fixture,
   values,

@@ -22,7 +22,14 @@ import {
 } from '@rnnkit/rnn';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { checkGradGrad, expectClose, expectThrows, fixture, values } from './helpers.js';
+import {
+  checkGradGrad,
+  expectClose,
+  expectParity,
+  expectThrows,
+  fixture,
+  values,
+} from './helpers.js';
 
 type Mode = 'RNN' | 'LSTM' | 'GRU';
 const MODES: Mode[] = ['RNN', 'GRU', 'LSTM'];
@@ -49,46 +56,10 @@ describe('test_nn.py: recurrent cells', () => {
     for (const bias of [true, false]) {
       const test = kind === 'LSTMCell' ? 'test_LSTM_cell' : 'test_RNN_cell';
       it(`${test} (${kind}, bias ${bias}: 6 steps and the gradients of the sum, from PyTorch)`, () => {
-        const { t } = fixture('port', `${test}_${kind.toLowerCase()}_${bias ? 'bias' : 'nobias'}`);
-        const opts = { inputSize: 10, hiddenSize: 20, bias };
-        const cell =
-          kind === 'RNNCell'
-            ? new RNNCell(opts)
-            : kind === 'GRUCell'
-              ? new GRUCell(opts)
-              : new LSTMCell(opts);
-        const params = Object.fromEntries(
-          Object.keys(t)
-            .filter((k) => k.startsWith('param.'))
-            .map((k) => [k.slice(6), t[k]]),
-        );
-        cell.loadStateDict(params);
-        const steps = (x: tf.Tensor, h0: tf.Tensor, c0: tf.Tensor) => {
-          let h = h0;
-          let c = c0;
-          for (let i = 0; i < 6; i++) {
-            if (cell instanceof LSTMCell) [h, c] = cell.forward(x, [h, c]);
-            else h = cell.forward(x, h);
-          }
-          return cell instanceof LSTMCell ? [h, c] : [h];
-        };
-        const [h, c] = steps(t['input.x'], t['input.h0'], t['input.c0'] ?? t['input.h0']);
-        expectClose(h, t['output.h'], 1e-5);
-        if (c) expectClose(c, t['output.c'], 1e-5);
-        // hx.sum().backward() (LSTM: (hx + cx).sum())
-        const { grads } = tf.variableGrads(
-          () =>
-            tf.addN(
-              steps(t['input.x'], t['input.h0'], t['input.c0'] ?? t['input.h0']).map((o) =>
-                tf.sum(o),
-              ),
-            ) as tf.Scalar,
-          cell.parameters(),
-        );
-        for (const [k, v] of cell.namedParameters())
-          expectClose(grads[v.name], t[`grad.param.${k}`], 1e-4);
-        tf.dispose([h, ...(c ? [c] : []), ...Object.values(grads), ...Object.values(t)]);
-        cell.dispose();
+        // the cell fed 6 times, hx.sum().backward() (LSTM: (hx + cx).sum()): outputs and the
+        // gradients of every parameter, x, h0 (c0), through tooling/golden's cell adapters
+        const name = `${test}_${kind.toLowerCase()}_${bias ? 'bias' : 'nobias'}`;
+        expectParity('port', name, { RNNCell, GRUCell, LSTMCell });
       });
     }
   }

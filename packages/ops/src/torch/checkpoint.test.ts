@@ -1,3 +1,4 @@
+import { expectParity } from '@rnnkit/vitest-config/helpers';
 import {
   concat,
   dictPickle,
@@ -11,7 +12,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { zipSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
 import { ModelFileError, PickleSecurityError, RnnkitError } from '../errors.js';
-import { loadSafetensors, safetensorsMetadata, saveSafetensors } from '../safetensors.js';
+import { saveSafetensors } from '../safetensors.js';
 import { loadTorchCheckpoint } from './checkpoint.js';
 
 const FIXTURES = [
@@ -47,28 +48,11 @@ function loadError(bytes: Uint8Array, cls: new (...a: any[]) => Error = ModelFil
 }
 
 describe('loadTorchCheckpoint on files written by PyTorch 1.13 (tooling/golden/fixtures/torch)', () => {
+  // every tensor by dotted key, bit for bit, in rnnkit's dtype for the torch dtype (tooling/golden
+  // checks/torch.mjs, which the harness runs too)
   for (const name of FIXTURES) {
     it(`${name}.pt: every tensor, keyed by dotted path, with PyTorch's values`, () => {
-      const want = loadSafetensors(torchFixture(`${name}.safetensors`));
-      const dtypes = JSON.parse(safetensorsMetadata(torchFixture(`${name}.safetensors`)).dtypes);
-      const before = tf.memory().numTensors;
-      const got = loadTorchCheckpoint(torchFixture(`${name}.pt`));
-      expect(tf.memory().numTensors).toBe(before + Object.keys(got).length);
-      expect(Object.keys(got).sort()).toEqual(Object.keys(want).sort());
-      for (const [k, t] of Object.entries(got)) {
-        const torchDtype: string = dtypes[k];
-        const dtype =
-          torchDtype === 'bool'
-            ? 'bool'
-            : torchDtype.startsWith('float') || torchDtype === 'bfloat16'
-              ? 'float32'
-              : 'int32';
-        expect(t.dtype, k).toBe(dtype);
-        expect(t.shape, k).toEqual(want[k].shape);
-        // bit-exact: float16/bfloat16/float64 were widened or rounded to float32 by PyTorch the same way
-        expect(Array.from(t.dataSync()), k).toEqual(Array.from(want[k].dataSync()));
-      }
-      tf.dispose([...Object.values(got), ...Object.values(want)]);
+      expectParity('torch', `${name}.pt`, { loadTorchCheckpoint });
     });
   }
 

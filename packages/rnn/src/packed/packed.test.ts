@@ -2,6 +2,7 @@ import { compare } from '@rnnkit/golden';
 import { ShapeError } from '@rnnkit/ops';
 import {
   expectNoLeak,
+  expectParity,
   expectThrows,
   fixture as golden,
   values,
@@ -23,43 +24,25 @@ describe('packPaddedSequence / padPackedSequence: PyTorch parity (values and gra
   for (const layout of ['tf', 'bf']) {
     for (const order of ['sorted', 'unsorted']) {
       it(`pack_padded_${layout}_${order}`, () => {
-        const { t, config } = fixture(`pack_padded_${layout}_${order}`);
-        const x = t['input.x'];
-        const opts = { batchFirst: config.batchFirst, enforceSorted: config.enforceSorted };
-        const packed = expectNoLeak(() => packPaddedSequence(x, config.lengths, opts), 1);
-        expectMatch(packed.data, t['output.data'], 0);
-        expect(packed.batchSizes).toEqual(values(t['output.batch_sizes']));
-        if (order === 'unsorted') {
-          expect(packed.sortedIndices).toEqual(values(t['output.sorted_indices']));
-          expect(packed.unsortedIndices).toEqual(values(t['output.unsorted_indices']));
-        } else {
-          expect(packed.sortedIndices).toBeUndefined();
-        }
-        expect(packed.lengths).toEqual(config.lengths);
-        const bf = { batchFirst: config.batchFirst };
-        const [padded, lengths] = expectNoLeak(() => padPackedSequence(packed, bf), 1);
-        expect(lengths).toEqual(config.lengths);
-        expectMatch(padded, t['output.padded'], 0);
-        const T = x.shape[config.batchFirst ? 1 : 0] as number;
-        const [total] = padPackedSequence(packed, {
-          ...bf,
-          paddingValue: -1.5,
-          totalLength: T + 2,
+        // data, batch sizes, indices, both paddings and the gradient of x (tooling/golden checks/packed.mjs)
+        expectParity('packed', `pack_padded_${layout}_${order}`, {
+          packPaddedSequence,
+          padPackedSequence,
         });
-        expectMatch(total, t['output.padded_total'], 0);
-        // d/dx of sum(data * w1) + sum(padded * w2) + sum(total * w3): through gather, both ways
-        const grad = tf.grad((xx: tf.Tensor) => {
-          const p = packPaddedSequence(xx, config.lengths, opts);
-          const [a] = padPackedSequence(p, bf);
-          const [b] = padPackedSequence(p, { ...bf, paddingValue: -1.5, totalLength: T + 2 });
-          return tf.addN([
-            tf.sum(tf.mul(p.data, t['lossweight.data'])),
-            tf.sum(tf.mul(a, t['lossweight.padded'])),
-            tf.sum(tf.mul(b, t['lossweight.padded_total'])),
-          ]);
-        })(x);
-        expectMatch(grad, t['grad.input.x'], 1e-5);
-        tf.dispose([packed.data, padded, total, grad, ...Object.values(t)]);
+        const { t, config } = fixture(`pack_padded_${layout}_${order}`);
+        const opts = { batchFirst: config.batchFirst, enforceSorted: config.enforceSorted };
+        const packed = expectNoLeak(
+          () => packPaddedSequence(t['input.x'], config.lengths, opts),
+          1,
+        );
+        expect(packed.lengths).toEqual(config.lengths);
+        if (order === 'sorted') expect(packed.sortedIndices).toBeUndefined();
+        const [padded, lengths] = expectNoLeak(
+          () => padPackedSequence(packed, { batchFirst: config.batchFirst }),
+          1,
+        );
+        expect(lengths).toEqual(config.lengths);
+        tf.dispose([packed.data, padded, ...Object.values(t)]);
       });
     }
   }
@@ -97,34 +80,18 @@ describe('padSequence, packSequence, unpackSequence: PyTorch parity', () => {
   for (const side of ['right', 'left'] as const) {
     for (const layout of ['tf', 'bf']) {
       it(`pad_sequence_${side}_${layout}`, () => {
-        const { t, config } = fixture(`pad_sequence_${side}_${layout}`);
-        const seqs = [t['input.s0'], t['input.s1'], t['input.s2']];
-        const opts = {
-          batchFirst: config.batchFirst,
-          paddingValue: config.paddingValue,
-          paddingSide: side,
-        };
-        const y = expectNoLeak(() => padSequence(seqs, opts), 1);
-        expectMatch(y, t['output.y'], 0);
-        const grads = tf.grads((...s: tf.Tensor[]) =>
-          tf.sum(tf.mul(padSequence(s, opts), t['lossweight.y'])),
-        )(seqs);
-        for (const [i, g] of grads.entries()) expectMatch(g, t[`grad.input.s${i}`], 1e-6);
-        tf.dispose([y, ...grads, ...Object.values(t)]);
+        expectParity('packed', `pad_sequence_${side}_${layout}`, { padSequence });
       });
     }
   }
 
   it('pack_sequence_unsorted (and unpackSequence gives the sequences back)', () => {
+    // data, batch sizes, indices, gradients, unpackSequence (tooling/golden checks/packed.mjs)
+    expectParity('packed', 'pack_sequence_unsorted', { packSequence, unpackSequence });
     const { t } = fixture('pack_sequence_unsorted');
     const seqs = [0, 1, 2, 3].map((i) => t[`input.s${i}`]);
     const packed = expectNoLeak(() => packSequence(seqs, { enforceSorted: false }), 1);
-    expectMatch(packed.data, t['output.data'], 0);
-    expect(packed.batchSizes).toEqual(values(t['output.batch_sizes']));
-    expect(packed.sortedIndices).toEqual(values(t['output.sorted_indices']));
-    expect(packed.unsortedIndices).toEqual(values(t['output.unsorted_indices']));
     const back = expectNoLeak(() => unpackSequence(packed), 4);
-    for (const [i, s] of back.entries()) expectMatch(s, seqs[i], 0);
     const padded = padSequence(seqs, { batchFirst: true });
     const parts = unpadSequence(padded, [2, 5, 1, 5], { batchFirst: true });
     for (const [i, s] of parts.entries()) expectMatch(s, seqs[i], 0);
