@@ -85,15 +85,19 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
       )
       .option('--json', text.json);
 
+  /** -t and -H of the adding-problem commands (train, gradflow), in the engine's ranges. */
+  const addingSizes = (c: Command, seqLen: number) =>
+    c
+      .option('-t, --seq-len <n>', 'sequence length T', intArg(2, 10_000), seqLen)
+      .option('-H, --hidden-size <n>', 'hidden size', intArg(1, 4096), 32);
+
   subcommand(
     'train',
     'train <cell> + Linear on the adding problem (Adam, BPTT, optional clipping)',
     'lstm',
     (c) =>
-      c
+      addingSizes(c, 20)
         .option('-s, --steps <n>', 'training steps', intArg(1, 1_000_000), 300)
-        .option('-t, --seq-len <n>', 'sequence length T', intArg(2, 10_000), 20)
-        .option('-H, --hidden-size <n>', 'hidden size', intArg(1, 4096), 32)
         .option('--batch-size <n>', 'sequences per step', intArg(1, 4096), 32)
         .option('--lr <rate>', 'Adam learning rate', positiveArg, 0.01)
         .option('--clip <maxNorm>', 'clip the global gradient norm to maxNorm', positiveArg),
@@ -123,9 +127,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     'print |dL/dx_t| for every step t: vanishing or exploding gradients',
     'rnn',
     (c) =>
-      c
-        .option('-t, --seq-len <n>', 'sequence length T', intArg(2, 10_000), 30)
-        .option('-H, --hidden-size <n>', 'hidden size', intArg(1, 4096), 32)
+      addingSizes(c, 30)
         .option('--gain <g>', 'scale the recurrent weights by g after init', positiveArg, 1)
         .option('--clip <maxNorm>', 'also show the norms after clipping to maxNorm', positiveArg),
   ).action(async (o) => {

@@ -64,7 +64,7 @@ async function train(task: TaskName, flags: TaskFlags, io: Io): Promise<void> {
     ...withFlags(base, flags),
     maxTokens: task === 'spam' ? (flags.maxTokens ?? base.maxTokens) : 0,
   };
-  const { threads, say, onBatch } = await startTraining(flags, io, task, recipe.epochs);
+  const { threads, say, hooks } = await startTraining(flags, io, task, recipe.epochs);
   const { items, note } = taskItems(task, recipe.maxTokens);
   if (note) say(note);
   if (flags.exportData) {
@@ -82,14 +82,10 @@ async function train(task: TaskName, flags: TaskFlags, io: Io): Promise<void> {
     return;
   }
   const result = runTask({
+    ...hooks,
     task,
     items,
     recipe,
-    seed: flags.seed,
-    limit: flags.limit,
-    onBatch,
-    onEpoch: say,
-    referee: flags.referee !== undefined,
     samples: { count: flags.samples, temperature: flags.temperature, prefix: flags.prefix },
   });
   result.summary.kernelThreads = threads;

@@ -7,6 +7,7 @@ import cliProgress from 'cli-progress';
 import { type Command, Option } from 'commander';
 import { backendOption, type Io, integer, positive, UsageError } from './cli-args.js';
 import { CELLS, type Cell } from './models.js';
+import type { RunHooks } from './run.js';
 import type { BatchInfo } from './train.js';
 
 /** The hyper-parameters every recipe has and the training flags override. */
@@ -91,8 +92,9 @@ export function withFlags<R extends BaseRecipe>(base: R, flags: TrainingFlags): 
 
 /**
  * Checks the output file names, sets the backend and the kernel's threads. Returns the threads,
- * `say` (a line of progress: stdout, or stderr under --json) and the progress bar's onBatch
- * (none under --json or when stderr is not a terminal).
+ * `say` (a line of progress: stdout, or stderr under --json) and the run's hooks: seed, limit,
+ * referee, `say` after each epoch and the progress bar (none under --json or when stderr is not
+ * a terminal).
  */
 export async function startTraining(flags: TrainingFlags, io: Io, task: string, epochs: number) {
   for (const f of [flags.save, flags.referee]) {
@@ -103,8 +105,14 @@ export async function startTraining(flags: TrainingFlags, io: Io, task: string, 
   await setBackend(flags.backend);
   const threads = await setKernelThreads(flags.threads);
   const say = (s: string) => (flags.json ? io.err(`${s}\n`) : io.out(`${s}\n`));
-  const onBatch = flags.json || !io.progress ? undefined : progressBar(task, epochs);
-  return { threads, say, onBatch };
+  const hooks: RunHooks = {
+    seed: flags.seed,
+    limit: flags.limit,
+    onBatch: flags.json || !io.progress ? undefined : progressBar(task, epochs),
+    onEpoch: say,
+    referee: flags.referee !== undefined,
+  };
+  return { threads, say, hooks };
 }
 
 /** A progress bar per epoch on stderr: batches, loss, items per second. */

@@ -5,21 +5,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadModel as loadModule, SequenceEncoder, SequenceTagger } from '@rnnkit/heads';
 import { setBackend } from '@rnnkit/ops';
-import { captureIo } from '@rnnkit/vitest-config/helpers';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadModel } from './browser.js';
 import { main } from './cli.js';
+import { capture } from './test-utils.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rnnkit-examples-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-/** The CLI's io with `lines` as stdin; get() returns what it printed. */
-const capture = (lines: string[] = []) =>
-  captureIo({
-    lines: async function* () {
-      yield* lines;
-    },
-  });
 
 /** The vitest project's backend: every test runs on cpu and on wasm. */
 const backend = process.env.RNNKIT_BACKEND ?? 'cpu';

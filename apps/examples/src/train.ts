@@ -108,17 +108,26 @@ export function fitBatches(
   return { epochLosses, epochReports, seconds };
 }
 
+/** fitBatches over `opts.epochs` epochs in epochOrder (by the items' lengths, seeded by `opts.seed`). */
+function fitEpochs(
+  model: Module,
+  lengths: number[],
+  batch: (idx: number[]) => TrainBatch,
+  opts: FitOptions,
+): FitResult {
+  const orders = epochOrders(lengths, opts.batchSize, opts.seed, opts.epochs);
+  return { orders, ...fitBatches(model, orders, batch, opts) };
+}
+
 /** Trains a classifier with cross-entropy; `seconds` counts training only (not onEpoch). */
 export function fitClassifier(
   model: SequenceEncoder,
   data: ClassifierData,
   opts: FitOptions,
 ): FitResult {
-  const lengths = data.ids.map((s) => s.length);
-  const orders = epochOrders(lengths, opts.batchSize, opts.seed, opts.epochs);
-  const fitted = fitBatches(
+  return fitEpochs(
     model,
-    orders,
+    data.ids.map((s) => s.length),
     (idx) => {
       const { ids, lengths } = padBatch(idx.map((i) => data.ids[i]));
       const y = tf.tensor1d(
@@ -133,7 +142,19 @@ export function fitClassifier(
     },
     opts,
   );
-  return { orders, ...fitted };
+}
+
+/** `fn` on consecutive chunks of `batchSize` rows, the model in eval mode; its results in order. */
+function evalInChunks<R>(
+  model: Module,
+  rows: number[][],
+  batchSize: number,
+  fn: (chunk: number[][]) => R[],
+): R[] {
+  model.eval();
+  const out: R[] = [];
+  for (let s = 0; s < rows.length; s += batchSize) out.push(...fn(rows.slice(s, s + batchSize)));
+  return out;
 }
 
 /** Class probabilities [N, C] for id sequences, in batches. */
@@ -142,15 +163,13 @@ export function classifierProbs(
   ids: number[][],
   batchSize = 128,
 ): number[][] {
-  model.eval();
-  const out: number[][] = [];
-  for (let s = 0; s < ids.length; s += batchSize) {
-    const batch = padBatch(ids.slice(s, s + batchSize));
+  return evalInChunks(model, ids, batchSize, (chunk) => {
+    const batch = padBatch(chunk);
     const probs = tf.tidy(() => tf.softmax(model.forward(batch.ids, { lengths: batch.lengths })));
-    out.push(...(probs.arraySync() as number[][]));
+    const rows = probs.arraySync() as number[][];
     tf.dispose([probs, batch.ids]);
-  }
-  return out;
+    return rows;
+  });
 }
 
 export interface ClassifierMetrics {
@@ -194,11 +213,9 @@ export function fitLanguageModel(
   seqs: number[][],
   opts: FitOptions,
 ): FitResult {
-  const lengths = seqs.map((s) => s.length);
-  const orders = epochOrders(lengths, opts.batchSize, opts.seed, opts.epochs);
-  const fitted = fitBatches(
+  return fitEpochs(
     model,
-    orders,
+    seqs.map((s) => s.length),
     (idx) => {
       const { inputs, targets, count } = lmBatch(idx.map((i) => seqs[i]));
       const loss = () =>
@@ -211,7 +228,6 @@ export function fitLanguageModel(
     },
     opts,
   );
-  return { orders, ...fitted };
 }
 
 /**
@@ -223,10 +239,7 @@ export function lmLogProbs(
   seqs: number[][],
   batchSize = 256,
 ): number[][] {
-  model.eval();
-  const out: number[][] = [];
-  for (let s = 0; s < seqs.length; s += batchSize) {
-    const chunk = seqs.slice(s, s + batchSize);
+  return evalInChunks(model, seqs, batchSize, (chunk) => {
     const { inputs, targets } = lmBatch(chunk);
     const picked = tf.tidy(() => {
       const [logits, state] = model.forward(inputs);
@@ -237,12 +250,9 @@ export function lmLogProbs(
       return tf.sum(tf.mul(logp, tf.oneHot(safe, V)), 2);
     });
     const rows = picked.arraySync() as number[][];
-    chunk.forEach((seq, b) => {
-      out.push(rows[b].slice(0, seq.length - 1));
-    });
     tf.dispose([picked, inputs, targets]);
-  }
-  return out;
+    return chunk.map((seq, b) => rows[b].slice(0, seq.length - 1));
+  });
 }
 
 export function bitsPerChar(logProbs: readonly (readonly number[])[]): number {

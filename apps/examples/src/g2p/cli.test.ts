@@ -1,21 +1,13 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { captureIo } from '@rnnkit/vitest-config/helpers';
 import { afterAll, describe, expect, it } from 'vitest';
 import { main } from '../cli.js';
+import { capture } from '../test-utils.js';
 import { Pronouncer } from './model.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rnnkit-g2p-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-/** The CLI's io with `lines` as stdin; get() returns what it printed. */
-const capture = (lines: string[] = []) =>
-  captureIo({
-    lines: async function* () {
-      yield* lines;
-    },
-  });
 
 describe('rnnkit-examples g2p (CMUdict)', () => {
   it('rejects bad flags with exit code 2', async () => {

@@ -61,15 +61,11 @@ async function trainG2p(flags: G2pFlags, io: Io): Promise<void> {
     decay: flags.decay ?? base.decay,
     attention: flags.attention ?? base.attention,
   };
-  const { threads, say, onBatch } = await startTraining(flags, io, 'g2p', recipe.epochs);
+  const { threads, hooks } = await startTraining(flags, io, 'g2p', recipe.epochs);
   const result = runG2p({
+    ...hooks,
     dict: loadCmudict(),
     recipe,
-    seed: flags.seed,
-    limit: flags.limit,
-    onBatch,
-    onEpoch: say,
-    referee: flags.referee !== undefined,
     // written before training too, so the PyTorch referee can start at once
     onReferee: (bytes) => writeFileSync(flags.referee!, bytes),
   });
