@@ -38,8 +38,9 @@ DATA_FORMAT = "rnnkit-examples-data/1"
 
 
 def class_batch(ids, lengths, idx):
+    """ids [len(idx), longest] and lengths (int64) of the items idx (tooling/golden/tasks.py uses these too)."""
     lens = lengths[idx]
-    return ids[idx, : int(lens.max())].long(), lens.tolist()
+    return ids[idx, : int(lens.max())].long(), lens.long()
 
 
 def lm_batch(ids, lengths, idx):

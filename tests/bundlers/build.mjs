@@ -14,6 +14,15 @@ const wasmDir = dirname(require.resolve('@tensorflow/tfjs-backend-wasm'));
 const PAGE = (script) =>
   `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>rnnkit</title></head>\n<body><script type="module" src="./${script}"></script></body></html>\n`;
 
+/** esbuild's options for a browser page, as the README's esbuild recipe: one minified ESM bundle. */
+const ESBUILD = {
+  bundle: true,
+  platform: 'browser',
+  format: 'esm',
+  minify: true,
+  logLevel: 'silent',
+};
+
 function out(recipe) {
   const dir = join(dist, recipe);
   rmSync(dir, { recursive: true, force: true });
@@ -26,13 +35,9 @@ async function esbuildRecipe() {
   const { build } = await import('esbuild');
   const dir = out('esbuild');
   const r = await build({
+    ...ESBUILD,
     entryPoints: [join(here, 'recipes/esbuild/main.js')],
-    bundle: true,
-    platform: 'browser',
-    format: 'esm',
-    minify: true,
     outfile: join(dir, 'main.js'),
-    logLevel: 'silent',
   });
   for (const f of readdirSync(wasmDir).filter((f) => f.endsWith('.wasm')))
     copyFileSync(join(wasmDir, f), join(dir, f));
@@ -93,15 +98,11 @@ async function viteRecipe() {
 async function measure() {
   const { build } = await import('esbuild');
   const r = await build({
+    ...ESBUILD,
     entryPoints: [join(here, 'size/inference.js')],
-    bundle: true,
-    platform: 'browser',
-    format: 'esm',
-    minify: true,
     write: false,
     metafile: true,
     external: ['@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-backend-cpu'],
-    logLevel: 'silent',
   });
   const js = r.outputFiles[0].contents;
   const inputs = Object.values(r.metafile.outputs)[0].inputs;

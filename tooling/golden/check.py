@@ -17,7 +17,7 @@ import sys
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import safetensors_io  # noqa: E402
+from companion import rnnkit_torch  # noqa: E402
 from modules import build_module, run_module  # noqa: E402
 
 TOL = 1e-5
@@ -35,7 +35,7 @@ def _err(actual, expected):
 
 def check_file(path):
     try:
-        tensors, meta = safetensors_io.load(path)
+        tensors, meta = rnnkit_torch.read_safetensors(path)
         if "config" not in meta:
             raise ValueError("no `config` in the safetensors metadata")
         config = json.loads(meta["config"])

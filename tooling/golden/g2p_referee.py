@@ -17,25 +17,17 @@ import time
 import torch
 import torch.nn.functional as F
 
-from safetensors_io import load as load_safetensors
+from companion import rnnkit_torch
 from seq2seq_modules import Seq2Seq, beam_search, edit_distance, greedy_decode
+from split import split_of
 
 WORD_CHARS = re.compile(r"^[A-Z'.-]+$")
 DICT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "apps", "examples", "node_modules",
                     "@stdlib", "datasets-cmudict", "data", "dict.json")
 
 
-def fnv1a(key):
-    h = 0x811C9DC5
-    for byte in key.encode("utf-8"):
-        h ^= byte
-        h = (h * 0x01000193) & 0xFFFFFFFF
-    return h
-
-
 def g2p_split(word):
-    b = fnv1a("rnnkit-examples/g2p/" + word) % 10
-    return "test" if b == 0 else "val" if b == 1 else "train"
+    return split_of("g2p/" + word)
 
 
 def g2p_words(d):
@@ -154,7 +146,7 @@ def referee_g2p(tensors, meta, model_file=None, train=True):
             report[name] = error_rates(hyps, test_refs)
             report[name]["seconds"] = round(time.perf_counter() - t0, 1)
     if model_file:
-        sd, mmeta = load_safetensors(model_file)
+        sd, mmeta = rnnkit_torch.read_safetensors(model_file)
         loaded = Seq2Seq(json.loads(mmeta["config"]))
         loaded.load_state_dict(sd, strict=True)
         preds = json.loads(meta.get("predictions", "{}"))

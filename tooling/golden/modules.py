@@ -5,6 +5,8 @@ sides agree on how a config maps to a module and how inputs map to outputs.
 """
 import torch
 
+from companion import rnnkit_torch
+
 
 # The tutorial's model, exactly as in seed/000_ff0bc795ac284937.txt.
 class MyRNN(torch.nn.Module):
@@ -35,58 +37,13 @@ RECURRENT = ("RNN", "LSTM", "GRU")
 CELLS = ("RNNCell", "LSTMCell", "GRUCell")
 HEADS = ("pool", "AttentionPooling", "SequenceEncoder")
 KINDS = ("Linear", "Embedding") + CELLS + ("ElmanRNN",) + RECURRENT + HEADS
-POOLINGS = ("mean", "max", "sum", "first", "last", "attention", "flatten", "none")
+POOLINGS = rnnkit_torch.POOLINGS
 
 
-# ---------------------------------------------------------------- @rnnkit/heads reference semantics
-def step_mask(lengths, B, T):
-    """float [B, T]: m[b, t] = 1 if t < lengths[b] else 0 (all ones without lengths)."""
-    if lengths is None:
-        return torch.ones(B, T)
-    return (torch.arange(T)[None, :] < torch.tensor(lengths)[:, None]).float()
-
-
-class AttentionPooling(torch.nn.Module):
-    """Linear(F, 1) scorer with top-level keys `weight` [1, F] and `bias` [1]; masked softmax over T."""
-
-    def __init__(self, input_size):
-        super().__init__()
-        lin = torch.nn.Linear(input_size, 1)  # PyTorch's Linear init
-        self.weight = torch.nn.Parameter(lin.weight.detach().clone())
-        self.bias = torch.nn.Parameter(lin.bias.detach().clone())
-
-    def forward(self, x, lengths=None):
-        B, T, _ = x.shape
-        m = step_mask(lengths, B, T)
-        scores = (x @ self.weight.t()).squeeze(-1) + self.bias  # [B, T]
-        scores = scores + (1 - m) * (-1e9)
-        a = torch.softmax(scores, dim=1)
-        return (a.unsqueeze(-1) * x).sum(dim=1)
-
-
-def pool(x, mode, lengths=None, attention=None):
-    """rnnkit's pool(x [B, T, F], mode, { lengths }) in torch."""
-    B, T, F = x.shape
-    m = step_mask(lengths, B, T).unsqueeze(-1)  # [B, T, 1]
-    n = torch.full((B, 1), float(T)) if lengths is None else torch.tensor(lengths, dtype=torch.float32)[:, None]
-    if mode == "mean":
-        return (x * m).sum(dim=1) / n
-    if mode == "max":
-        return x.masked_fill(m == 0, float("-inf")).max(dim=1).values
-    if mode == "sum":
-        return (x * m).sum(dim=1)
-    if mode == "first":
-        return x[:, 0]
-    if mode == "last":
-        last = [T - 1] * B if lengths is None else [int(v) - 1 for v in lengths]
-        return x[torch.arange(B), torch.tensor(last)]
-    if mode == "attention":
-        return attention(x, lengths)
-    if mode == "flatten":
-        return (x * m).reshape(B, T * F)
-    if mode == "none":
-        return x * m
-    raise ValueError(f"pool mode must be one of {', '.join(POOLINGS)}, got {mode!r}")
+# @rnnkit/heads' reference semantics (pool, AttentionPooling, SequenceEncoder) are the companion's,
+# python/rnnkit_torch.py: one implementation for the fixtures and for users.
+ENCODER_OPTIONS = ("vocabSize", "embeddingDim", "paddingIdx", "inputSize", "cell", "hiddenSize", "numLayers",
+                   "bidirectional", "pooling", "outputSize")
 
 
 class Pool(torch.nn.Module):
@@ -99,41 +56,7 @@ class Pool(torch.nn.Module):
         self.mode = mode
 
     def forward(self, x, lengths=None):
-        return pool(x, self.mode, lengths)
-
-
-class SequenceEncoder(torch.nn.Module):
-    """[Embedding] -> RNN | LSTM | GRU (batch first, packed when ragged) -> pool -> [Linear 'proj'].
-
-    Keys: embedding.weight, rnn.*, attention.weight/bias, proj.weight/bias (as @rnnkit/heads)."""
-
-    def __init__(self, c):
-        super().__init__()
-        if c.get("vocabSize") is not None:
-            self.embedding = torch.nn.Embedding(c["vocabSize"], c["embeddingDim"], padding_idx=c.get("paddingIdx"))
-            input_size = c["embeddingDim"]
-        else:
-            self.embedding = None
-            input_size = c["inputSize"]
-        rnn = {"rnn": torch.nn.RNN, "lstm": torch.nn.LSTM, "gru": torch.nn.GRU}[c["cell"]]
-        self.rnn = rnn(input_size, c["hiddenSize"], num_layers=c.get("numLayers") or 1, batch_first=True,
-                       bidirectional=bool(c.get("bidirectional")))
-        features = c["hiddenSize"] * (2 if c.get("bidirectional") else 1)
-        self.pooling = c["pooling"]
-        self.attention = AttentionPooling(features) if self.pooling == "attention" else None
-        self.proj = torch.nn.Linear(features, c["outputSize"]) if c.get("outputSize") is not None else None
-
-    def forward(self, inp, lengths=None):
-        x = self.embedding(inp.long()) if self.embedding is not None else inp
-        if lengths is None:
-            h, _ = self.rnn(x)
-        else:
-            packed = torch.nn.utils.rnn.pack_padded_sequence(x, torch.tensor(lengths, dtype=torch.int64),
-                                                             batch_first=True, enforce_sorted=False)
-            h, _ = self.rnn(packed)
-            h, _ = torch.nn.utils.rnn.pad_packed_sequence(h, batch_first=True, total_length=x.shape[1])
-        y = pool(h, self.pooling, lengths, self.attention)
-        return self.proj(y) if self.proj is not None else y
+        return rnnkit_torch.pool(x, self.mode, lengths)
 
 
 def build_module(config):
@@ -170,9 +93,9 @@ def build_module(config):
     if kind == "pool":
         return Pool(config["mode"])
     if kind == "AttentionPooling":
-        return AttentionPooling(config["inputSize"])
+        return rnnkit_torch.AttentionPooling(config["inputSize"])
     if kind == "SequenceEncoder":
-        return SequenceEncoder(config)
+        return rnnkit_torch.SequenceEncoder(**{k: config[k] for k in ENCODER_OPTIONS if config.get(k) is not None})
     raise ValueError(f"unsupported kind {kind!r} (supported: {', '.join(KINDS)})")
 
 

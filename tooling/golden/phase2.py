@@ -3,19 +3,7 @@ padded steps, second derivatives through layers and cells. Imported by semantics
 import torch
 import torch.nn.utils.rnn as rnn_utils
 
-
-def _write(*args, **kwargs):
-    from generate import write
-    return write(*args, **kwargs)
-
-
-def _seed(group, name):
-    from generate import seed_for
-    torch.manual_seed(seed_for(group, name))
-
-
-def ints(values):
-    return torch.tensor(list(values), dtype=torch.int32)
+from fixture import ints, seed, write
 
 
 def _layer(kind, bidir, proj=0):
@@ -31,7 +19,7 @@ def gen_phase2():
     for kind in ("RNN", "LSTM", "GRU"):
         for bidir in (False, True):
             name = f"packed_forward_{kind.lower()}_{'bi' if bidir else 'uni'}"
-            _seed("phase2", name)
+            seed("phase2", name)
             m = _layer(kind, bidir)
             x = torch.randn(5, 4, 3, requires_grad=True)
             packed = rnn_utils.pack_padded_sequence(x, lengths, enforce_sorted=False)
@@ -42,12 +30,12 @@ def gen_phase2():
                 outputs["c_n"] = c_n
             config = {"kind": kind, "inputSize": 3, "hiddenSize": 4, "numLayers": 2, "bidirectional": bidir,
                       "lengths": lengths, "enforceSorted": False}
-            _write("phase2", name, config, m, {"x": x, "lengths": ints(lengths)}, outputs,
+            write("phase2", name, config, m, {"x": x, "lengths": ints(lengths)}, outputs,
                    extra={"output.batch_sizes": out.batch_sizes.int(),
                           "output.sorted_indices": out.sorted_indices.int()})
             # NaN and Inf at padded steps: PyTorch never reads them (outputs and gradients finite)
             name = f"nan_padding_{kind.lower()}_{'bi' if bidir else 'uni'}"
-            _seed("phase2", name)
+            seed("phase2", name)
             m = _layer(kind, bidir)
             x = torch.randn(5, 4, 3)
             for b, n in enumerate(lengths):
@@ -63,11 +51,11 @@ def gen_phase2():
             config = {"kind": kind, "inputSize": 3, "hiddenSize": 4, "numLayers": 2, "bias": True,
                       "batchFirst": False, "bidirectional": bidir, "batched": True, "withState": False,
                       "lengths": lengths}
-            _write("phase2", name, config, m, {"x": x, "lengths": ints(lengths)}, outputs)
+            write("phase2", name, config, m, {"x": x, "lengths": ints(lengths)}, outputs)
     # second derivatives: penalty = sum over every parameter and x of (d loss / d it)^2, loss = sum(out * w)
     for kind in ("RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell"):
         name = f"gradgrad_{kind.lower()}"
-        _seed("phase2", name)
+        seed("phase2", name)
         cell = kind.endswith("Cell")
         m = getattr(torch.nn, kind)(3, 4) if cell else _layer(kind, True)
         x = torch.randn(*((2, 3) if cell else (5, 2, 3)), requires_grad=True)
@@ -85,6 +73,6 @@ def gen_phase2():
         extra.update({f"param.{k}": v.detach() for k, v in m.named_parameters()})
         config = {"kind": kind, "inputSize": 3, "hiddenSize": 4, "numLayers": 1 if cell else 2,
                   "bidirectional": not cell, "penalty": "sum of squared first gradients (params and x)"}
-        _write("phase2", name, config, None, {}, {}, extra=extra)
+        write("phase2", name, config, None, {}, {}, extra=extra)
 
 

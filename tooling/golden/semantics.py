@@ -6,22 +6,9 @@ import math
 import torch
 import torch.nn.utils.rnn as rnn_utils
 
+from fixture import ints, seed, write
 from modules import build_module, run_module
 from phase2 import gen_phase2
-
-
-def _write(*args, **kwargs):
-    from generate import write  # generate.py imports this module: import lazily
-    return write(*args, **kwargs)
-
-
-def _seed(group, name):
-    from generate import seed_for
-    torch.manual_seed(seed_for(group, name))
-
-
-def ints(values):
-    return torch.tensor(list(values), dtype=torch.int32)
 
 
 # ---------------------------------------------------------------- packed
@@ -30,7 +17,7 @@ def gen_packed():
     for batch_first in (False, True):
         for sorted_ in (True, False):
             name = f"pack_padded_{'bf' if batch_first else 'tf'}_{'sorted' if sorted_ else 'unsorted'}"
-            _seed("packed", name)
+            seed("packed", name)
             lengths = [6, 4, 4, 1] if sorted_ else [2, 6, 1, 4]
             x = torch.randn(*((B, T) if batch_first else (T, B)), F, requires_grad=True)
             packed = rnn_utils.pack_padded_sequence(x, lengths, batch_first=batch_first, enforce_sorted=sorted_)
@@ -43,12 +30,12 @@ def gen_packed():
                 extra["output.unsorted_indices"] = packed.unsorted_indices.int()
             config = {"kind": "packPaddedSequence", "batchFirst": batch_first, "enforceSorted": sorted_,
                       "lengths": lengths}
-            _write("packed", name, config, None, {"x": x, "lengths": ints(lengths)},
+            write("packed", name, config, None, {"x": x, "lengths": ints(lengths)},
                    {"data": packed.data, "padded": padded, "padded_total": total}, extra=extra)
     for side in ("right", "left"):
         for batch_first in (False, True):
             name = f"pad_sequence_{side}_{'bf' if batch_first else 'tf'}"
-            _seed("packed", name)
+            seed("packed", name)
             seqs = [torch.randn(n, 2, requires_grad=True) for n in (3, 5, 2)]
             if side == "right":
                 y = rnn_utils.pad_sequence(seqs, batch_first=batch_first, padding_value=0.5)
@@ -56,12 +43,12 @@ def gen_packed():
                 y = rnn_utils.pad_sequence([s.flip(0) for s in seqs], batch_first=batch_first, padding_value=0.5)
                 y = y.flip(1 if batch_first else 0)
             config = {"kind": "padSequence", "batchFirst": batch_first, "paddingValue": 0.5, "paddingSide": side}
-            _write("packed", name, config, None, {f"s{i}": s for i, s in enumerate(seqs)}, {"y": y})
+            write("packed", name, config, None, {f"s{i}": s for i, s in enumerate(seqs)}, {"y": y})
     name = "pack_sequence_unsorted"
-    _seed("packed", name)
+    seed("packed", name)
     seqs = [torch.randn(n, 2, 3, requires_grad=True) for n in (2, 5, 1, 5)]
     packed = rnn_utils.pack_sequence(seqs, enforce_sorted=False)
-    _write("packed", name, {"kind": "packSequence", "enforceSorted": False}, None,
+    write("packed", name, {"kind": "packSequence", "enforceSorted": False}, None,
            {f"s{i}": s for i, s in enumerate(seqs)}, {"data": packed.data},
            extra={"output.batch_sizes": packed.batch_sizes.int(),
                   "output.sorted_indices": packed.sorted_indices.int(),
@@ -79,7 +66,7 @@ def clip_case(name, grads, max_norm, norm_type):
     extra["output.total_norm"] = total.reshape(1).float()
     config = {"kind": "clipGradNorm", "maxNorm": max_norm,
               "normType": "inf" if norm_type == math.inf else ("-inf" if norm_type == -math.inf else norm_type)}
-    _write("clip", name, config, None, {}, {}, extra=extra)
+    write("clip", name, config, None, {}, {}, extra=extra)
 
 
 def gen_clip():
@@ -87,7 +74,7 @@ def gen_clip():
         for max_norm in (0.0, 1.0, 100.0):
             tag = {math.inf: "inf", -math.inf: "neginf"}.get(norm_type, str(norm_type).replace("-", "neg"))
             name = f"norm_p{tag}_max{int(max_norm)}"
-            _seed("clip", name)
+            seed("clip", name)
             grads = [torch.randn(3, 4) * 2, torch.randn(5), torch.randn(2, 2, 2) * 0.1]
             grads[0][1, 2] = 0.0  # a zero element (norms of order <= 0 depend on it)
             clip_case(name, grads, max_norm, norm_type)
@@ -100,12 +87,12 @@ def gen_clip():
     for tag, bad in (("nan", math.nan), ("inf", math.inf)):
         for norm_type in (2, math.inf):
             name = f"nonfinite_{tag}_p{'inf' if norm_type == math.inf else norm_type}"
-            _seed("clip", name)
+            seed("clip", name)
             g = torch.randn(4)
             g[2] = bad
             clip_case(name, [g, torch.randn(3)], 1.0, norm_type)
     name = "value_0.5"
-    _seed("clip", name)
+    seed("clip", name)
     grads = [torch.randn(3, 4), torch.randn(5) * 0.2]
     extra = {f"input.g{i}": g for i, g in enumerate(grads)}
     ps = [torch.nn.Parameter(torch.zeros(g.shape)) for g in grads]
@@ -113,7 +100,7 @@ def gen_clip():
         p.grad = g.clone()
     torch.nn.utils.clip_grad_value_(ps, 0.5)
     extra.update({f"output.g{i}": p.grad for i, p in enumerate(ps)})
-    _write("clip", name, {"kind": "clipGradValue", "clipValue": 0.5}, None, {}, {}, extra=extra)
+    write("clip", name, {"kind": "clipGradValue", "clipValue": 0.5}, None, {}, {}, extra=extra)
 
 
 # ---------------------------------------------------------------- embedding
@@ -122,7 +109,7 @@ def gen_embedding():
     for norm_type in (2.0, 1.0, 3.0):
         for pad in (None, 2):
             name = f"max_norm_p{int(norm_type)}_pad{pad}"
-            _seed("embedding", name)
+            seed("embedding", name)
             m = torch.nn.Embedding(10, 5, max_norm=1.5, norm_type=norm_type, padding_idx=pad)
             with torch.no_grad():
                 m.weight.mul_(torch.rand(10, 1) * 2)  # some rows above the max norm, some below
@@ -131,24 +118,24 @@ def gen_embedding():
             config = {"kind": "Embedding", "numEmbeddings": 10, "embeddingDim": 5, "paddingIdx": pad,
                       "maxNorm": 1.5, "normType": norm_type, "scaleGradByFreq": False}
             # param.weight (and its gradient) is the weight after the in-place renormalisation
-            _write("embedding", name, config, m, {"ids": ids}, {"y": y}, extra={"input.weight": before})
+            write("embedding", name, config, m, {"ids": ids}, {"y": y}, extra={"input.weight": before})
     # test_embedding_max_norm_unsorted_repeating_indices (ids arange(2).repeat(50) instead of 2000)
     name = "max_norm_unsorted_repeating_indices"
-    _seed("embedding", name)
+    seed("embedding", name)
     m = torch.nn.Embedding(20, 64, max_norm=1.0)
     before = m.weight.detach().clone()
     ids_ = torch.arange(2, dtype=torch.int32).repeat(50)
     config = {"kind": "Embedding", "numEmbeddings": 20, "embeddingDim": 64, "paddingIdx": None,
               "maxNorm": 1.0, "normType": 2.0, "scaleGradByFreq": False}
-    _write("embedding", name, config, m, {"ids": ids_}, {"y": m(ids_.long())}, extra={"input.weight": before})
+    write("embedding", name, config, m, {"ids": ids_}, {"y": m(ids_.long())}, extra={"input.weight": before})
     for pad in (None, 2):
         name = f"scale_grad_by_freq_pad{pad}"
-        _seed("embedding", name)
+        seed("embedding", name)
         m = torch.nn.Embedding(10, 5, padding_idx=pad, scale_grad_by_freq=True)
         ids_ = ints([[2, 8, 8, 6, 8], [0, 2, 9, 2, 2]])
         config = {"kind": "Embedding", "numEmbeddings": 10, "embeddingDim": 5, "paddingIdx": pad,
                   "maxNorm": None, "normType": 2.0, "scaleGradByFreq": True}
-        _write("embedding", name, config, m, {"ids": ids_}, {"y": m(ids_.long())})
+        write("embedding", name, config, m, {"ids": ids_}, {"y": m(ids_.long())})
 
 
 # ---------------------------------------------------------------- tying
@@ -169,7 +156,7 @@ class TiedLM(torch.nn.Module):
 
 def gen_tying():
     name = "tied_lm_sgd"
-    _seed("tying", name)
+    seed("tying", name)
     V, E, B, T, steps, lr = 11, 6, 3, 5, 5, 0.5
     lm = TiedLM(V, E)
     ids = torch.randint(0, V, (B, T), dtype=torch.int32)
@@ -191,7 +178,7 @@ def gen_tying():
     extra["input.targets"] = targets
     config = {"kind": "TiedLM", "vocab": V, "dim": E, "steps": steps, "lr": lr,
               "keys": list(lm.state_dict().keys()), "parameters": [k for k, _ in lm.named_parameters()]}
-    _write("tying", name, config, None, {}, {}, extra=extra)
+    write("tying", name, config, None, {}, {}, extra=extra)
 
 
 # ---------------------------------------------------------------- port (test_nn.py cell smoke tests)
@@ -199,7 +186,7 @@ def gen_port():
     for kind in ("RNNCell", "GRUCell", "LSTMCell"):
         for bias in (True, False):
             name = f"test_{'LSTM' if kind == 'LSTMCell' else 'RNN'}_cell_{kind.lower()}_{'bias' if bias else 'nobias'}"
-            _seed("port", name)
+            seed("port", name)
             x = torch.randn(3, 10, requires_grad=True)
             hx = torch.randn(3, 20, requires_grad=True)
             cx = torch.randn(3, 20, requires_grad=True)
@@ -213,7 +200,7 @@ def gen_port():
             outputs = {"h": h} if kind != "LSTMCell" else {"h": h, "c": c}
             inputs = {"x": x, "h0": hx} if kind != "LSTMCell" else {"x": x, "h0": hx, "c0": cx}
             ones = {k: torch.ones(v.shape) for k, v in outputs.items()}  # hx.sum() / (hx + cx).sum()
-            _write("port", name, {"kind": kind, "inputSize": 10, "hiddenSize": 20, "bias": bias, "steps": 6},
+            write("port", name, {"kind": kind, "inputSize": 10, "hiddenSize": 20, "bias": bias, "steps": 6},
                    cell, inputs, outputs, loss_weights=ones)
 
 

@@ -4,7 +4,7 @@ Called by generate.py (`--only loss`, `--only seq2seq`); each fixture seeds with
 """
 import torch
 
-from generate import seed_for, write
+from fixture import seed_for, write
 from seq2seq_modules import Attention, Seq2Seq, beam_search, greedy_decode
 
 F = torch.nn.functional

@@ -35,22 +35,9 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from safetensors_io import load as load_safetensors
-
-# --- the split rule (apps/examples/src/split.ts) ------------------------------------------------
-
-def fnv1a(key):
-    h = 0x811C9DC5
-    for byte in key.encode("utf-8"):
-        h ^= byte
-        h = (h * 0x01000193) & 0xFFFFFFFF
-    return h
-
-
-def split_of(key):
-    b = fnv1a("rnnkit-examples/" + key) % 10
-    return "test" if b == 0 else "val" if b == 1 else "train"
-
+from companion import rnnkit_torch
+from split import split_of
+from train_ddp import class_batch, lm_batch  # the batches of python/train_ddp.py: one rule
 
 # --- models (same parameter names as rnnkit) ----------------------------------------------------
 
@@ -94,21 +81,6 @@ def make_model(config):
 
 
 # --- batches ------------------------------------------------------------------------------------
-
-def class_batch(ids, lengths, idx):
-    lens = lengths[idx]
-    return ids[idx, : int(lens.max())].long(), lens.long()
-
-
-def lm_batch(ids, lengths, idx):
-    lens = lengths[idx].long()
-    T = int(lens.max()) - 1
-    x = ids[idx, :T].long()
-    y = ids[idx, 1:T + 1].long().clone()
-    steps = torch.arange(T).unsqueeze(0)
-    y[steps >= (lens - 1).unsqueeze(1)] = -100
-    return x, y
-
 
 def class_probs(model, ids, lengths, batch=256):
     model.eval()
@@ -183,7 +155,7 @@ def main(argv=None):
             print(f"tasks.py: file not found: {f}", file=sys.stderr)
             return 2
     torch.manual_seed(0)
-    tensors, meta = load_safetensors(args.referee)
+    tensors, meta = rnnkit_torch.read_safetensors(args.referee)
     if meta.get("format") != "rnnkit-examples-referee/1":
         print(f"tasks.py: {args.referee} is not a referee file (format {meta.get('format')!r})", file=sys.stderr)
         return 2
@@ -277,7 +249,7 @@ def main(argv=None):
             report["baselineBitsPerChar"] = report["unigramBitsPerChar"]
 
     if args.model:
-        sd, mmeta = load_safetensors(args.model)
+        sd, mmeta = rnnkit_torch.read_safetensors(args.model)
         mconfig = json.loads(mmeta["config"])
         if mconfig != config or json.loads(mmeta["vocab"]) != vocab:
             print("tasks.py: --model was not trained on this referee file's data (config or vocabulary differ)",

@@ -23,7 +23,7 @@ import zlib
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import safetensors_io  # noqa: E402
+from companion import rnnkit_torch  # noqa: E402
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "torch")
 
@@ -58,7 +58,7 @@ def save(name, obj, **kw):
     """torch.save(obj) to NAME.pt and the expected tensors to NAME.safetensors."""
     torch.save(obj, os.path.join(OUT, f"{name}.pt"), **kw)
     tensors, meta = expected(obj)
-    safetensors_io.save(tensors, os.path.join(OUT, f"{name}.safetensors"), meta)
+    rnnkit_torch.write_safetensors(tensors, os.path.join(OUT, f"{name}.safetensors"), meta)
 
 
 class Reduce:

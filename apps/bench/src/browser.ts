@@ -11,20 +11,11 @@ import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { dirname, extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CHROMIUM, launch } from '@rnnkit/vitest-config/browser';
 import { build } from 'esbuild';
-import { chromium } from 'playwright-core';
 import type { PageConfig, PageRun } from './browser/page.js';
 import { type BenchCase, fmtShape, GROUPS } from './cases.js';
 
-export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const TYPES: Record<string, string> = {
   '.html': 'text/html',
   '.js': 'text/javascript',
@@ -89,10 +80,11 @@ export async function runBrowser(
   cases: BenchCase[],
   opts: { threads: number; budgetMs: number; models: string },
 ): Promise<PageRun & { browser: string }> {
-  if (!existsSync(CHROMIUM)) throw new Error(`rnnkit-bench --browser: no Chromium at ${CHROMIUM}`);
-  const server = await serve(await bundle(), opts.models);
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
+  const script = await bundle();
+  const browser = await launch(); // Chromium with the project's flags (tooling/vitest/browser.mjs)
+  let server: Server | undefined;
   try {
+    server = await serve(script, opts.models);
     const page = await browser.newPage();
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
@@ -113,7 +105,7 @@ export async function runBrowser(
     return { ...run, browser: browser.version() };
   } finally {
     await browser.close();
-    server.close();
+    server?.close();
   }
 }
 

@@ -316,24 +316,32 @@ function renderMode(file: string, o: Options, io: IO): number {
   return 0;
 }
 
+/** The forward cases, which --browser and --profile run; null (said on stderr) when there are none. */
+function forwardOnly(cases: BenchCase[], mode: string, io: IO): BenchCase[] | null {
+  const forward = cases.filter((c) => c.mode === 'forward');
+  if (forward.length > 0) return forward;
+  io.err(`rnnkit-bench ${mode}: runs forward cases only; --filter selected none\n`);
+  return null;
+}
+
+/** The time per case of --browser and --profile: --budget seconds, else 2 s (0.3 s with --quick). */
+const timedBudgetMs = (o: Options) => (o.budget ?? (o.quick ? 0.3 : 2)) * 1000;
+
 async function browserMode(
   cases: BenchCase[],
   argv: string[],
   o: Options,
   io: IO,
 ): Promise<number> {
-  const forward = cases.filter((c) => c.mode === 'forward');
-  if (forward.length === 0) {
-    io.err('rnnkit-bench --browser: runs forward cases only; --filter selected none\n');
-    return 2;
-  }
+  const forward = forwardOnly(cases, '--browser', io);
+  if (!forward) return 2;
   const onnx = ensureOnnxModels(o.python, o.models);
   if (!onnx.available) {
     io.err(`rnnkit-bench --browser: needs the exported models (${onnx.reason})\n`);
     return 1;
   }
   const threads = o.threads ?? Math.min(cpus().length, 4);
-  const budgetMs = (o.budget ?? (o.quick ? 0.3 : 2)) * 1000;
+  const budgetMs = timedBudgetMs(o);
   const run = await runBrowser(forward, { threads, budgetMs, models: o.models });
   const command = environment(argv, null).command;
   const md = browserMarkdown(run, forward, command);
@@ -353,12 +361,9 @@ async function profileMode(
   o: Options,
   io: IO,
 ): Promise<number> {
-  const forward = cases.filter((k) => k.mode === 'forward');
-  if (forward.length === 0) {
-    io.err('rnnkit-bench --profile: profiles forward cases only; --filter selected none\n');
-    return 2;
-  }
-  const budgetMs = (o.budget ?? (o.quick ? 0.3 : 2)) * 1000;
+  const forward = forwardOnly(cases, '--profile', io);
+  if (!forward) return 2;
+  const budgetMs = timedBudgetMs(o);
   const profiles: ProfileResult[] = [];
   for (const c of forward) {
     for (const backend of backends) {

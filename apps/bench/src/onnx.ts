@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-web';
 import type { CellKind } from './cases.js';
+import { SessionCache } from './onnx-sessions.js';
 
 export const APP_DIR = fileURLToPath(new URL('..', import.meta.url));
 export const EXPORT_SCRIPT = join(APP_DIR, 'export_onnx.py');
@@ -76,7 +77,7 @@ export function ensureOnnxModels(python: string, dir: string): OnnxModels {
 }
 
 let configured = false;
-const sessions = new Map<string, Promise<ort.InferenceSession>>();
+const sessions = new SessionCache<ort.InferenceSession>();
 
 /** An ONNX Runtime Web session on the wasm execution provider, one thread (cached per file). */
 export function ortSession(path: string): Promise<ort.InferenceSession> {
@@ -85,27 +86,12 @@ export function ortSession(path: string): Promise<ort.InferenceSession> {
     ort.env.logLevel = 'error';
     configured = true;
   }
-  let s = sessions.get(path);
-  if (!s) {
-    s = ort.InferenceSession.create(path, {
+  return sessions.get(path, () =>
+    ort.InferenceSession.create(path, {
       executionProviders: ['wasm'],
       graphOptimizationLevel: 'all',
-    });
-    sessions.set(path, s);
-  }
-  return s;
-}
-
-/** Runs the exported model (input "x" [B, T, I], output "y" [B, T, H]) and returns y's data. */
-export async function ortForward(
-  session: ort.InferenceSession,
-  x: ort.Tensor,
-): Promise<Float32Array> {
-  const r = await session.run({ x });
-  const y = r.y;
-  const data = y.data as Float32Array;
-  y.dispose();
-  return data;
+    }),
+  );
 }
 
 export function ortTensor(data: Float32Array, dims: number[]): ort.Tensor {
@@ -114,7 +100,4 @@ export function ortTensor(data: Float32Array, dims: number[]): ort.Tensor {
 
 export const ORT_VERSION: string = ort.env.versions.web ?? 'unknown';
 
-export async function releaseOrtSessions(): Promise<void> {
-  for (const s of sessions.values()) await (await s).release();
-  sessions.clear();
-}
+export const releaseOrtSessions = (): Promise<void> => sessions.release();

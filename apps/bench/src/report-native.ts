@@ -2,18 +2,15 @@
  * The tables and targets of issue 18: rnnkit against onnxruntime-node thread for thread, the
  * kernel's relaxed-SIMD build against its plain SIMD one, and PyTorch's training step.
  */
-import { type CellKind, fmtShape, GROUPS } from './cases.js';
+import { fmtShape } from './cases.js';
 import type { TargetResult } from './report.js';
+import { CELL_NAME, fmtRatio, rowLabel, timedTable } from './report-table.js';
 import type { CaseResult, ImplName, ImplResult } from './run.js';
 
-const CELL_NAME: Record<CellKind, string> = { rnn: 'RNN', lstm: 'LSTM', gru: 'GRU' };
-const label = (r: CaseResult) =>
-  `${CELL_NAME[r.cell]} ${GROUPS[r.group].label} | ${fmtShape(r.shape)} | ${r.backend}`;
 const med = (v: ImplResult | undefined) => v?.summary?.medianMs;
 const fmt = (ms: number | undefined) =>
   ms === undefined ? '–' : ms >= 100 ? `${ms.toFixed(0)} ms` : `${ms.toPrecision(3)} ms`;
-const ratio = (x: number | undefined) =>
-  x === undefined ? '' : x >= 10 ? `${x.toFixed(0)}×` : `${x.toFixed(2)}×`;
+const ratio = (x: number | undefined) => (x === undefined ? '' : fmtRatio(x));
 /** Their median / ours, when both were timed. */
 const over = (theirs: ImplResult | undefined, ours: ImplResult | undefined) => {
   const a = med(theirs);
@@ -28,38 +25,38 @@ const theirsOne = (r: CaseResult, threads: number): ImplResult | undefined =>
 
 /** rnnkit vs onnxruntime-node on the run's threads and on one: ×X = theirs / ours. */
 export function nativeTable(results: CaseResult[], threads: number): string | null {
-  const rows = results.filter((r) => r.impls['ort-node']?.summary);
-  if (rows.length === 0) return null;
-  const lines = [
-    `| case | B,T,I,H | backend | rnnkit, ${threads} threads | onnxruntime-node, ${threads} threads | ×native | rnnkit, 1 thread | onnxruntime-node, 1 thread | ×native |`,
-    '|---|---|---|---|---|---:|---|---|---:|',
-  ];
-  for (const r of rows) {
-    const i = r.impls;
-    const [o1, t1] = [oursOne(r, threads), theirsOne(r, threads)];
-    lines.push(
-      `| ${label(r)} | ${fmt(med(i.rnnkit))} | ${fmt(med(i['ort-node']))} | ${ratio(over(i['ort-node'], i.rnnkit))} | ` +
-        `${fmt(med(o1))} | ${fmt(med(t1))} | ${ratio(over(t1, o1))} |`,
-    );
-  }
-  return lines.join('\n');
+  return timedTable(
+    results,
+    'ort-node',
+    [
+      `| case | B,T,I,H | backend | rnnkit, ${threads} threads | onnxruntime-node, ${threads} threads | ×native | rnnkit, 1 thread | onnxruntime-node, 1 thread | ×native |`,
+      '|---|---|---|---|---|---:|---|---|---:|',
+    ],
+    (r) => {
+      const i = r.impls;
+      const [o1, t1] = [oursOne(r, threads), theirsOne(r, threads)];
+      return (
+        `| ${rowLabel(r)} | ${fmt(med(i.rnnkit))} | ${fmt(med(i['ort-node']))} | ${ratio(over(i['ort-node'], i.rnnkit))} | ` +
+        `${fmt(med(o1))} | ${fmt(med(t1))} | ${ratio(over(t1, o1))} |`
+      );
+    },
+  );
 }
 
 /** The kernel's relaxed-SIMD build (rnnkit's default here) against its plain SIMD build. */
 export function buildsTable(results: CaseResult[], threads: number): string | null {
-  const rows = results.filter((r) => r.impls['rnnkit-plain-simd']?.summary);
-  if (rows.length === 0) return null;
-  const lines = [
-    `| case | B,T,I,H | backend | relaxed SIMD, ${threads} threads | plain SIMD, ${threads} threads | ×plain |`,
-    '|---|---|---|---|---|---:|',
-  ];
-  for (const r of rows) {
-    const [fused, plain] = [r.impls.rnnkit, r.impls['rnnkit-plain-simd']];
-    lines.push(
-      `| ${label(r)} | ${fmt(med(fused))} | ${fmt(med(plain))} | ${ratio(over(plain, fused))} |`,
-    );
-  }
-  return lines.join('\n');
+  return timedTable(
+    results,
+    'rnnkit-plain-simd',
+    [
+      `| case | B,T,I,H | backend | relaxed SIMD, ${threads} threads | plain SIMD, ${threads} threads | ×plain |`,
+      '|---|---|---|---|---|---:|',
+    ],
+    (r) => {
+      const [fused, plain] = [r.impls.rnnkit, r.impls['rnnkit-plain-simd']];
+      return `| ${rowLabel(r)} | ${fmt(med(fused))} | ${fmt(med(plain))} | ${ratio(over(plain, fused))} |`;
+    },
+  );
 }
 
 /** Issue 18's targets on this run's ratios (thread for thread), on the wasm backend's rows. */

@@ -4,6 +4,7 @@ import type { MemoryResult } from './memprobe.js';
 import type { ProfileResult } from './profile.js';
 import { profileMarkdown } from './profile.js';
 import { buildsTable, nativeTable, nativeTargets } from './report-native.js';
+import { CELL_NAME, fmtRatio, rowLabel, timedTable } from './report-table.js';
 import { type CaseResult, type ImplResult, TOLERANCE } from './run.js';
 
 export interface Environment {
@@ -61,18 +62,12 @@ export interface TargetResult {
   met: boolean | null;
 }
 
-const CELL_NAME: Record<CellKind, string> = { rnn: 'RNN', lstm: 'LSTM', gru: 'GRU' };
-
 export function fmtMs(ms: number): string {
   if (ms >= 10_000) return `${(ms / 1000).toFixed(1)} s`;
   if (ms >= 1000) return `${(ms / 1000).toFixed(2)} s`;
   if (ms >= 100) return `${ms.toFixed(0)} ms`;
   if (ms >= 10) return `${ms.toFixed(1)} ms`;
   return `${ms.toFixed(2)} ms`;
-}
-
-function fmtRatio(x: number): string {
-  return x >= 10 ? `${x.toFixed(0)}×` : `${x.toFixed(2)}×`;
 }
 
 /** "12.3 ms [11.9 ms–13.0 ms] n=20" (n=25×40: 25 samples of 40 calls each), or why there is no time. */
@@ -93,10 +88,6 @@ function ratioCell(r: ImplResult | undefined): string {
   return r?.speedup !== undefined ? fmtRatio(r.speedup) : '';
 }
 
-function caseLabel(r: CaseResult): string {
-  return `${CELL_NAME[r.cell]} ${GROUPS[r.group].label}`;
-}
-
 export function resultsTable(results: CaseResult[]): string {
   const lines = [
     '| case | B,T,I,H | backend | rnnkit | tfjs-layers | ×layers | naive loop | ×naive | ONNX Runtime Web | ×ORT |',
@@ -105,7 +96,7 @@ export function resultsTable(results: CaseResult[]): string {
   for (const r of results) {
     const i = r.impls;
     lines.push(
-      `| ${caseLabel(r)} | ${fmtShape(r.shape)} | ${r.backend} | ${timeCell(i.rnnkit)} | ` +
+      `| ${rowLabel(r)} | ${timeCell(i.rnnkit)} | ` +
         `${timeCell(i['tfjs-layers'])} | ${ratioCell(i['tfjs-layers'])} | ${timeCell(i.naive)} | ` +
         `${ratioCell(i.naive)} | ${timeCell(i.ort)} | ${ratioCell(i.ort)} |`,
     );
@@ -118,22 +109,23 @@ export function resultsTable(results: CaseResult[]): string {
  * median / rnnkit's one-thread median.
  */
 export function oneThreadTable(results: CaseResult[], threads: number): string | null {
-  const rows = results.filter((r) => r.impls['rnnkit-1-thread']?.summary);
-  if (rows.length === 0) return null;
-  const lines = [
-    `| case | B,T,I,H | backend | rnnkit, 1 thread | rnnkit, ${threads} threads | ×layers | ×naive | ×ORT |`,
-    '|---|---|---|---|---|---:|---:|---:|',
-  ];
-  for (const r of rows) {
-    const one = r.impls['rnnkit-1-thread']!;
-    const vs = (v: ImplResult | undefined) =>
-      v?.summary ? fmtRatio(v.summary.medianMs / one.summary!.medianMs) : '';
-    lines.push(
-      `| ${caseLabel(r)} | ${fmtShape(r.shape)} | ${r.backend} | ${timeCell(one)} | ` +
-        `${timeCell(r.impls.rnnkit)} | ${vs(r.impls['tfjs-layers'])} | ${vs(r.impls.naive)} | ${vs(r.impls.ort)} |`,
-    );
-  }
-  return lines.join('\n');
+  return timedTable(
+    results,
+    'rnnkit-1-thread',
+    [
+      `| case | B,T,I,H | backend | rnnkit, 1 thread | rnnkit, ${threads} threads | ×layers | ×naive | ×ORT |`,
+      '|---|---|---|---|---|---:|---:|---:|',
+    ],
+    (r) => {
+      const one = r.impls['rnnkit-1-thread']!;
+      const vs = (v: ImplResult | undefined) =>
+        v?.summary ? fmtRatio(v.summary.medianMs / one.summary!.medianMs) : '';
+      return (
+        `| ${rowLabel(r)} | ${timeCell(one)} | ` +
+        `${timeCell(r.impls.rnnkit)} | ${vs(r.impls['tfjs-layers'])} | ${vs(r.impls.naive)} | ${vs(r.impls.ort)} |`
+      );
+    },
+  );
 }
 
 function find(
@@ -314,6 +306,12 @@ function threadsNote(threads: number): string {
   );
 }
 
+/** A section's lines: its title, an intro paragraph (if any) and its body; none without a body. */
+function section(title: string, intro: string | null, body: string | null): string[] {
+  if (body === null) return [];
+  return [title, '', ...(intro === null ? [] : [intro, '']), body, ''];
+}
+
 export function markdown(report: BenchReport): string {
   const e = report.environment;
   const o = report.options;
@@ -332,64 +330,45 @@ export function markdown(report: BenchReport): string {
     resultsTable(report.results),
     '',
   ];
-  const single = oneThreadTable(report.results, e.rnnkitThreads ?? 1);
-  if (single) {
-    parts.push(
+  const threads = e.rnnkitThreads ?? 1;
+  parts.push(
+    ...section(
       '## rnnkit on one thread',
-      '',
       'The same runs, rnnkit timed with `setKernelThreads(1)` as one more implementation in the same ' +
         'interleaved rounds (its output checked equal like every other); ×X = their median / rnnkit on one thread.',
-      '',
-      single,
-      '',
-    );
-  }
-  const native = nativeTable(report.results, e.rnnkitThreads ?? 1);
-  if (native) {
-    parts.push(
+      oneThreadTable(report.results, threads),
+    ),
+    ...section(
       '## rnnkit vs onnxruntime-node, thread for thread',
-      '',
       "The same runs: onnxruntime-node (native code) on as many threads as rnnkit, and on one thread against rnnkit on one; ×native = its median / rnnkit's.",
-      '',
-      native,
-      '',
-    );
-  }
-  const builds = buildsTable(report.results, e.rnnkitThreads ?? 1);
-  if (builds) {
-    parts.push(
+      nativeTable(report.results, threads),
+    ),
+    ...section(
       "## The kernel's builds: relaxed SIMD vs plain SIMD",
-      '',
       "The same runs: rnnkit's default here is the relaxed-SIMD build (fused multiply-add in the products); `enginePolicy.relaxedSimd = false` runs the plain SIMD build as one more implementation; ×plain = its median / the relaxed build's.",
-      '',
-      builds,
-      '',
-    );
-  }
-  if (report.targets.length > 0) {
-    parts.push(
+      buildsTable(report.results, threads),
+    ),
+    ...section(
       '## Targets (issues 7 and 18), from this run',
-      '',
-      '| target | measured | met |',
-      '|---|---|---|',
-      ...report.targets.map(
-        (t) =>
-          `| ${t.target} | ${t.measured} | ${t.met === null ? 'not measured' : t.met ? 'met' : '**not met**'} |`,
-      ),
-      '',
-    );
-  }
-  if (report.memory.length > 0) {
-    parts.push(
-      `## Memory, long sequence (B=1, I=${report.memory[0].I}, H=${report.memory[0].H})`,
-      '',
+      null,
+      report.targets.length === 0
+        ? null
+        : [
+            '| target | measured | met |',
+            '|---|---|---|',
+            ...report.targets.map(
+              (t) =>
+                `| ${t.target} | ${t.measured} | ${t.met === null ? 'not measured' : t.met ? 'met' : '**not met**'} |`,
+            ),
+          ].join('\n'),
+    ),
+    ...section(
+      `## Memory, long sequence (B=1, I=${report.memory[0]?.I}, H=${report.memory[0]?.H})`,
       'rnnkit forward only, each row in a fresh Node process (`dist/memprobe.js`). Peak tensor bytes from `tf.profile`; ' +
         'rss is the whole process (on wasm it includes the WebAssembly heap, which grows and never shrinks).',
-      '',
-      memoryTable(report.memory),
-      '',
-    );
-  }
+      report.memory.length === 0 ? null : memoryTable(report.memory),
+    ),
+  );
   for (const p of report.profiles) parts.push(profileMarkdown(p));
   if (report.notes.length > 0) {
     parts.push('## Notes', '', ...report.notes.map((n) => `- ${n}`), '');

@@ -20,8 +20,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { BackendName, BenchCase, CellKind } from './cases.js';
 import { buildLayersModel, type TorchWeights, torchWeights } from './layers.js';
 import { naiveForward } from './naive.js';
-import { modelFile, type OnnxModels, ortForward, ortSession, ortTensor } from './onnx.js';
-import { ortNodeForward, ortNodeSession, ortNodeTensor } from './onnx-node.js';
+import { modelFile, type OnnxModels, ortSession, ortTensor } from './onnx.js';
+import { ortNodeSession, ortNodeTensor } from './onnx-node.js';
+import { runOrt } from './onnx-sessions.js';
 import {
   keepWarming,
   maxAbsDiff,
@@ -276,16 +277,16 @@ export async function runCase(
       } else {
         const session = await ortSession(modelFile(opts.onnx.dir, c.cell, I, H, 'onnx'));
         const xo = ortTensor(xData, [B, T, I]);
-        add('ort', () => ({ call: () => ortForward(session, xo), dispose: () => xo.dispose() }));
+        add('ort', () => ({ call: () => runOrt(session, xo), dispose: () => xo.dispose() }));
         // onnxruntime-node with rnnkit's threads, and on one thread against rnnkit on one.
         const file = modelFile(opts.onnx.dir, c.cell, I, H, 'onnx');
         const xn = ortNodeTensor(xData, [B, T, I]);
         const native = await ortNodeSession(file, opts.threads);
-        add('ort-node', () => ({ call: () => ortNodeForward(native, xn), dispose: () => {} }));
+        add('ort-node', () => ({ call: () => runOrt(native, xn), dispose: () => {} }));
         if (opts.threads > 1) {
           const one = await ortNodeSession(file, 1);
           add('ort-node-1-thread', () => ({
-            call: () => ortNodeForward(one, xn),
+            call: () => runOrt(one, xn),
             dispose: () => {},
           }));
         }

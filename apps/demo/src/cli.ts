@@ -63,109 +63,78 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     .configureOutput({ writeOut: io.out, writeErr: io.err })
     .showHelpAfterError('(run rnnkit-demo --help for usage)');
 
-  const backendOption = () =>
-    new Option('-b, --backend <name>', 'tfjs backend').choices([...BACKENDS]).default('wasm');
-  const cellOption = (cells: readonly string[], dflt: string) =>
-    new Option('-c, --cell <type>', 'recurrent layer').choices([...cells]).default(dflt);
+  /** A subcommand: --cell first, then `options`, then --seed, --backend and --json. */
+  const subcommand = (
+    name: string,
+    description: string,
+    cell: CellType,
+    options: (c: Command) => Command,
+    text: { seed: string; json: string } = { seed: 'seed', json: 'print one JSON object' },
+  ) =>
+    options(
+      program
+        .command(name)
+        .description(description)
+        .addOption(
+          new Option('-c, --cell <type>', 'recurrent layer').choices([...CELL_TYPES]).default(cell),
+        ),
+    )
+      .option('--seed <n>', text.seed, intArg(0, 2 ** 32 - 1), 0)
+      .addOption(
+        new Option('-b, --backend <name>', 'tfjs backend').choices([...BACKENDS]).default('wasm'),
+      )
+      .option('--json', text.json);
 
-  program
-    .command('train')
-    .description('train <cell> + Linear on the adding problem (Adam, BPTT, optional clipping)')
-    .addOption(cellOption(CELL_TYPES, 'lstm'))
-    .option('-s, --steps <n>', 'training steps', intArg(1, 1_000_000), 300)
-    .option('-t, --seq-len <n>', 'sequence length T', intArg(2, 10_000), 20)
-    .option('-H, --hidden-size <n>', 'hidden size', intArg(1, 4096), 32)
-    .option('--batch-size <n>', 'sequences per step', intArg(1, 4096), 32)
-    .option('--lr <rate>', 'Adam learning rate', positiveArg, 0.01)
-    .option('--clip <maxNorm>', 'clip the global gradient norm to maxNorm', positiveArg)
-    .option('--seed <n>', 'seed for init and data', intArg(0, 2 ** 32 - 1), 0)
-    .addOption(backendOption())
-    .option('--json', 'print one JSON object instead of a progress bar and a summary')
-    .action(async (o) => {
-      code = await train(o, io);
-    });
+  /** -t and -H of the adding-problem commands (train, gradflow), in the engine's ranges. */
+  const addingSizes = (c: Command, seqLen: number) =>
+    c
+      .option('-t, --seq-len <n>', 'sequence length T', intArg(2, 10_000), seqLen)
+      .option('-H, --hidden-size <n>', 'hidden size', intArg(1, 4096), 32);
 
-  program
-    .command('example')
-    .description("run the tutorial's example and print the shapes")
-    .addOption(cellOption(CELL_TYPES, 'myrnn'))
-    .option('--batch <n>', 'bs', intArg(1, 64), 2)
-    .option('-t, --seq-len <n>', 'seq_len', intArg(1, 1000), 10)
-    .option('--input-size <n>', 'emb_size', intArg(1, 4096), 300)
-    .option('-H, --hidden-size <n>', 'hidden_dim', intArg(1, 4096), 256)
-    .option('--seed <n>', 'seed', intArg(0, 2 ** 32 - 1), 0)
-    .addOption(backendOption())
-    .option('--json', 'print one JSON object')
-    .action(async (o) => {
-      await setBackend(o.backend);
-      const r = tutorialExample({
-        cell: o.cell,
-        batch: o.batch,
-        seqLen: o.seqLen,
-        inputSize: o.inputSize,
-        hiddenSize: o.hiddenSize,
-        seed: o.seed,
-      });
-      if (o.json) {
-        const { hiddenStates: _h, ...rest } = r;
-        io.out(`${JSON.stringify(rest)}\n`);
-        return;
-      }
-      const s = r.shapes;
-      const my = r.cell === 'myrnn';
-      const rows: Array<[string, string]> = [
-        ['xt.shape', fmt(s.input)],
-        ...(s.h0 ? [['h0.shape', fmt(s.h0)] as [string, string]] : []),
-        [my ? 'hidden_states.shape' : 'output.shape', fmt(s.output)],
-        [my ? 'h.shape' : 'h_n.shape', fmt(s.h)],
-        ...(s.c ? [['c_n.shape', fmt(s.c)] as [string, string]] : []),
-        ['predictions.shape', fmt(s.predictions)],
-        ['len(rnn(xt))', String(r.returns)],
-      ];
-      const lines = [
-        ...r.code.map((c) => `>>> ${c}`),
-        ...rows.map(([k, v]) => `${k.padEnd(20)} ${v}`),
-        `(${r.cell}, ${r.backend} backend, ${r.ms.toFixed(0)} ms)`,
-      ];
-      io.out(`${lines.join('\n')}\n`);
-    });
+  subcommand(
+    'train',
+    'train <cell> + Linear on the adding problem (Adam, BPTT, optional clipping)',
+    'lstm',
+    (c) =>
+      addingSizes(c, 20)
+        .option('-s, --steps <n>', 'training steps', intArg(1, 1_000_000), 300)
+        .option('--batch-size <n>', 'sequences per step', intArg(1, 4096), 32)
+        .option('--lr <rate>', 'Adam learning rate', positiveArg, 0.01)
+        .option('--clip <maxNorm>', 'clip the global gradient norm to maxNorm', positiveArg),
+    {
+      seed: 'seed for init and data',
+      json: 'print one JSON object instead of a progress bar and a summary',
+    },
+  ).action(async (o) => {
+    code = await train(o, io);
+  });
 
-  program
-    .command('gradflow')
-    .description('print |dL/dx_t| for every step t: vanishing or exploding gradients')
-    .addOption(cellOption(CELL_TYPES, 'rnn'))
-    .option('-t, --seq-len <n>', 'sequence length T', intArg(2, 10_000), 30)
-    .option('-H, --hidden-size <n>', 'hidden size', intArg(1, 4096), 32)
-    .option('--gain <g>', 'scale the recurrent weights by g after init', positiveArg, 1)
-    .option('--clip <maxNorm>', 'also show the norms after clipping to maxNorm', positiveArg)
-    .option('--seed <n>', 'seed', intArg(0, 2 ** 32 - 1), 0)
-    .addOption(backendOption())
-    .option('--json', 'print one JSON object')
-    .action(async (o) => {
-      await setBackend(o.backend);
-      const r = gradientFlow({
-        cell: o.cell,
-        seqLen: o.seqLen,
-        hiddenSize: o.hiddenSize,
-        gain: o.gain,
-        seed: o.seed,
-        clipNorm: o.clip ?? null,
-      });
-      if (o.json) {
-        io.out(`${JSON.stringify(r)}\n`);
-        return;
-      }
-      const max = Math.max(...r.norms);
-      for (let t = 0; t < r.norms.length; t++) {
-        const bar = '#'.repeat(Math.max(0, Math.round(40 + 4 * Math.log10(r.norms[t] / max))));
-        io.out(`t=${String(t).padStart(4)}  ${r.norms[t].toExponential(2).padStart(9)}  ${bar}\n`);
-      }
-      io.out(
-        `|dL/dx_0| / |dL/dx_T-1| = ${r.ratio.toExponential(2)} (${r.verdict}); parameter gradient norm ${r.paramGradNorm.toFixed(3)}` +
-          (o.clip ? `, clipping to ${o.clip} scales it by ${r.clipFactor.toFixed(3)}` : '') +
-          '\n',
-      );
-    });
+  subcommand('example', "run the tutorial's example and print the shapes", 'myrnn', (c) =>
+    c
+      .option('--batch <n>', 'bs', intArg(1, 64), 2)
+      .option('-t, --seq-len <n>', 'seq_len', intArg(1, 1000), 10)
+      .option('--input-size <n>', 'emb_size', intArg(1, 4096), 300)
+      .option('-H, --hidden-size <n>', 'hidden_dim', intArg(1, 4096), 256),
+  ).action(async (o) => {
+    await setBackend(o.backend);
+    const r = tutorialExample(o); // the flags are its options: cell, batch, seqLen, ...
+    const { hiddenStates: _h, ...rest } = r;
+    io.out(o.json ? `${JSON.stringify(rest)}\n` : exampleText(r));
+  });
+
+  subcommand(
+    'gradflow',
+    'print |dL/dx_t| for every step t: vanishing or exploding gradients',
+    'rnn',
+    (c) =>
+      addingSizes(c, 30)
+        .option('--gain <g>', 'scale the recurrent weights by g after init', positiveArg, 1)
+        .option('--clip <maxNorm>', 'also show the norms after clipping to maxNorm', positiveArg),
+  ).action(async (o) => {
+    await setBackend(o.backend);
+    const r = gradientFlow({ ...o, clipNorm: o.clip ?? null });
+    io.out(o.json ? `${JSON.stringify(r)}\n` : gradflowText(r, o.clip));
+  });
 
   try {
     await program.parseAsync(argv, { from: 'user' });
@@ -179,6 +148,42 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     return 1;
   }
   return code;
+}
+
+/** The tutorial's example as the terminal shows it: its code, then every shape. */
+function exampleText(r: ReturnType<typeof tutorialExample>): string {
+  const s = r.shapes;
+  const my = r.cell === 'myrnn';
+  const rows: Array<[string, string]> = [
+    ['xt.shape', fmt(s.input)],
+    ...(s.h0 ? [['h0.shape', fmt(s.h0)] as [string, string]] : []),
+    [my ? 'hidden_states.shape' : 'output.shape', fmt(s.output)],
+    [my ? 'h.shape' : 'h_n.shape', fmt(s.h)],
+    ...(s.c ? [['c_n.shape', fmt(s.c)] as [string, string]] : []),
+    ['predictions.shape', fmt(s.predictions)],
+    ['len(rnn(xt))', String(r.returns)],
+  ];
+  const lines = [
+    ...r.code.map((c) => `>>> ${c}`),
+    ...rows.map(([k, v]) => `${k.padEnd(20)} ${v}`),
+    `(${r.cell}, ${r.backend} backend, ${r.ms.toFixed(0)} ms)`,
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+/** |dL/dx_t| as a bar per step (log scale), then the ratio and the clipping factor. */
+function gradflowText(r: ReturnType<typeof gradientFlow>, clip: number | undefined): string {
+  const max = Math.max(...r.norms);
+  const bars = r.norms.map((n, t) => {
+    const bar = '#'.repeat(Math.max(0, Math.round(40 + 4 * Math.log10(n / max))));
+    return `t=${String(t).padStart(4)}  ${n.toExponential(2).padStart(9)}  ${bar}\n`;
+  });
+  return (
+    bars.join('') +
+    `|dL/dx_0| / |dL/dx_T-1| = ${r.ratio.toExponential(2)} (${r.verdict}); parameter gradient norm ${r.paramGradNorm.toFixed(3)}` +
+    (clip ? `, clipping to ${clip} scales it by ${r.clipFactor.toFixed(3)}` : '') +
+    '\n'
+  );
 }
 
 interface TrainArgs {

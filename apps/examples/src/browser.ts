@@ -3,10 +3,10 @@
 import { loadModel as loadModule, SequenceEncoder, SequenceTagger, saveModel } from '@rnnkit/heads';
 import { type Module, safetensorsMetadata } from '@rnnkit/ops';
 import * as tf from '@tensorflow/tfjs-core';
+import { mulberry32 } from './batches.js';
 import { CharLanguageModel, type LMState, type ModelConfig } from './models.js';
 import type { TaskName } from './tasks.js';
 import { BOS, EMAIL_MAX_TOKENS, EOS, emailTokens, nameChars, Vocab } from './text.js';
-import { mulberry32 } from './train.js';
 
 export const MODEL_FORMAT = 'rnnkit-examples/2';
 

@@ -7,27 +7,11 @@ import { loadModel as loadModule, SequenceEncoder, SequenceTagger } from '@rnnki
 import { setBackend } from '@rnnkit/ops';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadModel } from './browser.js';
-import { type Io, main } from './cli.js';
+import { main } from './cli.js';
+import { capture } from './test-utils.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rnnkit-examples-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-function capture(lines: string[] = []) {
-  let out = '';
-  let err = '';
-  const io: Io = {
-    out: (t) => {
-      out += t;
-    },
-    err: (t) => {
-      err += t;
-    },
-    lines: async function* () {
-      yield* lines;
-    },
-  };
-  return { io, get: () => ({ out, err }) };
-}
 
 /** The vitest project's backend: every test runs on cpu and on wasm. */
 const backend = process.env.RNNKIT_BACKEND ?? 'cpu';

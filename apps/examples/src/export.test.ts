@@ -3,26 +3,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadModel as loadModule } from '@rnnkit/heads';
 import { loadSafetensors, safetensorsMetadata, saveSafetensors } from '@rnnkit/ops';
+import { captureIo } from '@rnnkit/vitest-config/helpers';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type Io, main } from './cli.js';
+import { main } from './cli.js';
 import { DATA_FORMAT } from './export.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rnnkit-export-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function capture(): { io: Io; out: () => string } {
-  let out = '';
-  return {
-    io: {
-      out: (t) => {
-        out += t;
-      },
-      err: () => {},
-    },
-    out: () => out,
-  };
-}
+const capture = () => captureIo();
 
 const read = (f: string) => new Uint8Array(readFileSync(f));
 const recipe = [
@@ -48,7 +38,7 @@ describe('--export-data and evaluate', () => {
     expect(
       await main(['names', ...recipe, '--save', model, '--referee', referee, '--json'], run.io),
     ).toBe(0);
-    const summary = JSON.parse(run.out().trim().split('\n').pop() as string);
+    const summary = JSON.parse(run.get().out.trim().split('\n').pop() as string);
 
     const exported = loadSafetensors(read(join(data, 'data.safetensors')));
     const meta = safetensorsMetadata(read(join(data, 'data.safetensors')));
@@ -87,7 +77,7 @@ describe('--export-data and evaluate', () => {
         ev.io,
       ),
     ).toBe(0);
-    const r = JSON.parse(ev.out());
+    const r = JSON.parse(ev.get().out);
     expect(r.testAccuracy).toBeCloseTo(summary.testAccuracy, 4);
     expect(r.torchAgreement).toBe(1);
     expect(r.maxProbabilityDiff).toBeLessThan(1e-6);

@@ -4,16 +4,11 @@
 import type { SequenceEncoder } from '@rnnkit/heads';
 import { loadSafetensors, safetensorsMetadata, saveSafetensors } from '@rnnkit/ops';
 import * as tf from '@tensorflow/tfjs-core';
+import { epochOrders } from './batches.js';
 import { encodeModelFile, modelFromFile } from './browser.js';
 import type { CharLanguageModel } from './models.js';
 import { type RunOptions, setup, splitTensors } from './run.js';
-import {
-  bitsPerChar,
-  classifierMetrics,
-  classifierProbs,
-  epochOrder,
-  lmLogProbs,
-} from './train.js';
+import { bitsPerChar, classifierMetrics, classifierProbs, lmLogProbs } from './train.js';
 
 export const DATA_FORMAT = 'rnnkit-examples-data/1';
 
@@ -35,9 +30,7 @@ export function exportData(
   const tensors = splitTensors(task, splits, ids);
   try {
     const lengths = ids.train.map((s) => s.length);
-    const orders = Array.from({ length: recipe.epochs }, (_, e) =>
-      epochOrder(lengths, recipe.batchSize, seed, e),
-    );
+    const orders = epochOrders(lengths, recipe.batchSize, seed, recipe.epochs);
     tensors.orders = tf.tensor2d(orders.flat(), [recipe.epochs, lengths.length], 'int32');
     return {
       data: saveSafetensors(tensors, {

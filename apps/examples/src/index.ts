@@ -1,3 +1,4 @@
+export * from './batches.js';
 export * from './browser.js';
 export { main } from './cli.js';
 export { loadEmails, loadNames, taskItems } from './data.js';

@@ -2,6 +2,7 @@
 import type { SequenceEncoder } from '@rnnkit/heads';
 import { getBackend, manualSeed, saveSafetensors } from '@rnnkit/ops';
 import * as tf from '@tensorflow/tfjs-core';
+import { padIds } from './batches.js';
 import { encodeModelFile, loadModel, type ModelInfo } from './browser.js';
 import {
   CharLanguageModel,
@@ -31,10 +32,8 @@ import {
   unigramBitsPerChar,
 } from './train.js';
 
-export interface RunOptions {
-  task: TaskName;
-  items: Item[];
-  recipe: Recipe;
+/** What every run (a text task or g2p) takes besides its data and recipe. */
+export interface RunHooks {
   seed: number;
   /** Caps every split at this many items (quick runs). */
   limit?: number;
@@ -42,6 +41,12 @@ export interface RunOptions {
   onEpoch?: (line: string) => void;
   /** Also build the PyTorch referee file (data, orders, initial weights, our predictions). */
   referee?: boolean;
+}
+
+export interface RunOptions extends RunHooks {
+  task: TaskName;
+  items: Item[];
+  recipe: Recipe;
   /** Names to sample after training (namegen). */
   samples?: { count: number; temperature: number; prefix: string };
 }
@@ -55,23 +60,8 @@ export interface RunResult {
   refereeFile?: Uint8Array;
 }
 
-const round = (x: number, d = 4) => Math.round(x * 10 ** d) / 10 ** d;
-
-/** Pads id sequences into one int32 [N, T] tensor (for the referee file) plus lengths. */
-function packed(seqs: number[][]): { ids: tf.Tensor; lengths: tf.Tensor } {
-  const T = Math.max(1, ...seqs.map((s) => s.length));
-  const flat = new Int32Array(seqs.length * T);
-  seqs.forEach((s, i) => {
-    flat.set(s, i * T);
-  });
-  return {
-    ids: tf.tensor2d(flat, [seqs.length, T], 'int32'),
-    lengths: tf.tensor1d(
-      seqs.map((s) => s.length),
-      'int32',
-    ),
-  };
-}
+/** x rounded to d decimals. */
+export const round = (x: number, d = 4) => Math.round(x * 10 ** d) / 10 ** d;
 
 /** `<split>.ids` int32 [N, T] (0-padded), `<split>.lengths` and, for classifiers, `<split>.labels`. */
 export function splitTensors(
@@ -81,9 +71,11 @@ export function splitTensors(
 ): Record<string, tf.Tensor> {
   const out: Record<string, tf.Tensor> = {};
   for (const s of ['train', 'val', 'test'] as Split[]) {
-    const p = packed(ids[s]);
-    out[`${s}.ids`] = p.ids;
-    out[`${s}.lengths`] = p.lengths;
+    out[`${s}.ids`] = padIds(ids[s]);
+    out[`${s}.lengths`] = tf.tensor1d(
+      ids[s].map((r) => r.length),
+      'int32',
+    );
     if (task !== 'namegen') {
       out[`${s}.labels`] = tf.tensor1d(
         splits[s].map((i) => i.label),

@@ -6,7 +6,6 @@ import { prepare } from './run.js';
 import { namegenItems, nameItems, RECIPES } from './tasks.js';
 import {
   bitsPerChar,
-  epochOrder,
   fitClassifier,
   fitLanguageModel,
   lmLogProbs,
@@ -15,27 +14,6 @@ import {
 
 const FEMALE = ['anna', 'maria', 'emma', 'sophia', 'olivia', 'julia', 'linda', 'laura', 'sarah'];
 const MALE = ['john', 'peter', 'mark', 'robert', 'frank', 'david', 'james', 'brian', 'victor'];
-
-describe('epochOrder', () => {
-  it('is a seeded permutation: same seed and epoch, same order; partial batch last', () => {
-    const lengths = Array.from({ length: 103 }, (_, i) => 1 + ((i * 37) % 17));
-    const a = epochOrder(lengths, 10, 7, 0);
-    expect(epochOrder(lengths, 10, 7, 0)).toEqual(a);
-    expect([...a].sort((x, y) => x - y)).toEqual(lengths.map((_, i) => i));
-    expect(epochOrder(lengths, 10, 7, 1)).not.toEqual(a);
-    expect(epochOrder(lengths, 10, 8, 0)).not.toEqual(a);
-    // items of similar length share a batch: the spread within batches is small
-    const spread = (o: number[]) => {
-      let s = 0;
-      for (let b = 0; b < o.length; b += 10) {
-        const ls = o.slice(b, b + 10).map((i) => lengths[i]);
-        s += Math.max(...ls) - Math.min(...ls);
-      }
-      return s;
-    };
-    expect(spread(a)).toBeLessThan(spread(lengths.map((_, i) => i)));
-  });
-});
 
 describe('training on a small slice', () => {
   it('a few classifier epochs lower the loss and leave no tensors behind', () => {

@@ -1,98 +1,9 @@
-// Batching, the training loop and evaluation. Browser-safe.
+// The training loop and evaluation. Browser-safe.
 import type { SequenceEncoder } from '@rnnkit/heads';
-import { crossEntropy, trainStep } from '@rnnkit/ops';
+import { crossEntropy, type Module, trainStep } from '@rnnkit/ops';
 import * as tf from '@tensorflow/tfjs-core';
+import { epochOrders, lmBatch, padBatch } from './batches.js';
 import type { CharLanguageModel } from './models.js';
-
-/** A small seeded generator (mulberry32) for shuffling and sampling: the same stream everywhere. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function shuffle<T>(xs: T[], rand: () => number): T[] {
-  for (let i = xs.length - 1; i > 0; i--) {
-    const j = Math.floor(rand() * (i + 1));
-    [xs[i], xs[j]] = [xs[j], xs[i]];
-  }
-  return xs;
-}
-
-/**
- * The order of the training items in one epoch, cut into consecutive batches of `batchSize`
- * (the last one may be smaller): a seeded shuffle, then items of similar length are grouped into
- * the same batch (sorted within windows of 50 batches) so little time goes on padding, then the
- * full batches are shuffled and the partial one, if any, goes last. The PyTorch referee receives
- * these orders as they are.
- */
-export function epochOrder(
-  lengths: readonly number[],
-  batchSize: number,
-  seed: number,
-  epoch: number,
-): number[] {
-  const rand = mulberry32((seed * 1000003 + epoch * 7919) >>> 0);
-  const perm = shuffle(
-    lengths.map((_, i) => i),
-    rand,
-  );
-  const window = batchSize * 50;
-  const sorted: number[] = [];
-  for (let s = 0; s < perm.length; s += window) {
-    const chunk = perm.slice(s, s + window);
-    chunk.sort((a, b) => lengths[b] - lengths[a] || a - b);
-    sorted.push(...chunk);
-  }
-  const batches: number[][] = [];
-  for (let s = 0; s < sorted.length; s += batchSize) batches.push(sorted.slice(s, s + batchSize));
-  const partial =
-    batches.length && batches[batches.length - 1].length < batchSize ? batches.pop()! : null;
-  shuffle(batches, rand);
-  if (partial) batches.push(partial);
-  return batches.flat();
-}
-
-/** Pads id sequences with 0 to the longest one: int32 [B, T] and the lengths. */
-export function padBatch(seqs: readonly (readonly number[])[]): {
-  ids: tf.Tensor2D;
-  lengths: number[];
-} {
-  const lengths = seqs.map((s) => Math.max(1, s.length));
-  const T = Math.max(...lengths);
-  const flat = new Int32Array(seqs.length * T);
-  seqs.forEach((s, b) => {
-    flat.set(s, b * T);
-  });
-  return { ids: tf.tensor2d(flat, [seqs.length, T], 'int32'), lengths };
-}
-
-/** Language-model batch: inputs seq[:-1] padded with 0, targets seq[1:] padded with -100 (ignored). */
-export function lmBatch(seqs: readonly (readonly number[])[]): {
-  inputs: tf.Tensor2D;
-  targets: tf.Tensor2D;
-  count: number;
-} {
-  const T = Math.max(...seqs.map((s) => s.length - 1));
-  const x = new Int32Array(seqs.length * T);
-  const y = new Int32Array(seqs.length * T).fill(-100);
-  let count = 0;
-  seqs.forEach((s, b) => {
-    x.set(s.slice(0, -1), b * T);
-    y.set(s.slice(1), b * T);
-    count += s.length - 1;
-  });
-  return {
-    inputs: tf.tensor2d(x, [seqs.length, T], 'int32'),
-    targets: tf.tensor2d(y, [seqs.length, T], 'int32'),
-    count,
-  };
-}
 
 export interface ClassifierData {
   ids: number[][];
@@ -107,22 +18,40 @@ export interface BatchInfo {
   loss: number;
 }
 
-export interface FitOptions {
-  epochs: number;
+/** What every fit takes besides the data and the batch orders. */
+export interface StepOptions {
   batchSize: number;
   lr: number;
   clipNorm: number;
-  seed: number;
   onBatch?: (info: BatchInfo) => void;
   /** After each epoch (e.g. validation); its return value is collected per epoch. */
   onEpoch?: (epoch: number, meanLoss: number) => unknown;
+  /** The learning rate of each epoch. @default lr throughout */
+  lrAt?: (epoch: number) => number;
 }
 
-export interface FitResult {
-  orders: number[][];
+export interface FitOptions extends StepOptions {
+  epochs: number;
+  seed: number;
+}
+
+/** Per-epoch mean losses, onEpoch's reports, and the training seconds (onEpoch excluded). */
+export interface Fitted {
   epochLosses: number[];
   epochReports: unknown[];
   seconds: number;
+}
+
+export interface FitResult extends Fitted {
+  orders: number[][];
+}
+
+/** One training batch: its loss, the weight of that mean in the epoch's mean, its tensors. */
+export interface TrainBatch {
+  loss: () => tf.Scalar;
+  weight: number;
+  /** Disposed after the step. */
+  tensors: tf.Tensor[];
 }
 
 /** Adam as torch.optim.Adam (epsilon 1e-8, no weight decay). */
@@ -130,35 +59,64 @@ export function adam(lr: number): tf.Optimizer {
   return tf.train.adam(lr, 0.9, 0.999, 1e-8);
 }
 
-function fit(
-  n: number,
-  lengths: number[],
-  step: (idx: number[]) => { loss: number; weight: number },
-  opts: FitOptions,
-): FitResult {
-  const orders: number[][] = [];
+/** Sets an Adam optimizer's step size; its moments are kept (tfjs reads the field every step). */
+function setLearningRate(optimizer: tf.Optimizer, lr: number): void {
+  (optimizer as unknown as { learningRate: number }).learningRate = lr;
+}
+
+/**
+ * Adam + clipped steps (trainStep) over `orders`, one per epoch, each cut into batches of
+ * batchSize that `batch` turns into a loss.
+ */
+export function fitBatches(
+  model: Module,
+  orders: readonly number[][],
+  batch: (idx: number[]) => TrainBatch,
+  opts: StepOptions,
+): Fitted {
+  const optimizer = adam(opts.lr);
   const epochLosses: number[] = [];
   const epochReports: unknown[] = [];
   let seconds = 0;
-  for (let epoch = 0; epoch < opts.epochs; epoch++) {
-    const t0 = performance.now();
-    const order = epochOrder(lengths, opts.batchSize, opts.seed, epoch);
-    orders.push(order);
-    const batches = Math.ceil(n / opts.batchSize);
-    let sum = 0;
-    let weight = 0;
-    for (let b = 0; b < batches; b++) {
-      const idx = order.slice(b * opts.batchSize, (b + 1) * opts.batchSize);
-      const r = step(idx);
-      sum += r.loss * r.weight;
-      weight += r.weight;
-      opts.onBatch?.({ epoch, batch: b, batches, items: idx.length, loss: r.loss });
-    }
-    seconds += (performance.now() - t0) / 1000;
-    epochLosses.push(sum / weight);
-    epochReports.push(opts.onEpoch?.(epoch, sum / weight));
+  try {
+    orders.forEach((order, epoch) => {
+      const t0 = performance.now();
+      if (opts.lrAt) setLearningRate(optimizer, opts.lrAt(epoch));
+      const batches = Math.ceil(order.length / opts.batchSize);
+      let sum = 0;
+      let weight = 0;
+      model.train();
+      for (let b = 0; b < batches; b++) {
+        const idx = order.slice(b * opts.batchSize, (b + 1) * opts.batchSize);
+        const t = batch(idx);
+        try {
+          const r = trainStep(model, t.loss, optimizer, { clipNorm: opts.clipNorm });
+          sum += r.loss * t.weight;
+          weight += t.weight;
+          opts.onBatch?.({ epoch, batch: b, batches, items: idx.length, loss: r.loss });
+        } finally {
+          tf.dispose(t.tensors);
+        }
+      }
+      seconds += (performance.now() - t0) / 1000;
+      epochLosses.push(sum / weight);
+      epochReports.push(opts.onEpoch?.(epoch, sum / weight));
+    });
+  } finally {
+    optimizer.dispose();
   }
-  return { orders, epochLosses, epochReports, seconds };
+  return { epochLosses, epochReports, seconds };
+}
+
+/** fitBatches over `opts.epochs` epochs in epochOrder (by the items' lengths, seeded by `opts.seed`). */
+function fitEpochs(
+  model: Module,
+  lengths: number[],
+  batch: (idx: number[]) => TrainBatch,
+  opts: FitOptions,
+): FitResult {
+  const orders = epochOrders(lengths, opts.batchSize, opts.seed, opts.epochs);
+  return { orders, ...fitBatches(model, orders, batch, opts) };
 }
 
 /** Trains a classifier with cross-entropy; `seconds` counts training only (not onEpoch). */
@@ -167,37 +125,36 @@ export function fitClassifier(
   data: ClassifierData,
   opts: FitOptions,
 ): FitResult {
-  const optimizer = adam(opts.lr);
-  try {
-    return fit(
-      data.ids.length,
-      data.ids.map((s) => s.length),
-      (idx) => {
-        const { ids, lengths } = padBatch(idx.map((i) => data.ids[i]));
-        const y = tf.tensor1d(
-          idx.map((i) => data.labels[i]),
-          'int32',
-        );
-        try {
-          model.train();
-          const r = trainStep(
-            model,
-            () => crossEntropy(model.forward(ids, { lengths }), y),
-            optimizer,
-            {
-              clipNorm: opts.clipNorm,
-            },
-          );
-          return { loss: r.loss, weight: idx.length };
-        } finally {
-          tf.dispose([ids, y]);
-        }
-      },
-      opts,
-    );
-  } finally {
-    optimizer.dispose();
-  }
+  return fitEpochs(
+    model,
+    data.ids.map((s) => s.length),
+    (idx) => {
+      const { ids, lengths } = padBatch(idx.map((i) => data.ids[i]));
+      const y = tf.tensor1d(
+        idx.map((i) => data.labels[i]),
+        'int32',
+      );
+      return {
+        loss: () => crossEntropy(model.forward(ids, { lengths }), y),
+        weight: idx.length,
+        tensors: [ids, y],
+      };
+    },
+    opts,
+  );
+}
+
+/** `fn` on consecutive chunks of `batchSize` rows, the model in eval mode; its results in order. */
+function evalInChunks<R>(
+  model: Module,
+  rows: number[][],
+  batchSize: number,
+  fn: (chunk: number[][]) => R[],
+): R[] {
+  model.eval();
+  const out: R[] = [];
+  for (let s = 0; s < rows.length; s += batchSize) out.push(...fn(rows.slice(s, s + batchSize)));
+  return out;
 }
 
 /** Class probabilities [N, C] for id sequences, in batches. */
@@ -206,15 +163,13 @@ export function classifierProbs(
   ids: number[][],
   batchSize = 128,
 ): number[][] {
-  model.eval();
-  const out: number[][] = [];
-  for (let s = 0; s < ids.length; s += batchSize) {
-    const batch = padBatch(ids.slice(s, s + batchSize));
+  return evalInChunks(model, ids, batchSize, (chunk) => {
+    const batch = padBatch(chunk);
     const probs = tf.tidy(() => tf.softmax(model.forward(batch.ids, { lengths: batch.lengths })));
-    out.push(...(probs.arraySync() as number[][]));
+    const rows = probs.arraySync() as number[][];
     tf.dispose([probs, batch.ids]);
-  }
-  return out;
+    return rows;
+  });
 }
 
 export interface ClassifierMetrics {
@@ -258,36 +213,21 @@ export function fitLanguageModel(
   seqs: number[][],
   opts: FitOptions,
 ): FitResult {
-  const optimizer = adam(opts.lr);
-  try {
-    return fit(
-      seqs.length,
-      seqs.map((s) => s.length),
-      (idx) => {
-        const { inputs, targets, count } = lmBatch(idx.map((i) => seqs[i]));
-        try {
-          model.train();
-          const r = trainStep(
-            model,
-            () =>
-              tf.tidy(() => {
-                const [logits, state] = model.forward(inputs);
-                tf.dispose(state);
-                return crossEntropy(logits, targets);
-              }),
-            optimizer,
-            { clipNorm: opts.clipNorm },
-          );
-          return { loss: r.loss, weight: count };
-        } finally {
-          tf.dispose([inputs, targets]);
-        }
-      },
-      opts,
-    );
-  } finally {
-    optimizer.dispose();
-  }
+  return fitEpochs(
+    model,
+    seqs.map((s) => s.length),
+    (idx) => {
+      const { inputs, targets, count } = lmBatch(idx.map((i) => seqs[i]));
+      const loss = () =>
+        tf.tidy(() => {
+          const [logits, state] = model.forward(inputs);
+          tf.dispose(state);
+          return crossEntropy(logits, targets);
+        });
+      return { loss, weight: count, tensors: [inputs, targets] };
+    },
+    opts,
+  );
 }
 
 /**
@@ -299,10 +239,7 @@ export function lmLogProbs(
   seqs: number[][],
   batchSize = 256,
 ): number[][] {
-  model.eval();
-  const out: number[][] = [];
-  for (let s = 0; s < seqs.length; s += batchSize) {
-    const chunk = seqs.slice(s, s + batchSize);
+  return evalInChunks(model, seqs, batchSize, (chunk) => {
     const { inputs, targets } = lmBatch(chunk);
     const picked = tf.tidy(() => {
       const [logits, state] = model.forward(inputs);
@@ -313,12 +250,9 @@ export function lmLogProbs(
       return tf.sum(tf.mul(logp, tf.oneHot(safe, V)), 2);
     });
     const rows = picked.arraySync() as number[][];
-    chunk.forEach((seq, b) => {
-      out.push(rows[b].slice(0, seq.length - 1));
-    });
     tf.dispose([picked, inputs, targets]);
-  }
-  return out;
+    return chunk.map((seq, b) => rows[b].slice(0, seq.length - 1));
+  });
 }
 
 export function bitsPerChar(logProbs: readonly (readonly number[])[]): number {

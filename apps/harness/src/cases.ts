@@ -34,8 +34,27 @@ function withModule<M extends { dispose(): void }, R>(m: M, fn: (m: M) => R): R 
   }
 }
 
+/** The shape of what `pick` takes from a fresh layer's forward(x), x of shape `input`. */
+function layerShape<O>(
+  layer: { forward(x: tf.Tensor): O; dispose(): void },
+  pick: (out: O) => tf.Tensor,
+  input = [bs, seqLen, emb],
+): number[] {
+  return withModule(layer, (m) => shapeOf(pick(m.forward(rand(input)))));
+}
+
 const tutorialRNN = () =>
   new RNN({ inputSize: emb, hiddenSize: hidden, numLayers: 1, batchFirst: true });
+/** nn.RNN(300, 256): PyTorch's defaults (one layer, not batch first). */
+const torchDefaultRNN = () => new RNN({ inputSize: emb, hiddenSize: hidden });
+const biRNN = () =>
+  new RNN({
+    inputSize: emb,
+    hiddenSize: hidden,
+    numLayers: 2,
+    bidirectional: true,
+    batchFirst: true,
+  });
 const myRNN = () => new ElmanRNN({ inputDim: emb, hiddenSize: hidden, outputDim: 1 });
 
 /** Every shape the tutorial prints or states, plus the layouts PyTorch defines around them. */
@@ -88,22 +107,19 @@ export const CASES: ShapeCase[] = [
     name: 'tutorial.nn_rnn.output',
     source: 'output[0].shape (batch_first: BS, seq_len, hidden)',
     expected: [2, 10, 256],
-    run: () => withModule(tutorialRNN(), (m) => shapeOf(m.forward(rand([bs, seqLen, emb]))[0])),
+    run: () => layerShape(tutorialRNN(), (o) => o[0]),
   },
   {
     name: 'tutorial.nn_rnn.h_n',
     source: 'output[1].shape (num_layers*D, BS, hidden)',
     expected: [1, 2, 256],
-    run: () => withModule(tutorialRNN(), (m) => shapeOf(m.forward(rand([bs, seqLen, emb]))[1])),
+    run: () => layerShape(tutorialRNN(), (o) => o[1]),
   },
   {
     name: 'tutorial.nn_rnn.not_batch_first',
     source: '#not batch first = seq_len, BS, embedding: output.shape',
     expected: [10, 2, 256],
-    run: () =>
-      withModule(new RNN({ inputSize: emb, hiddenSize: hidden }), (m) =>
-        shapeOf(m.forward(rand([seqLen, bs, emb]))[0]),
-      ),
+    run: () => layerShape(torchDefaultRNN(), (o) => o[0], [seqLen, bs, emb]),
   },
   {
     name: 'tutorial.pooling.case1',
@@ -193,9 +209,9 @@ export const CASES: ShapeCase[] = [
     source: 'nn.RNN(300, 256, num_layers=3, batch_first=True): h_n.shape = (L*D, B, H)',
     expected: [3, 2, 256],
     run: () =>
-      withModule(
+      layerShape(
         new RNN({ inputSize: emb, hiddenSize: hidden, numLayers: 3, batchFirst: true }),
-        (m) => shapeOf(m.forward(rand([bs, seqLen, emb]))[1]),
+        (o) => o[1],
       ),
   },
   {
@@ -203,60 +219,34 @@ export const CASES: ShapeCase[] = [
     source:
       'nn.RNN(300, 256, num_layers=2, bidirectional=True, batch_first=True): output.shape = (B, T, D*H)',
     expected: [2, 10, 512],
-    run: () =>
-      withModule(
-        new RNN({
-          inputSize: emb,
-          hiddenSize: hidden,
-          numLayers: 2,
-          bidirectional: true,
-          batchFirst: true,
-        }),
-        (m) => shapeOf(m.forward(rand([bs, seqLen, emb]))[0]),
-      ),
+    run: () => layerShape(biRNN(), (o) => o[0]),
   },
   {
     name: 'nn_rnn.bidirectional.h_n',
     source: 'same: h_n.shape = (L*D, B, H)',
     expected: [4, 2, 256],
-    run: () =>
-      withModule(
-        new RNN({
-          inputSize: emb,
-          hiddenSize: hidden,
-          numLayers: 2,
-          bidirectional: true,
-          batchFirst: true,
-        }),
-        (m) => shapeOf(m.forward(rand([bs, seqLen, emb]))[1]),
-      ),
+    run: () => layerShape(biRNN(), (o) => o[1]),
   },
   {
     name: 'nn_rnn.unbatched',
     source: 'nn.RNN(300, 256) on x of shape (seq_len, emb): output.shape = (T, H)',
     expected: [10, 256],
-    run: () =>
-      withModule(new RNN({ inputSize: emb, hiddenSize: hidden }), (m) =>
-        shapeOf(m.forward(rand([seqLen, emb]))[0]),
-      ),
+    run: () => layerShape(torchDefaultRNN(), (o) => o[0], [seqLen, emb]),
   },
   {
     name: 'nn_rnn.unbatched.h_n',
     source: 'same: h_n.shape = (L*D, H)',
     expected: [1, 256],
-    run: () =>
-      withModule(new RNN({ inputSize: emb, hiddenSize: hidden }), (m) =>
-        shapeOf(m.forward(rand([seqLen, emb]))[1]),
-      ),
+    run: () => layerShape(torchDefaultRNN(), (o) => o[1], [seqLen, emb]),
   },
   {
     name: 'nn_lstm.c_n',
     source: 'nn.LSTM(300, 256, num_layers=2, batch_first=True): c_n.shape',
     expected: [2, 2, 256],
     run: () =>
-      withModule(
+      layerShape(
         new LSTM({ inputSize: emb, hiddenSize: hidden, numLayers: 2, batchFirst: true }),
-        (m) => shapeOf(m.forward(rand([bs, seqLen, emb]))[1][1]),
+        (o) => o[1][1],
       ),
   },
   {
@@ -264,9 +254,9 @@ export const CASES: ShapeCase[] = [
     source: 'nn.LSTM(300, 256, proj_size=64, batch_first=True): h_n.shape = (L*D, B, proj)',
     expected: [1, 2, 64],
     run: () =>
-      withModule(
+      layerShape(
         new LSTM({ inputSize: emb, hiddenSize: hidden, projSize: 64, batchFirst: true }),
-        (m) => shapeOf(m.forward(rand([bs, seqLen, emb]))[1][0]),
+        (o) => o[1][0],
       ),
   },
   {
@@ -274,9 +264,9 @@ export const CASES: ShapeCase[] = [
     source: 'nn.GRU(300, 256, batch_first=True, bidirectional=True): output.shape',
     expected: [2, 10, 512],
     run: () =>
-      withModule(
+      layerShape(
         new GRU({ inputSize: emb, hiddenSize: hidden, batchFirst: true, bidirectional: true }),
-        (m) => shapeOf(m.forward(rand([bs, seqLen, emb]))[0]),
+        (o) => o[0],
       ),
   },
   {

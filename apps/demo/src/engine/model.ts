@@ -1,26 +1,19 @@
 import { ElmanRNN } from '@rnnkit/cell';
-import { Linear, Module } from '@rnnkit/ops';
-import { createLayer, type RecurrentLayer } from '@rnnkit/rnn';
+import { SequenceEncoder } from '@rnnkit/heads';
+import { Module } from '@rnnkit/ops';
 import * as tf from '@tensorflow/tfjs-core';
 import type { CellType } from './options.js';
 
-export interface SequenceOutput {
-  /** [B, T, H]: the hidden state at every step. */
-  hiddenStates: tf.Tensor3D;
-  /** [B, T, 1]: the head applied to every step. */
-  predictions: tf.Tensor3D;
-}
-
 /**
- * A recurrent layer (RNN/LSTM/GRU with batchFirst, or the tutorial's MyRNN) followed by a
- * Linear(H, 1) head. Keys: "rnn.*" + "head.*", or MyRNN's own "linear1.*"/"linear2.*".
+ * A recurrent layer and a Linear(H, 1) on its last step: @rnnkit/heads' SequenceEncoder (RNN, LSTM
+ * or GRU, batch first, pooling 'last', keys "encoder.rnn.*" + "encoder.proj.*"), or the tutorial's
+ * MyRNN, whose linear2 is that head (keys "myrnn.linear1.*" + "myrnn.linear2.*").
  */
 export class SequenceRegressor extends Module {
   readonly cell: CellType;
   readonly hiddenSize: number;
   readonly inputSize: number;
-  readonly rnn: RecurrentLayer | null = null;
-  readonly head: Linear | null = null;
+  readonly encoder: SequenceEncoder | null = null;
   readonly myrnn: ElmanRNN | null = null;
 
   constructor(opts: { cell: CellType; inputSize: number; hiddenSize: number }) {
@@ -35,25 +28,20 @@ export class SequenceRegressor extends Module {
         new ElmanRNN({ inputDim: inputSize, hiddenSize, outputDim: 1 }),
       );
     } else {
-      this.rnn = this.registerModule(
-        'rnn',
-        createLayer(cell, { inputSize, hiddenSize, batchFirst: true }),
+      this.encoder = this.registerModule(
+        'encoder',
+        new SequenceEncoder({ inputSize, cell, hiddenSize, pooling: 'last', outputSize: 1 }),
       );
-      this.head = this.registerModule('head', new Linear(hiddenSize, 1));
     }
   }
 
   /** x: [B, T, I] -> the prediction at the last step, [B, 1]. */
   forward(x: tf.Tensor): tf.Tensor2D {
+    if (this.encoder) return this.encoder.forward(x) as tf.Tensor2D;
     return tf.tidy(() => {
       const [B, T] = x.shape;
-      if (this.myrnn) {
-        const { predictions } = this.myrnn.forward(x);
-        return tf.reshape(tf.slice(predictions, [0, T - 1, 0], [B, 1, 1]), [B, 1]);
-      }
-      const [output] = this.rnn!.forward(x);
-      const last = tf.reshape(tf.slice(output, [0, T - 1, 0], [B, 1, this.hiddenSize]), [B, -1]);
-      return this.head!.forward(last) as tf.Tensor2D;
+      const { predictions } = this.myrnn!.forward(x);
+      return tf.reshape(tf.slice(predictions, [0, T - 1, 0], [B, 1, 1]), [B, 1]);
     });
   }
 

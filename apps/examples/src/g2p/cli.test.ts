@@ -2,28 +2,12 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type Io, main } from '../cli.js';
+import { main } from '../cli.js';
+import { capture } from '../test-utils.js';
 import { Pronouncer } from './model.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rnnkit-g2p-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-function capture(lines: string[] = []) {
-  let out = '';
-  let err = '';
-  const io: Io = {
-    out: (t) => {
-      out += t;
-    },
-    err: (t) => {
-      err += t;
-    },
-    lines: async function* () {
-      yield* lines;
-    },
-  };
-  return { io, get: () => ({ out, err }) };
-}
 
 describe('rnnkit-examples g2p (CMUdict)', () => {
   it('rejects bad flags with exit code 2', async () => {

@@ -1,7 +1,7 @@
 import { loadSafetensors, safetensorsMetadata, setBackend } from '@rnnkit/ops';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { mulberry32 } from '../train.js';
+import { mulberry32 } from '../batches.js';
 import { Pronouncer } from './model.js';
 import { G2P_RECIPE, runG2p } from './run.js';
 

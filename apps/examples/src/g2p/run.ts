@@ -4,12 +4,13 @@ import { Seq2Seq, type Seq2SeqOptions } from '@rnnkit/heads';
 import { getBackend, manualSeed, saveSafetensors } from '@rnnkit/ops';
 import type { CellKind } from '@rnnkit/rnn';
 import * as tf from '@tensorflow/tfjs-core';
+import { epochOrders, padIds } from '../batches.js';
+import { type RunHooks, round } from '../run.js';
 import type { Split } from '../split.js';
-import type { BatchInfo } from '../train.js';
 import { G2pVocab, type G2pWord, g2pWords, splitWords } from './data.js';
 import { type ErrorRates, errorRates } from './metrics.js';
 import { encodeG2pModel } from './model.js';
-import { decodeWords, epochLr, fitG2p, type G2pPair, g2pOrders, MAX_PHONEMES } from './train.js';
+import { decodeWords, epochLr, fitG2p, type G2pPair, MAX_PHONEMES } from './train.js';
 
 /** Every hyper-parameter of a G2P run; the PyTorch referee receives the same object. */
 export interface G2pRecipe {
@@ -47,19 +48,12 @@ export const G2P_RECIPE: G2pRecipe = {
 /** Validation words decoded (greedily) after each epoch. */
 const VAL_WORDS = 2000;
 
-export interface G2pRunOptions {
+export interface G2pRunOptions extends RunHooks {
   dict: Record<string, string>;
   recipe: G2pRecipe;
-  seed: number;
-  limit?: number;
-  onBatch?: (info: BatchInfo) => void;
-  onEpoch?: (line: string) => void;
-  referee?: boolean;
   /** With referee: receives the referee file before training (data, initial weights, batch orders). */
   onReferee?: (bytes: Uint8Array) => void;
 }
-
-const round = (x: number, d = 4) => Math.round(x * 10 ** d) / 10 ** d;
 
 /** Training pairs: every pronunciation of every word. */
 function pairsOf(words: G2pWord[], vocab: G2pVocab): G2pPair[] {
@@ -82,16 +76,6 @@ function score(model: Seq2Seq, words: G2pWord[], vocab: G2pVocab, beam: number) 
     words.map((w) => w.prons),
   );
   return { hyps, rates, seconds };
-}
-
-/** Id rows -> int32 [N, maxLen], 0-padded. */
-function padIds(rows: number[][]): tf.Tensor2D {
-  const T = Math.max(1, ...rows.map((r) => r.length));
-  const flat = new Int32Array(rows.length * T);
-  rows.forEach((r, i) => {
-    flat.set(r, i * T);
-  });
-  return tf.tensor2d(flat, [rows.length, T], 'int32');
 }
 
 const pct = (r: ErrorRates) => ({ wer: round(r.wer), per: round(r.per) });
@@ -124,7 +108,12 @@ export function runG2p(opts: G2pRunOptions): {
   manualSeed(seed);
   const model = new Seq2Seq(config);
   const referee: Record<string, tf.Tensor> = {};
-  const orders = g2pOrders(pairs, recipe.batchSize, seed, recipe.epochs);
+  const orders = epochOrders(
+    pairs.map((p) => p.src.length),
+    recipe.batchSize,
+    seed,
+    recipe.epochs,
+  );
   const meta: Record<string, string> = {
     format: 'rnnkit-examples-referee/1',
     task: 'g2p',
@@ -150,9 +139,8 @@ export function runG2p(opts: G2pRunOptions): {
       opts.onReferee?.(saveSafetensors(referee, meta));
     }
     const val = splits.val.slice(0, VAL_WORDS);
-    const fitted = fitG2p(model, pairs, {
+    const fitted = fitG2p(model, pairs, orders, {
       ...recipe,
-      orders,
       bos: vocab.bos,
       eos: vocab.eos,
       onBatch: opts.onBatch,

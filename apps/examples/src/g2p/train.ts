@@ -1,8 +1,9 @@
 // G2P batches, training and decoding. Browser-safe.
 import { beamSearch, greedyDecode, type Seq2Seq } from '@rnnkit/heads';
-import { crossEntropy, trainStep } from '@rnnkit/ops';
+import { crossEntropy } from '@rnnkit/ops';
 import * as tf from '@tensorflow/tfjs-core';
-import { adam, type BatchInfo, epochOrder } from '../train.js';
+import { padIds } from '../batches.js';
+import { type Fitted, fitBatches, type StepOptions } from '../train.js';
 
 /** One training pair: a word's character ids and one of its pronunciations' phoneme ids. */
 export interface G2pPair {
@@ -50,31 +51,12 @@ export function pairBatch(
   };
 }
 
-/** The batch order of every epoch: epochOrder over the source lengths, as the other tasks. */
-export function g2pOrders(
-  pairs: readonly G2pPair[],
-  batchSize: number,
-  seed: number,
-  epochs: number,
-): number[][] {
-  const lengths = pairs.map((p) => p.src.length);
-  return Array.from({ length: epochs }, (_, e) => epochOrder(lengths, batchSize, seed, e));
-}
-
-export interface G2pFitOptions {
-  /** One order of the pairs per epoch (g2pOrders), cut into batches of batchSize. */
-  orders: number[][];
-  batchSize: number;
-  lr: number;
+export interface G2pFitOptions extends StepOptions {
   /** Epochs at `lr`; epoch e >= decayAfter (0-based) runs at lr * decay^(e - decayAfter + 1). */
   decayAfter: number;
   decay: number;
-  clipNorm: number;
   bos: number;
   eos: number;
-  onBatch?: (info: BatchInfo) => void;
-  /** After each epoch; its return value is collected. */
-  onEpoch?: (epoch: number, meanLoss: number) => unknown;
 }
 
 /** The learning rate of 0-based `epoch`: lr, then times `decay` each epoch after `decayAfter`. */
@@ -82,62 +64,33 @@ export function epochLr(r: { lr: number; decayAfter: number; decay: number }, ep
   return r.lr * r.decay ** Math.max(0, epoch + 1 - r.decayAfter);
 }
 
-/** Sets an Adam optimizer's step size; its moments are kept (tfjs reads the field every step). */
-function setLearningRate(optimizer: tf.Optimizer, lr: number): void {
-  (optimizer as unknown as { learningRate: number }).learningRate = lr;
-}
-
 /**
- * Adam + clipped teacher forcing over the given batch orders. Returns per-epoch mean token losses
- * and the training seconds (onEpoch excluded).
+ * Teacher forcing over the given batch orders (one per epoch, e.g. epochOrders of the source
+ * lengths): the mean token loss per epoch.
  */
 export function fitG2p(
   model: Seq2Seq,
   pairs: readonly G2pPair[],
+  orders: readonly number[][],
   opts: G2pFitOptions,
-): { epochLosses: number[]; epochReports: unknown[]; seconds: number } {
-  const optimizer = adam(opts.lr);
-  const epochLosses: number[] = [];
-  const epochReports: unknown[] = [];
-  let seconds = 0;
-  try {
-    for (let epoch = 0; epoch < opts.orders.length; epoch++) {
-      const t0 = performance.now();
-      setLearningRate(optimizer, epochLr(opts, epoch));
-      const order = opts.orders[epoch];
-      const batches = Math.ceil(pairs.length / opts.batchSize);
-      let sum = 0;
-      let weight = 0;
-      model.train();
-      for (let b = 0; b < batches; b++) {
-        const idx = order.slice(b * opts.batchSize, (b + 1) * opts.batchSize);
-        const batch = pairBatch(
-          idx.map((i) => pairs[i]),
-          opts.bos,
-          opts.eos,
-        );
-        try {
-          const r = trainStep(
-            model,
-            () => crossEntropy(model.forward(batch.src, batch.lengths, batch.tgtIn), batch.tgtOut),
-            optimizer,
-            { clipNorm: opts.clipNorm },
-          );
-          sum += r.loss * batch.tokens;
-          weight += batch.tokens;
-          opts.onBatch?.({ epoch, batch: b, batches, items: idx.length, loss: r.loss });
-        } finally {
-          tf.dispose([batch.src, batch.tgtIn, batch.tgtOut]);
-        }
-      }
-      seconds += (performance.now() - t0) / 1000;
-      epochLosses.push(sum / weight);
-      epochReports.push(opts.onEpoch?.(epoch, sum / weight));
-    }
-  } finally {
-    optimizer.dispose();
-  }
-  return { epochLosses, epochReports, seconds };
+): Fitted {
+  return fitBatches(
+    model,
+    orders,
+    (idx) => {
+      const b = pairBatch(
+        idx.map((i) => pairs[i]),
+        opts.bos,
+        opts.eos,
+      );
+      return {
+        loss: () => crossEntropy(model.forward(b.src, b.lengths, b.tgtIn), b.tgtOut),
+        weight: b.tokens,
+        tensors: [b.src, b.tgtIn, b.tgtOut],
+      };
+    },
+    { ...opts, lrAt: (epoch) => epochLr(opts, epoch) },
+  );
 }
 
 /**
@@ -155,12 +108,7 @@ export function decodeWords(
   const scores: number[] = [];
   for (let s = 0; s < words.length; s += size) {
     const chunk = words.slice(s, s + size);
-    const S = Math.max(...chunk.map((w) => w.length));
-    const flat = new Int32Array(chunk.length * S);
-    chunk.forEach((w, i) => {
-      flat.set(w, i * S);
-    });
-    const src = tf.tensor2d(flat, [chunk.length, S], 'int32');
+    const src = padIds(chunk);
     const state = model.encode(
       src,
       chunk.map((w) => w.length),
