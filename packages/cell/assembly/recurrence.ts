@@ -57,16 +57,7 @@ const NR = 8;
  * at N = 1024 maps every row of a strip onto the same cache set).
  */
 export function pack(N: i32, K: i32, w: usize, dst: usize): void {
-  const strips = (N + NR - 1) / NR;
-  for (let p = 0; p < strips; p++) {
-    for (let k = 0; k < K; k++) {
-      for (let jj = 0; jj < NR; jj++) {
-        const j = p * NR + jj;
-        const v: f32 = j < N ? load<f32>(w + ((<usize>j * <usize>K + <usize>k) << 2)) : 0;
-        store<f32>(dst + (((<usize>p * <usize>K + <usize>k) * NR + <usize>jj) << 2), v);
-      }
-    }
-  }
+  packStrips(N, K, w, K, 1, dst);
 }
 
 /**
@@ -74,12 +65,19 @@ export function pack(N: i32, K: i32, w: usize, dst: usize): void {
  * same strips of 8 columns, for products with an untransposed right-hand side (BPTT's dgates W_hh).
  */
 export function packT(N: i32, K: i32, b: usize, dst: usize): void {
+  packStrips(N, K, b, 1, N, dst);
+}
+
+/** The strips of `pack` from B [K, N] at `src`, whose element (k, j) is at float j * sj + k * sk. */
+@inline
+function packStrips(N: i32, K: i32, src: usize, sj: i32, sk: i32, dst: usize): void {
   const strips = (N + NR - 1) / NR;
   for (let p = 0; p < strips; p++) {
     for (let k = 0; k < K; k++) {
       for (let jj = 0; jj < NR; jj++) {
         const j = p * NR + jj;
-        const v: f32 = j < N ? load<f32>(b + ((<usize>k * <usize>N + <usize>j) << 2)) : 0;
+        const at = <usize>j * <usize>sj + <usize>k * <usize>sk;
+        const v: f32 = j < N ? load<f32>(src + (at << 2)) : 0;
         store<f32>(dst + (((<usize>p * <usize>K + <usize>k) * NR + <usize>jj) << 2), v);
       }
     }
@@ -116,7 +114,7 @@ function sgemm(M: i32, N: i32, K: i32, a: usize, b: usize, bias: usize, c: usize
     const i4 = i0 + ((i1 - i0) & ~3);
     for (let p = 0; p < full; p++) {
       const pb = b + <usize>p * strip;
-      for (let i = i0; i < i4; i += 4) block4x8(i, p * NR, N, K, a, pb, bias, c);
+      for (let i = i0; i < i4; i += 4) block(4, 2, i, p * NR, N, K, a, pb, 0, bias, c);
     }
     // The last rows (fewer than 4: all of them when M < 4, as in a decode step) over two strips
     // at once, so that 4 or 8 accumulators hide the latency of the additions (one strip: 2 or 4
@@ -125,14 +123,14 @@ function sgemm(M: i32, N: i32, K: i32, a: usize, b: usize, bias: usize, c: usize
     let i = i4;
     if (i + 2 <= i1) {
       let p = 0;
-      for (; p + 2 <= full; p += 2) block2x16(i, p * NR, N, K, a, b + <usize>p * strip, strip, bias, c);
-      if (p < full) block2x8(i, p * NR, N, K, a, b + <usize>p * strip, bias, c);
+      for (; p + 2 <= full; p += 2) block(2, 4, i, p * NR, N, K, a, b + <usize>p * strip, strip, bias, c);
+      if (p < full) block(2, 2, i, p * NR, N, K, a, b + <usize>p * strip, 0, bias, c);
       i += 2;
     }
     if (i < i1) {
       let p = 0;
-      for (; p + 2 <= full; p += 2) block1x16(i, p * NR, N, K, a, b + <usize>p * strip, strip, bias, c);
-      for (; p < full; p++) block1x8(i, p * NR, N, K, a, b + <usize>p * strip, bias, c);
+      for (; p + 2 <= full; p += 2) block(1, 4, i, p * NR, N, K, a, b + <usize>p * strip, strip, bias, c);
+      for (; p < full; p++) block(1, 2, i, p * NR, N, K, a, b + <usize>p * strip, 0, bias, c);
     }
     if (full * NR < N) {
       const pb = b + (<usize>full * <usize>K * NR << 2);
@@ -151,121 +149,18 @@ function sgemm(M: i32, N: i32, K: i32, a: usize, b: usize, bias: usize, c: usize
   }
 }
 
-/** c[i..i+4, j..j+8] of sgemm, b the packed strip of columns j..j+8. */
-@inline
-function block4x8(i: i32, j: i32, N: i32, K: i32, a: usize, b: usize, bias: usize, c: usize): void {
-  let c00 = f32x4.splat(0);
-  let c01 = f32x4.splat(0);
-  if (bias) {
-    c00 = v128.load(bias + (<usize>j << 2));
-    c01 = v128.load(bias + (<usize>j << 2), 16);
-  }
-  let c10 = c00;
-  let c11 = c01;
-  let c20 = c00;
-  let c21 = c01;
-  let c30 = c00;
-  let c31 = c01;
-  const rowA = <usize>K << 2;
-  const rowC = <usize>N << 2;
-  let pa = a + (<usize>i * <usize>K << 2);
-  let pb = b;
-  const end = pa + rowA;
-  while (pa < end) {
-    const b0 = v128.load(pb);
-    const b1 = v128.load(pb, 16);
-    let x = v128.load32_splat(pa);
-    c00 = madd(x, b0, c00);
-    c01 = madd(x, b1, c01);
-    x = v128.load32_splat(pa + rowA);
-    c10 = madd(x, b0, c10);
-    c11 = madd(x, b1, c11);
-    x = v128.load32_splat(pa + 2 * rowA);
-    c20 = madd(x, b0, c20);
-    c21 = madd(x, b1, c21);
-    x = v128.load32_splat(pa + 3 * rowA);
-    c30 = madd(x, b0, c30);
-    c31 = madd(x, b1, c31);
-    pa += 4;
-    pb += NR << 2;
-  }
-  const pc = c + ((<usize>i * <usize>N + <usize>j) << 2);
-  v128.store(pc, c00);
-  v128.store(pc, c01, 16);
-  v128.store(pc + rowC, c10);
-  v128.store(pc + rowC, c11, 16);
-  v128.store(pc + 2 * rowC, c20);
-  v128.store(pc + 2 * rowC, c21, 16);
-  v128.store(pc + 3 * rowC, c30);
-  v128.store(pc + 3 * rowC, c31, 16);
-}
-
-/** c[i..i+2, j..j+8] of sgemm, b the packed strip of columns j..j+8. */
-@inline
-function block2x8(i: i32, j: i32, N: i32, K: i32, a: usize, b: usize, bias: usize, c: usize): void {
-  let c00 = f32x4.splat(0);
-  let c01 = f32x4.splat(0);
-  if (bias) {
-    c00 = v128.load(bias + (<usize>j << 2));
-    c01 = v128.load(bias + (<usize>j << 2), 16);
-  }
-  let c10 = c00;
-  let c11 = c01;
-  const rowA = <usize>K << 2;
-  let pa = a + (<usize>i * <usize>K << 2);
-  let pb = b;
-  const end = pa + rowA;
-  while (pa < end) {
-    const b0 = v128.load(pb);
-    const b1 = v128.load(pb, 16);
-    let x = v128.load32_splat(pa);
-    c00 = madd(x, b0, c00);
-    c01 = madd(x, b1, c01);
-    x = v128.load32_splat(pa + rowA);
-    c10 = madd(x, b0, c10);
-    c11 = madd(x, b1, c11);
-    pa += 4;
-    pb += NR << 2;
-  }
-  const pc = c + ((<usize>i * <usize>N + <usize>j) << 2);
-  const rowC = <usize>N << 2;
-  v128.store(pc, c00);
-  v128.store(pc, c01, 16);
-  v128.store(pc + rowC, c10);
-  v128.store(pc + rowC, c11, 16);
-}
-
-/** c[i, j..j+8] of sgemm, b the packed strip of columns j..j+8. */
-@inline
-function block1x8(i: i32, j: i32, N: i32, K: i32, a: usize, b: usize, bias: usize, c: usize): void {
-  let c0 = f32x4.splat(0);
-  let c1 = f32x4.splat(0);
-  if (bias) {
-    c0 = v128.load(bias + (<usize>j << 2));
-    c1 = v128.load(bias + (<usize>j << 2), 16);
-  }
-  let pa = a + (<usize>i * <usize>K << 2);
-  let pb = b;
-  const end = pa + (<usize>K << 2);
-  while (pa < end) {
-    const x = v128.load32_splat(pa);
-    c0 = madd(x, v128.load(pb), c0);
-    c1 = madd(x, v128.load(pb, 16), c1);
-    pa += 4;
-    pb += NR << 2;
-  }
-  const pc = c + ((<usize>i * <usize>N + <usize>j) << 2);
-  v128.store(pc, c0);
-  v128.store(pc, c1, 16);
-}
-
 /**
- * c[i..i+2, j..j+16] of sgemm, b the packed strip of columns j..j+8 and the next one `strip` bytes
- * on. Each element sums its products in the same order as in block4x8, so results do not depend
- * on which block computed them.
+ * c[i..i+R, j..j+4W] of sgemm: R rows (1, 2 or 4) of a times W vectors of 4 columns (2: the packed
+ * strip of columns j..j+8 at b; 4: that strip and the next one `strip` bytes on), R * W <= 8.
+ * Inlined with constant R and W, so Binaryen specialises it into a register block of R * W f32x4
+ * accumulators: q0..q7 hold row r, vector v at r * W + v. Every element starts from its bias (or
+ * 0) and adds its K products in order, whatever block computes it, so results do not depend on
+ * the block (nor on how threads split the rows).
  */
 @inline
-function block2x16(
+function block(
+  R: i32,
+  W: i32,
   i: i32,
   j: i32,
   N: i32,
@@ -276,21 +171,23 @@ function block2x16(
   bias: usize,
   c: usize,
 ): void {
-  let c00 = f32x4.splat(0);
-  let c01 = f32x4.splat(0);
-  let c02 = f32x4.splat(0);
-  let c03 = f32x4.splat(0);
+  const wide = W > 2;
+  let q0 = f32x4.splat(0);
+  let q1 = q0;
+  let q2 = q0;
+  let q3 = q0;
   if (bias) {
     const pbias = bias + (<usize>j << 2);
-    c00 = v128.load(pbias);
-    c01 = v128.load(pbias, 16);
-    c02 = v128.load(pbias, 32);
-    c03 = v128.load(pbias, 48);
+    q0 = v128.load(pbias);
+    q1 = v128.load(pbias, 16);
+    q2 = wide ? v128.load(pbias, 32) : q0;
+    q3 = wide ? v128.load(pbias, 48) : q1;
   }
-  let c10 = c00;
-  let c11 = c01;
-  let c12 = c02;
-  let c13 = c03;
+  // Rows after the first start from the same bias: q4..q7 are row 2 (W = 2) or row 1 (W = 4).
+  let q4 = q0;
+  let q5 = q1;
+  let q6 = q2;
+  let q7 = q3;
   const rowA = <usize>K << 2;
   let pa = a + (<usize>i * <usize>K << 2);
   let pb = b;
@@ -298,74 +195,44 @@ function block2x16(
   while (pa < end) {
     const b0 = v128.load(pb);
     const b1 = v128.load(pb, 16);
-    const b2 = v128.load(pb + strip);
-    const b3 = v128.load(pb + strip, 16);
-    let x = v128.load32_splat(pa);
-    c00 = madd(x, b0, c00);
-    c01 = madd(x, b1, c01);
-    c02 = madd(x, b2, c02);
-    c03 = madd(x, b3, c03);
-    x = v128.load32_splat(pa + rowA);
-    c10 = madd(x, b0, c10);
-    c11 = madd(x, b1, c11);
-    c12 = madd(x, b2, c12);
-    c13 = madd(x, b3, c13);
+    const b2 = wide ? v128.load(pb + strip) : b0;
+    const b3 = wide ? v128.load(pb + strip, 16) : b1;
+    const x0 = v128.load32_splat(pa);
+    q0 = madd(x0, b0, q0);
+    q1 = madd(x0, b1, q1);
+    if (R * W > 2) {
+      const x1 = wide ? x0 : v128.load32_splat(pa + rowA);
+      q2 = madd(x1, b2, q2);
+      q3 = madd(x1, b3, q3);
+    }
+    if (R * W > 4) {
+      const x2 = v128.load32_splat(pa + (wide ? rowA : 2 * rowA));
+      q4 = madd(x2, b0, q4);
+      q5 = madd(x2, b1, q5);
+      const x3 = wide ? x2 : v128.load32_splat(pa + 3 * rowA);
+      q6 = madd(x3, b2, q6);
+      q7 = madd(x3, b3, q7);
+    }
     pa += 4;
     pb += NR << 2;
   }
-  const pc = c + ((<usize>i * <usize>N + <usize>j) << 2);
   const rowC = <usize>N << 2;
-  v128.store(pc, c00);
-  v128.store(pc, c01, 16);
-  v128.store(pc, c02, 32);
-  v128.store(pc, c03, 48);
-  v128.store(pc + rowC, c10);
-  v128.store(pc + rowC, c11, 16);
-  v128.store(pc + rowC, c12, 32);
-  v128.store(pc + rowC, c13, 48);
-}
-
-/** c[i, j..j+16] of sgemm over two strips `strip` bytes apart (see block2x16). */
-@inline
-function block1x16(
-  i: i32,
-  j: i32,
-  N: i32,
-  K: i32,
-  a: usize,
-  b: usize,
-  strip: usize,
-  bias: usize,
-  c: usize,
-): void {
-  let c0 = f32x4.splat(0);
-  let c1 = f32x4.splat(0);
-  let c2 = f32x4.splat(0);
-  let c3 = f32x4.splat(0);
-  if (bias) {
-    const pbias = bias + (<usize>j << 2);
-    c0 = v128.load(pbias);
-    c1 = v128.load(pbias, 16);
-    c2 = v128.load(pbias, 32);
-    c3 = v128.load(pbias, 48);
-  }
-  let pa = a + (<usize>i * <usize>K << 2);
-  let pb = b;
-  const end = pa + (<usize>K << 2);
-  while (pa < end) {
-    const x = v128.load32_splat(pa);
-    c0 = madd(x, v128.load(pb), c0);
-    c1 = madd(x, v128.load(pb, 16), c1);
-    c2 = madd(x, v128.load(pb + strip), c2);
-    c3 = madd(x, v128.load(pb + strip, 16), c3);
-    pa += 4;
-    pb += NR << 2;
-  }
   const pc = c + ((<usize>i * <usize>N + <usize>j) << 2);
-  v128.store(pc, c0);
-  v128.store(pc, c1, 16);
-  v128.store(pc, c2, 32);
-  v128.store(pc, c3, 48);
+  v128.store(pc, q0);
+  v128.store(pc, q1, 16);
+  if (R * W > 2) {
+    const pc1 = pc + (wide ? 32 : rowC);
+    v128.store(pc1, q2);
+    v128.store(pc1, q3, 16);
+  }
+  if (R * W > 4) {
+    const pc2 = pc + (wide ? rowC : 2 * rowC);
+    v128.store(pc2, q4);
+    v128.store(pc2, q5, 16);
+    const pc3 = pc + (wide ? rowC + 32 : 3 * rowC);
+    v128.store(pc3, q6);
+    v128.store(pc3, q7, 16);
+  }
 }
 
 /** Row of step t of sequence b in a [T, B, *] buffer, or a [B, T, *] one when `batchFirst`. */
