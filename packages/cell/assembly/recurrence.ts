@@ -235,6 +235,24 @@ function block(
   }
 }
 
+/**
+ * One gate's activations: g[j] = tanh or sigmoid (by `tanh`, a constant where inlined) of
+ * x[j] + p[j] over the h4 / 4 floats from byte offsets x, p and g; four lanes at a time, then the
+ * last H % 4 one by one.
+ */
+@inline
+function gate(tanh: bool, x: usize, p: usize, g: usize, h4: usize): void {
+  const v4 = h4 & ~15;
+  for (let j: usize = 0; j < v4; j += 16) {
+    const s = f32x4.add(v128.load(x + j), v128.load(p + j));
+    v128.store(g + j, tanh ? tanhv(s) : sigmoidv(s));
+  }
+  for (let j = v4; j < h4; j += 4) {
+    const s = load<f32>(x + j) + load<f32>(p + j);
+    store<f32>(g + j, tanh ? Mathf.tanh(s) : sigmoid(s));
+  }
+}
+
 /** Row of step t of sequence b in a [T, B, *] buffer, or a [B, T, *] one when `batchFirst`. */
 @inline
 function row(batchFirst: bool, t: i32, b: i32, T: i32, B: i32): usize {
@@ -312,19 +330,13 @@ export function forward(args: usize): void {
       const go = gt + (<usize>b * <usize>G << 2);
       const ho = <usize>b * <usize>H << 2;
       const h4 = <usize>H << 2;
-      // Four lanes at a time, then the last H % 4 one by one.
+      // Each gate's activations in a pass of its own (gate), then the state update: a pass's
+      // iterations are short and independent, so the core overlaps several of them instead of
+      // waiting on one long chain of dependent steps (an activation, then the next one using it).
       const v4 = h4 & ~15;
       if (mode == RNN_TANH) {
-        for (let j: usize = 0; j < v4; j += 16) {
-          const y = tanhv(f32x4.add(v128.load(xo + j), v128.load(po + j)));
-          v128.store(go + j, y);
-          v128.store(h + ho + j, y);
-        }
-        for (let j = v4; j < h4; j += 4) {
-          const y = Mathf.tanh(load<f32>(xo + j) + load<f32>(po + j));
-          store<f32>(go + j, y);
-          store<f32>(h + ho + j, y);
-        }
+        gate(true, xo, po, go, h4);
+        memory.copy(h + ho, go, h4);
       } else if (mode == RNN_RELU) {
         for (let j: usize = 0; j < h4; j += 4) {
           const y = max<f32>(load<f32>(xo + j) + load<f32>(po + j), 0);
@@ -332,53 +344,47 @@ export function forward(args: usize): void {
           store<f32>(h + ho + j, y);
         }
       } else if (mode == LSTM) {
+        gate(false, xo, po, go, h4);
+        gate(false, xo + h4, po + h4, go + h4, h4);
+        gate(true, xo + 2 * h4, po + 2 * h4, go + 2 * h4, h4);
+        gate(false, xo + 3 * h4, po + 3 * h4, go + 3 * h4, h4);
         for (let j: usize = 0; j < v4; j += 16) {
-          const i = sigmoidv(f32x4.add(v128.load(xo + j), v128.load(po + j)));
-          const f = sigmoidv(f32x4.add(v128.load(xo + h4 + j), v128.load(po + h4 + j)));
-          const g = tanhv(f32x4.add(v128.load(xo + 2 * h4 + j), v128.load(po + 2 * h4 + j)));
-          const o = sigmoidv(f32x4.add(v128.load(xo + 3 * h4 + j), v128.load(po + 3 * h4 + j)));
-          v128.store(go + j, i);
-          v128.store(go + h4 + j, f);
-          v128.store(go + 2 * h4 + j, g);
-          v128.store(go + 3 * h4 + j, o);
+          const i = v128.load(go + j);
+          const f = v128.load(go + h4 + j);
+          const g = v128.load(go + 2 * h4 + j);
+          const o = v128.load(go + 3 * h4 + j);
           const cj = madd(f, v128.load(c + ho + j), f32x4.mul(i, g));
           v128.store(c + ho + j, cj);
           v128.store(target + ho + j, f32x4.mul(o, tanhv(cj)));
         }
         for (let j = v4; j < h4; j += 4) {
-          const i = sigmoid(load<f32>(xo + j) + load<f32>(po + j));
-          const f = sigmoid(load<f32>(xo + h4 + j) + load<f32>(po + h4 + j));
-          const g = Mathf.tanh(load<f32>(xo + 2 * h4 + j) + load<f32>(po + 2 * h4 + j));
-          const o = sigmoid(load<f32>(xo + 3 * h4 + j) + load<f32>(po + 3 * h4 + j));
-          store<f32>(go + j, i);
-          store<f32>(go + h4 + j, f);
-          store<f32>(go + 2 * h4 + j, g);
-          store<f32>(go + 3 * h4 + j, o);
+          const i = load<f32>(go + j);
+          const f = load<f32>(go + h4 + j);
+          const g = load<f32>(go + 2 * h4 + j);
+          const o = load<f32>(go + 3 * h4 + j);
           const cj = f * load<f32>(c + ho + j) + i * g;
           store<f32>(c + ho + j, cj);
           store<f32>(target + ho + j, o * Mathf.tanh(cj));
         }
       } else if (mode == GRU) {
         const no = nt + ho;
+        gate(false, xo, po, go, h4);
+        gate(false, xo + h4, po + h4, go + h4, h4);
         for (let j: usize = 0; j < v4; j += 16) {
-          const r = sigmoidv(f32x4.add(v128.load(xo + j), v128.load(po + j)));
-          const z = sigmoidv(f32x4.add(v128.load(xo + h4 + j), v128.load(po + h4 + j)));
+          const r = v128.load(go + j);
+          const z = v128.load(go + h4 + j);
           const hnj = v128.load(po + 2 * h4 + j);
           const n = tanhv(madd(r, hnj, v128.load(xo + 2 * h4 + j)));
-          v128.store(go + j, r);
-          v128.store(go + h4 + j, z);
           v128.store(go + 2 * h4 + j, n);
           v128.store(no + j, hnj);
           const hj = v128.load(h + ho + j);
           v128.store(h + ho + j, madd(z, f32x4.sub(hj, n), n));
         }
         for (let j = v4; j < h4; j += 4) {
-          const r = sigmoid(load<f32>(xo + j) + load<f32>(po + j));
-          const z = sigmoid(load<f32>(xo + h4 + j) + load<f32>(po + h4 + j));
+          const r = load<f32>(go + j);
+          const z = load<f32>(go + h4 + j);
           const hnj = load<f32>(po + 2 * h4 + j);
           const n = Mathf.tanh(load<f32>(xo + 2 * h4 + j) + r * hnj);
-          store<f32>(go + j, r);
-          store<f32>(go + h4 + j, z);
           store<f32>(go + 2 * h4 + j, n);
           store<f32>(no + j, hnj);
           store<f32>(h + ho + j, n + z * (load<f32>(h + ho + j) - n));
