@@ -129,6 +129,7 @@ function sgemm(M: i32, N: i32, K: i32, a: usize, b: usize, bias: usize, c: usize
     }
     if (i < i1) {
       let p = 0;
+      for (; p + 3 <= full; p += 3) block(1, 6, i, p * NR, N, K, a, b + <usize>p * strip, strip, bias, c);
       for (; p + 2 <= full; p += 2) block(1, 4, i, p * NR, N, K, a, b + <usize>p * strip, strip, bias, c);
       for (; p < full; p++) block(1, 2, i, p * NR, N, K, a, b + <usize>p * strip, 0, bias, c);
     }
@@ -150,12 +151,14 @@ function sgemm(M: i32, N: i32, K: i32, a: usize, b: usize, bias: usize, c: usize
 }
 
 /**
- * c[i..i+R, j..j+4W] of sgemm: R rows (1, 2 or 4) of a times W vectors of 4 columns (2: the packed
- * strip of columns j..j+8 at b; 4: that strip and the next one `strip` bytes on), R * W <= 8.
- * Inlined with constant R and W, so Binaryen specialises it into a register block of R * W f32x4
- * accumulators: q0..q7 hold row r, vector v at r * W + v. Every element starts from its bias (or
- * 0) and adds its K products in order, whatever block computes it, so results do not depend on
- * the block (nor on how threads split the rows).
+ * c[i..i+R, j..j+4W] of sgemm: R rows of a times W vectors of 4 columns, from the packed strip of
+ * columns j..j+8 at b and, when W > 2, the next (W / 2 - 1) strips, `strip` bytes apart: 4x8, 2x8,
+ * 1x8 (W = 2), 2x16, 1x16 (W = 4) or 1x24 (W = 6). Inlined with constant R and W, so Binaryen
+ * specialises it into a register block of R * W f32x4 accumulators q0..q7, in pairs (one strip of
+ * one row): q0 q1 row 0; q2 q3 row 1 (W = 2) or row 0's second strip; q4 q5 row 2 (W = 2), row 1
+ * (W = 4) or row 0's third strip; q6 q7 row 3 (W = 2) or row 1's second strip (W = 4). Every
+ * element starts from its bias (or 0) and adds its K products in order, whatever block computes
+ * it, so results do not depend on the block (nor on how threads split the rows).
  */
 @inline
 function block(
@@ -172,20 +175,27 @@ function block(
   c: usize,
 ): void {
   const wide = W > 2;
+  const three = W > 4;
   let q0 = f32x4.splat(0);
   let q1 = q0;
   let q2 = q0;
   let q3 = q0;
+  let q4 = q0;
+  let q5 = q0;
   if (bias) {
     const pbias = bias + (<usize>j << 2);
     q0 = v128.load(pbias);
     q1 = v128.load(pbias, 16);
     q2 = wide ? v128.load(pbias, 32) : q0;
     q3 = wide ? v128.load(pbias, 48) : q1;
+    q4 = three ? v128.load(pbias, 64) : q0;
+    q5 = three ? v128.load(pbias, 80) : q1;
   }
-  // Rows after the first start from the same bias: q4..q7 are row 2 (W = 2) or row 1 (W = 4).
-  let q4 = q0;
-  let q5 = q1;
+  // Rows after the first start from the same bias.
+  if (!three) {
+    q4 = q0;
+    q5 = q1;
+  }
   let q6 = q2;
   let q7 = q3;
   const rowA = <usize>K << 2;
@@ -206,12 +216,16 @@ function block(
       q3 = madd(x1, b3, q3);
     }
     if (R * W > 4) {
-      const x2 = v128.load32_splat(pa + (wide ? rowA : 2 * rowA));
-      q4 = madd(x2, b0, q4);
-      q5 = madd(x2, b1, q5);
-      const x3 = wide ? x2 : v128.load32_splat(pa + 3 * rowA);
-      q6 = madd(x3, b2, q6);
-      q7 = madd(x3, b3, q7);
+      const b4 = three ? v128.load(pb + 2 * strip) : b0;
+      const b5 = three ? v128.load(pb + 2 * strip, 16) : b1;
+      const x2 = three ? x0 : v128.load32_splat(pa + (wide ? rowA : 2 * rowA));
+      q4 = madd(x2, b4, q4);
+      q5 = madd(x2, b5, q5);
+      if (R * W > 6) {
+        const x3 = wide ? x2 : v128.load32_splat(pa + 3 * rowA);
+        q6 = madd(x3, b2, q6);
+        q7 = madd(x3, b3, q7);
+      }
     }
     pa += 4;
     pb += NR << 2;
@@ -226,12 +240,14 @@ function block(
     v128.store(pc1, q3, 16);
   }
   if (R * W > 4) {
-    const pc2 = pc + (wide ? rowC : 2 * rowC);
+    const pc2 = pc + (three ? 64 : wide ? rowC : 2 * rowC);
     v128.store(pc2, q4);
     v128.store(pc2, q5, 16);
-    const pc3 = pc + (wide ? rowC + 32 : 3 * rowC);
-    v128.store(pc3, q6);
-    v128.store(pc3, q7, 16);
+    if (R * W > 6) {
+      const pc3 = pc + (wide ? rowC + 32 : 3 * rowC);
+      v128.store(pc3, q6);
+      v128.store(pc3, q7, 16);
+    }
   }
 }
 
