@@ -103,8 +103,8 @@ function sgemmArgs(args: usize): void {
 /**
  * c [M, N] = a [M, K] x B [K, N] (+ bias [N] on every row when `bias` is not 0), B packed by
  * `pack`. Panels of MC rows; inside one, each strip of 8 columns of B times blocks of 4 rows of a,
- * then the last 2 or 1 rows times 2 strips at once, with f32x4 accumulators; a last partial
- * strip is done lane by lane.
+ * then the last 2 rows times 2 strips at once and the last row times 3, with f32x4 accumulators;
+ * a last partial strip is done lane by lane.
  */
 function sgemm(M: i32, N: i32, K: i32, a: usize, b: usize, bias: usize, c: usize): void {
   const full = N / NR;
@@ -116,9 +116,10 @@ function sgemm(M: i32, N: i32, K: i32, a: usize, b: usize, bias: usize, c: usize
       const pb = b + <usize>p * strip;
       for (let i = i0; i < i4; i += 4) block(4, 2, i, p * NR, N, K, a, pb, 0, bias, c);
     }
-    // The last rows (fewer than 4: all of them when M < 4, as in a decode step) over two strips
-    // at once, so that 4 or 8 accumulators hide the latency of the additions (one strip: 2 or 4
-    // chains, each waiting for its previous addition; 1.5-1.8x slower on AMD Zen 4). Four strips
+    // The last rows (fewer than 4: all of them when M < 4, as in a decode step) over several
+    // strips at once, so that 6 or 8 accumulators hide the latency of the multiply-adds (one
+    // strip: 2 or 4 chains, each waiting for its previous addition; 1.5-1.8x slower on AMD Zen 4;
+    // a last row over 2 strips instead of 3: 1.3-1.4x slower in the relaxed build). Four strips
     // for one row measured no faster than one (register pressure in V8's code).
     let i = i4;
     if (i + 2 <= i1) {
