@@ -101,7 +101,7 @@ function forward(k, mode, B, T, H, reps = 1) {
   }
   const out = new Float32Array(k.memory.buffer, v.out, T * B * H);
   if (out.some(Number.isNaN)) throw new Error(`kernel-ab: NaN in forward ${mode} ${B},${T},${H}`);
-  return { out: new Uint32Array(out.buffer, v.out, T * B * H).slice(), ms };
+  return { out: new Uint32Array(out.buffer, v.out, T * B * H).slice(), ms: ms / reps };
 }
 
 const same = (a, b) => a.length === b.length && a.every((x, i) => x === b[i]);
