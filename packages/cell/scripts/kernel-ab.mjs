@@ -106,29 +106,12 @@ function forward(k, mode, B, T, H, reps = 1) {
 
 const same = (a, b) => a.length === b.length && a.every((x, i) => x === b[i]);
 const median = (v) => v.sort((p, q) => p - q)[v.length >> 1];
+/** "a,b,c d,e,f" -> [[a, b, c], [d, e, f]] */
+const shapes = (text) => text.split(' ').map((s) => s.split(',').map(Number));
 // M, N, K: every block (4x8, 2x16, 2x8, 1x24, 1x16, 1x8), partial strips, K = 1, panels over 64 rows.
-const products = [
-  [1, 8, 5],
-  [1, 256, 64],
-  [1, 1024, 256],
-  [2, 1024, 300],
-  [3, 20, 7],
-  [4, 16, 3],
-];
-products.push(
-  [5, 30, 11],
-  [7, 1000, 33],
-  [64, 768, 300],
-  [65, 13, 9],
-  [128, 1024, 256],
-  [9, 24, 1],
-);
-const recurrences = [
-  [1, 50, 64],
-  [2, 10, 256],
-  [3, 5, 37],
-  [8, 6, 20],
-];
+const products = shapes('1,8,5 1,256,64 1,1024,256 2,1024,300 3,20,7 4,16,3 5,30,11 7,1000,33');
+products.push(...shapes('64,768,300 65,13,9 128,1024,256 9,24,1'));
+const recurrences = shapes('1,50,64 2,10,256 3,5,37 8,6,20');
 // [what, ...shape]: sgemm M, N, K; forward mode, B, T, H. The bench's shapes (64,128,300,256 and
 // 1,10000,32,64; the tutorial 2,10,300,256), shortened in time.
 const timed = [
