@@ -173,7 +173,10 @@ describe('rnnkit-bench CLI', () => {
       expect(text).toContain(`\`rnnkit-bench ${argv.join(' ')} --json --out ${md}\``);
       expect(text).toContain('the profiled calls run on 1 thread (`setKernelThreads(1)`)');
       expect(text).toMatch(/^\| sgemm \(recurrence\.wasm\) \| [\d.]+ \| [\d.]+% \|$/m);
-      expect(text).toMatch(/^\| forward \(recurrence\.wasm\) \| [\d.]+ \| [\d.]+% \|$/m);
+      // A row for each of the 12 functions with the most self time; `forward` (the gate math, cheap
+      // at this shape) is one of them or in the grouped tail, as the machine's load has it.
+      for (const f of p.functions.slice(0, 12))
+        expect(text).toContain(`| ${f.where ? `${f.name} (${f.where})` : f.name} | `);
       const shares = [...text.matchAll(/^\| .+ \| [\d.]+ \| ([\d.]+)% \|$/gm)].map((m) =>
         Number(m[1]),
       );

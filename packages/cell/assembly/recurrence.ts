@@ -57,16 +57,7 @@ const NR = 8;
  * at N = 1024 maps every row of a strip onto the same cache set).
  */
 export function pack(N: i32, K: i32, w: usize, dst: usize): void {
-  const strips = (N + NR - 1) / NR;
-  for (let p = 0; p < strips; p++) {
-    for (let k = 0; k < K; k++) {
-      for (let jj = 0; jj < NR; jj++) {
-        const j = p * NR + jj;
-        const v: f32 = j < N ? load<f32>(w + ((<usize>j * <usize>K + <usize>k) << 2)) : 0;
-        store<f32>(dst + (((<usize>p * <usize>K + <usize>k) * NR + <usize>jj) << 2), v);
-      }
-    }
-  }
+  packStrips(N, K, w, K, 1, dst);
 }
 
 /**
@@ -74,12 +65,19 @@ export function pack(N: i32, K: i32, w: usize, dst: usize): void {
  * same strips of 8 columns, for products with an untransposed right-hand side (BPTT's dgates W_hh).
  */
 export function packT(N: i32, K: i32, b: usize, dst: usize): void {
+  packStrips(N, K, b, 1, N, dst);
+}
+
+/** The strips of `pack` from B [K, N] at `src`, whose element (k, j) is at float j * sj + k * sk. */
+@inline
+function packStrips(N: i32, K: i32, src: usize, sj: i32, sk: i32, dst: usize): void {
   const strips = (N + NR - 1) / NR;
   for (let p = 0; p < strips; p++) {
     for (let k = 0; k < K; k++) {
       for (let jj = 0; jj < NR; jj++) {
         const j = p * NR + jj;
-        const v: f32 = j < N ? load<f32>(b + ((<usize>k * <usize>N + <usize>j) << 2)) : 0;
+        const at = <usize>j * <usize>sj + <usize>k * <usize>sk;
+        const v: f32 = j < N ? load<f32>(src + (at << 2)) : 0;
         store<f32>(dst + (((<usize>p * <usize>K + <usize>k) * NR + <usize>jj) << 2), v);
       }
     }
@@ -105,8 +103,8 @@ function sgemmArgs(args: usize): void {
 /**
  * c [M, N] = a [M, K] x B [K, N] (+ bias [N] on every row when `bias` is not 0), B packed by
  * `pack`. Panels of MC rows; inside one, each strip of 8 columns of B times blocks of 4 rows of a,
- * then the last 2 or 1 rows times 2 strips at once, with f32x4 accumulators; a last partial
- * strip is done lane by lane.
+ * then the last 2 rows times 2 strips at once and the last row times 3, with f32x4 accumulators;
+ * a last partial strip is done lane by lane.
  */
 function sgemm(M: i32, N: i32, K: i32, a: usize, b: usize, bias: usize, c: usize): void {
   const full = N / NR;
@@ -116,23 +114,25 @@ function sgemm(M: i32, N: i32, K: i32, a: usize, b: usize, bias: usize, c: usize
     const i4 = i0 + ((i1 - i0) & ~3);
     for (let p = 0; p < full; p++) {
       const pb = b + <usize>p * strip;
-      for (let i = i0; i < i4; i += 4) block4x8(i, p * NR, N, K, a, pb, bias, c);
+      for (let i = i0; i < i4; i += 4) block(4, 2, i, p * NR, N, K, a, pb, 0, bias, c);
     }
-    // The last rows (fewer than 4: all of them when M < 4, as in a decode step) over two strips
-    // at once, so that 4 or 8 accumulators hide the latency of the additions (one strip: 2 or 4
-    // chains, each waiting for its previous addition; 1.5-1.8x slower on AMD Zen 4). Four strips
+    // The last rows (fewer than 4: all of them when M < 4, as in a decode step) over several
+    // strips at once, so that 6 or 8 accumulators hide the latency of the multiply-adds (one
+    // strip: 2 or 4 chains, each waiting for its previous addition; 1.5-1.8x slower on AMD Zen 4;
+    // a last row over 2 strips instead of 3: 1.3-1.4x slower in the relaxed build). Four strips
     // for one row measured no faster than one (register pressure in V8's code).
     let i = i4;
     if (i + 2 <= i1) {
       let p = 0;
-      for (; p + 2 <= full; p += 2) block2x16(i, p * NR, N, K, a, b + <usize>p * strip, strip, bias, c);
-      if (p < full) block2x8(i, p * NR, N, K, a, b + <usize>p * strip, bias, c);
+      for (; p + 2 <= full; p += 2) block(2, 4, i, p * NR, N, K, a, b + <usize>p * strip, strip, bias, c);
+      if (p < full) block(2, 2, i, p * NR, N, K, a, b + <usize>p * strip, 0, bias, c);
       i += 2;
     }
     if (i < i1) {
       let p = 0;
-      for (; p + 2 <= full; p += 2) block1x16(i, p * NR, N, K, a, b + <usize>p * strip, strip, bias, c);
-      for (; p < full; p++) block1x8(i, p * NR, N, K, a, b + <usize>p * strip, bias, c);
+      for (; p + 3 <= full; p += 3) block(1, 6, i, p * NR, N, K, a, b + <usize>p * strip, strip, bias, c);
+      for (; p + 2 <= full; p += 2) block(1, 4, i, p * NR, N, K, a, b + <usize>p * strip, strip, bias, c);
+      for (; p < full; p++) block(1, 2, i, p * NR, N, K, a, b + <usize>p * strip, 0, bias, c);
     }
     if (full * NR < N) {
       const pb = b + (<usize>full * <usize>K * NR << 2);
@@ -151,66 +151,54 @@ function sgemm(M: i32, N: i32, K: i32, a: usize, b: usize, bias: usize, c: usize
   }
 }
 
-/** c[i..i+4, j..j+8] of sgemm, b the packed strip of columns j..j+8. */
+/**
+ * c[i..i+R, j..j+4W] of sgemm: R rows of a times W vectors of 4 columns, from the packed strip of
+ * columns j..j+8 at b and, when W > 2, the next (W / 2 - 1) strips, `strip` bytes apart: 4x8, 2x8,
+ * 1x8 (W = 2), 2x16, 1x16 (W = 4) or 1x24 (W = 6). Inlined with constant R and W, so Binaryen
+ * specialises it into a register block of R * W f32x4 accumulators q0..q7, in pairs (one strip of
+ * one row): q0 q1 row 0; q2 q3 row 1 (W = 2) or row 0's second strip; q4 q5 row 2 (W = 2), row 1
+ * (W = 4) or row 0's third strip; q6 q7 row 3 (W = 2) or row 1's second strip (W = 4). Every
+ * element starts from its bias (or 0) and adds its K products in order, whatever block computes
+ * it, so results do not depend on the block (nor on how threads split the rows).
+ */
 @inline
-function block4x8(i: i32, j: i32, N: i32, K: i32, a: usize, b: usize, bias: usize, c: usize): void {
-  let c00 = f32x4.splat(0);
-  let c01 = f32x4.splat(0);
+function block(
+  R: i32,
+  W: i32,
+  i: i32,
+  j: i32,
+  N: i32,
+  K: i32,
+  a: usize,
+  b: usize,
+  strip: usize,
+  bias: usize,
+  c: usize,
+): void {
+  const wide = W > 2;
+  const three = W > 4;
+  let q0 = f32x4.splat(0);
+  let q1 = q0;
+  let q2 = q0;
+  let q3 = q0;
+  let q4 = q0;
+  let q5 = q0;
   if (bias) {
-    c00 = v128.load(bias + (<usize>j << 2));
-    c01 = v128.load(bias + (<usize>j << 2), 16);
+    const pbias = bias + (<usize>j << 2);
+    q0 = v128.load(pbias);
+    q1 = v128.load(pbias, 16);
+    q2 = wide ? v128.load(pbias, 32) : q0;
+    q3 = wide ? v128.load(pbias, 48) : q1;
+    q4 = three ? v128.load(pbias, 64) : q0;
+    q5 = three ? v128.load(pbias, 80) : q1;
   }
-  let c10 = c00;
-  let c11 = c01;
-  let c20 = c00;
-  let c21 = c01;
-  let c30 = c00;
-  let c31 = c01;
-  const rowA = <usize>K << 2;
-  const rowC = <usize>N << 2;
-  let pa = a + (<usize>i * <usize>K << 2);
-  let pb = b;
-  const end = pa + rowA;
-  while (pa < end) {
-    const b0 = v128.load(pb);
-    const b1 = v128.load(pb, 16);
-    let x = v128.load32_splat(pa);
-    c00 = madd(x, b0, c00);
-    c01 = madd(x, b1, c01);
-    x = v128.load32_splat(pa + rowA);
-    c10 = madd(x, b0, c10);
-    c11 = madd(x, b1, c11);
-    x = v128.load32_splat(pa + 2 * rowA);
-    c20 = madd(x, b0, c20);
-    c21 = madd(x, b1, c21);
-    x = v128.load32_splat(pa + 3 * rowA);
-    c30 = madd(x, b0, c30);
-    c31 = madd(x, b1, c31);
-    pa += 4;
-    pb += NR << 2;
+  // Rows after the first start from the same bias.
+  if (!three) {
+    q4 = q0;
+    q5 = q1;
   }
-  const pc = c + ((<usize>i * <usize>N + <usize>j) << 2);
-  v128.store(pc, c00);
-  v128.store(pc, c01, 16);
-  v128.store(pc + rowC, c10);
-  v128.store(pc + rowC, c11, 16);
-  v128.store(pc + 2 * rowC, c20);
-  v128.store(pc + 2 * rowC, c21, 16);
-  v128.store(pc + 3 * rowC, c30);
-  v128.store(pc + 3 * rowC, c31, 16);
-}
-
-/** c[i..i+2, j..j+8] of sgemm, b the packed strip of columns j..j+8. */
-@inline
-function block2x8(i: i32, j: i32, N: i32, K: i32, a: usize, b: usize, bias: usize, c: usize): void {
-  let c00 = f32x4.splat(0);
-  let c01 = f32x4.splat(0);
-  if (bias) {
-    c00 = v128.load(bias + (<usize>j << 2));
-    c01 = v128.load(bias + (<usize>j << 2), 16);
-  }
-  let c10 = c00;
-  let c11 = c01;
+  let q6 = q2;
+  let q7 = q3;
   const rowA = <usize>K << 2;
   let pa = a + (<usize>i * <usize>K << 2);
   let pb = b;
@@ -218,154 +206,68 @@ function block2x8(i: i32, j: i32, N: i32, K: i32, a: usize, b: usize, bias: usiz
   while (pa < end) {
     const b0 = v128.load(pb);
     const b1 = v128.load(pb, 16);
-    let x = v128.load32_splat(pa);
-    c00 = madd(x, b0, c00);
-    c01 = madd(x, b1, c01);
-    x = v128.load32_splat(pa + rowA);
-    c10 = madd(x, b0, c10);
-    c11 = madd(x, b1, c11);
+    const b2 = wide ? v128.load(pb + strip) : b0;
+    const b3 = wide ? v128.load(pb + strip, 16) : b1;
+    const x0 = v128.load32_splat(pa);
+    q0 = madd(x0, b0, q0);
+    q1 = madd(x0, b1, q1);
+    if (R * W > 2) {
+      const x1 = wide ? x0 : v128.load32_splat(pa + rowA);
+      q2 = madd(x1, b2, q2);
+      q3 = madd(x1, b3, q3);
+    }
+    if (R * W > 4) {
+      const b4 = three ? v128.load(pb + 2 * strip) : b0;
+      const b5 = three ? v128.load(pb + 2 * strip, 16) : b1;
+      const x2 = three ? x0 : v128.load32_splat(pa + (wide ? rowA : 2 * rowA));
+      q4 = madd(x2, b4, q4);
+      q5 = madd(x2, b5, q5);
+      if (R * W > 6) {
+        const x3 = wide ? x2 : v128.load32_splat(pa + 3 * rowA);
+        q6 = madd(x3, b2, q6);
+        q7 = madd(x3, b3, q7);
+      }
+    }
     pa += 4;
     pb += NR << 2;
   }
-  const pc = c + ((<usize>i * <usize>N + <usize>j) << 2);
   const rowC = <usize>N << 2;
-  v128.store(pc, c00);
-  v128.store(pc, c01, 16);
-  v128.store(pc + rowC, c10);
-  v128.store(pc + rowC, c11, 16);
-}
-
-/** c[i, j..j+8] of sgemm, b the packed strip of columns j..j+8. */
-@inline
-function block1x8(i: i32, j: i32, N: i32, K: i32, a: usize, b: usize, bias: usize, c: usize): void {
-  let c0 = f32x4.splat(0);
-  let c1 = f32x4.splat(0);
-  if (bias) {
-    c0 = v128.load(bias + (<usize>j << 2));
-    c1 = v128.load(bias + (<usize>j << 2), 16);
-  }
-  let pa = a + (<usize>i * <usize>K << 2);
-  let pb = b;
-  const end = pa + (<usize>K << 2);
-  while (pa < end) {
-    const x = v128.load32_splat(pa);
-    c0 = madd(x, v128.load(pb), c0);
-    c1 = madd(x, v128.load(pb, 16), c1);
-    pa += 4;
-    pb += NR << 2;
-  }
   const pc = c + ((<usize>i * <usize>N + <usize>j) << 2);
-  v128.store(pc, c0);
-  v128.store(pc, c1, 16);
+  v128.store(pc, q0);
+  v128.store(pc, q1, 16);
+  if (R * W > 2) {
+    const pc1 = pc + (wide ? 32 : rowC);
+    v128.store(pc1, q2);
+    v128.store(pc1, q3, 16);
+  }
+  if (R * W > 4) {
+    const pc2 = pc + (three ? 64 : wide ? rowC : 2 * rowC);
+    v128.store(pc2, q4);
+    v128.store(pc2, q5, 16);
+    if (R * W > 6) {
+      const pc3 = pc + (wide ? rowC + 32 : 3 * rowC);
+      v128.store(pc3, q6);
+      v128.store(pc3, q7, 16);
+    }
+  }
 }
 
 /**
- * c[i..i+2, j..j+16] of sgemm, b the packed strip of columns j..j+8 and the next one `strip` bytes
- * on. Each element sums its products in the same order as in block4x8, so results do not depend
- * on which block computed them.
+ * One gate's activations: g[j] = tanh or sigmoid (by `tanh`, a constant where inlined) of
+ * x[j] + p[j] over the h4 / 4 floats from byte offsets x, p and g; four lanes at a time, then the
+ * last H % 4 one by one.
  */
 @inline
-function block2x16(
-  i: i32,
-  j: i32,
-  N: i32,
-  K: i32,
-  a: usize,
-  b: usize,
-  strip: usize,
-  bias: usize,
-  c: usize,
-): void {
-  let c00 = f32x4.splat(0);
-  let c01 = f32x4.splat(0);
-  let c02 = f32x4.splat(0);
-  let c03 = f32x4.splat(0);
-  if (bias) {
-    const pbias = bias + (<usize>j << 2);
-    c00 = v128.load(pbias);
-    c01 = v128.load(pbias, 16);
-    c02 = v128.load(pbias, 32);
-    c03 = v128.load(pbias, 48);
+function gate(tanh: bool, x: usize, p: usize, g: usize, h4: usize): void {
+  const v4 = h4 & ~15;
+  for (let j: usize = 0; j < v4; j += 16) {
+    const s = f32x4.add(v128.load(x + j), v128.load(p + j));
+    v128.store(g + j, tanh ? tanhv(s) : sigmoidv(s));
   }
-  let c10 = c00;
-  let c11 = c01;
-  let c12 = c02;
-  let c13 = c03;
-  const rowA = <usize>K << 2;
-  let pa = a + (<usize>i * <usize>K << 2);
-  let pb = b;
-  const end = pa + rowA;
-  while (pa < end) {
-    const b0 = v128.load(pb);
-    const b1 = v128.load(pb, 16);
-    const b2 = v128.load(pb + strip);
-    const b3 = v128.load(pb + strip, 16);
-    let x = v128.load32_splat(pa);
-    c00 = madd(x, b0, c00);
-    c01 = madd(x, b1, c01);
-    c02 = madd(x, b2, c02);
-    c03 = madd(x, b3, c03);
-    x = v128.load32_splat(pa + rowA);
-    c10 = madd(x, b0, c10);
-    c11 = madd(x, b1, c11);
-    c12 = madd(x, b2, c12);
-    c13 = madd(x, b3, c13);
-    pa += 4;
-    pb += NR << 2;
+  for (let j = v4; j < h4; j += 4) {
+    const s = load<f32>(x + j) + load<f32>(p + j);
+    store<f32>(g + j, tanh ? Mathf.tanh(s) : sigmoid(s));
   }
-  const pc = c + ((<usize>i * <usize>N + <usize>j) << 2);
-  const rowC = <usize>N << 2;
-  v128.store(pc, c00);
-  v128.store(pc, c01, 16);
-  v128.store(pc, c02, 32);
-  v128.store(pc, c03, 48);
-  v128.store(pc + rowC, c10);
-  v128.store(pc + rowC, c11, 16);
-  v128.store(pc + rowC, c12, 32);
-  v128.store(pc + rowC, c13, 48);
-}
-
-/** c[i, j..j+16] of sgemm over two strips `strip` bytes apart (see block2x16). */
-@inline
-function block1x16(
-  i: i32,
-  j: i32,
-  N: i32,
-  K: i32,
-  a: usize,
-  b: usize,
-  strip: usize,
-  bias: usize,
-  c: usize,
-): void {
-  let c0 = f32x4.splat(0);
-  let c1 = f32x4.splat(0);
-  let c2 = f32x4.splat(0);
-  let c3 = f32x4.splat(0);
-  if (bias) {
-    const pbias = bias + (<usize>j << 2);
-    c0 = v128.load(pbias);
-    c1 = v128.load(pbias, 16);
-    c2 = v128.load(pbias, 32);
-    c3 = v128.load(pbias, 48);
-  }
-  let pa = a + (<usize>i * <usize>K << 2);
-  let pb = b;
-  const end = pa + (<usize>K << 2);
-  while (pa < end) {
-    const x = v128.load32_splat(pa);
-    c0 = madd(x, v128.load(pb), c0);
-    c1 = madd(x, v128.load(pb, 16), c1);
-    c2 = madd(x, v128.load(pb + strip), c2);
-    c3 = madd(x, v128.load(pb + strip, 16), c3);
-    pa += 4;
-    pb += NR << 2;
-  }
-  const pc = c + ((<usize>i * <usize>N + <usize>j) << 2);
-  v128.store(pc, c0);
-  v128.store(pc, c1, 16);
-  v128.store(pc, c2, 32);
-  v128.store(pc, c3, 48);
 }
 
 /** Row of step t of sequence b in a [T, B, *] buffer, or a [B, T, *] one when `batchFirst`. */
@@ -445,19 +347,13 @@ export function forward(args: usize): void {
       const go = gt + (<usize>b * <usize>G << 2);
       const ho = <usize>b * <usize>H << 2;
       const h4 = <usize>H << 2;
-      // Four lanes at a time, then the last H % 4 one by one.
+      // Each gate's activations in a pass of its own (gate), then the state update: a pass's
+      // iterations are short and independent, so the core overlaps several of them instead of
+      // waiting on one long chain of dependent steps (an activation, then the next one using it).
       const v4 = h4 & ~15;
       if (mode == RNN_TANH) {
-        for (let j: usize = 0; j < v4; j += 16) {
-          const y = tanhv(f32x4.add(v128.load(xo + j), v128.load(po + j)));
-          v128.store(go + j, y);
-          v128.store(h + ho + j, y);
-        }
-        for (let j = v4; j < h4; j += 4) {
-          const y = Mathf.tanh(load<f32>(xo + j) + load<f32>(po + j));
-          store<f32>(go + j, y);
-          store<f32>(h + ho + j, y);
-        }
+        gate(true, xo, po, go, h4);
+        memory.copy(h + ho, go, h4);
       } else if (mode == RNN_RELU) {
         for (let j: usize = 0; j < h4; j += 4) {
           const y = max<f32>(load<f32>(xo + j) + load<f32>(po + j), 0);
@@ -465,53 +361,47 @@ export function forward(args: usize): void {
           store<f32>(h + ho + j, y);
         }
       } else if (mode == LSTM) {
+        gate(false, xo, po, go, h4);
+        gate(false, xo + h4, po + h4, go + h4, h4);
+        gate(true, xo + 2 * h4, po + 2 * h4, go + 2 * h4, h4);
+        gate(false, xo + 3 * h4, po + 3 * h4, go + 3 * h4, h4);
         for (let j: usize = 0; j < v4; j += 16) {
-          const i = sigmoidv(f32x4.add(v128.load(xo + j), v128.load(po + j)));
-          const f = sigmoidv(f32x4.add(v128.load(xo + h4 + j), v128.load(po + h4 + j)));
-          const g = tanhv(f32x4.add(v128.load(xo + 2 * h4 + j), v128.load(po + 2 * h4 + j)));
-          const o = sigmoidv(f32x4.add(v128.load(xo + 3 * h4 + j), v128.load(po + 3 * h4 + j)));
-          v128.store(go + j, i);
-          v128.store(go + h4 + j, f);
-          v128.store(go + 2 * h4 + j, g);
-          v128.store(go + 3 * h4 + j, o);
+          const i = v128.load(go + j);
+          const f = v128.load(go + h4 + j);
+          const g = v128.load(go + 2 * h4 + j);
+          const o = v128.load(go + 3 * h4 + j);
           const cj = madd(f, v128.load(c + ho + j), f32x4.mul(i, g));
           v128.store(c + ho + j, cj);
           v128.store(target + ho + j, f32x4.mul(o, tanhv(cj)));
         }
         for (let j = v4; j < h4; j += 4) {
-          const i = sigmoid(load<f32>(xo + j) + load<f32>(po + j));
-          const f = sigmoid(load<f32>(xo + h4 + j) + load<f32>(po + h4 + j));
-          const g = Mathf.tanh(load<f32>(xo + 2 * h4 + j) + load<f32>(po + 2 * h4 + j));
-          const o = sigmoid(load<f32>(xo + 3 * h4 + j) + load<f32>(po + 3 * h4 + j));
-          store<f32>(go + j, i);
-          store<f32>(go + h4 + j, f);
-          store<f32>(go + 2 * h4 + j, g);
-          store<f32>(go + 3 * h4 + j, o);
+          const i = load<f32>(go + j);
+          const f = load<f32>(go + h4 + j);
+          const g = load<f32>(go + 2 * h4 + j);
+          const o = load<f32>(go + 3 * h4 + j);
           const cj = f * load<f32>(c + ho + j) + i * g;
           store<f32>(c + ho + j, cj);
           store<f32>(target + ho + j, o * Mathf.tanh(cj));
         }
       } else if (mode == GRU) {
         const no = nt + ho;
+        gate(false, xo, po, go, h4);
+        gate(false, xo + h4, po + h4, go + h4, h4);
         for (let j: usize = 0; j < v4; j += 16) {
-          const r = sigmoidv(f32x4.add(v128.load(xo + j), v128.load(po + j)));
-          const z = sigmoidv(f32x4.add(v128.load(xo + h4 + j), v128.load(po + h4 + j)));
+          const r = v128.load(go + j);
+          const z = v128.load(go + h4 + j);
           const hnj = v128.load(po + 2 * h4 + j);
           const n = tanhv(madd(r, hnj, v128.load(xo + 2 * h4 + j)));
-          v128.store(go + j, r);
-          v128.store(go + h4 + j, z);
           v128.store(go + 2 * h4 + j, n);
           v128.store(no + j, hnj);
           const hj = v128.load(h + ho + j);
           v128.store(h + ho + j, madd(z, f32x4.sub(hj, n), n));
         }
         for (let j = v4; j < h4; j += 4) {
-          const r = sigmoid(load<f32>(xo + j) + load<f32>(po + j));
-          const z = sigmoid(load<f32>(xo + h4 + j) + load<f32>(po + h4 + j));
+          const r = load<f32>(go + j);
+          const z = load<f32>(go + h4 + j);
           const hnj = load<f32>(po + 2 * h4 + j);
           const n = Mathf.tanh(load<f32>(xo + 2 * h4 + j) + r * hnj);
-          store<f32>(go + j, r);
-          store<f32>(go + h4 + j, z);
           store<f32>(go + 2 * h4 + j, n);
           store<f32>(no + j, hnj);
           store<f32>(h + ho + j, n + z * (load<f32>(h + ho + j) - n));
