@@ -8,6 +8,7 @@ import {
   assertState,
   assertStatePair,
   checkOptions,
+  connectedZeros,
   finiteOutputs,
   fmtShape,
 } from '@rnnkit/ops/internal';
@@ -76,24 +77,11 @@ abstract class RecurrentCell extends Module {
         this.hiddenSize,
         this.bias,
       );
-      tieSlots(this.w, '', this.#tied);
+      tieSlots(this.w, '', (n, use) => this.onTie(n, use));
     } catch (e) {
       this.dispose(); // e.g. out of memory: free the parameters already made
       throw e;
     }
-  }
-
-  /** Setters that make the recurrence read a tied parameter (see tieParameter). */
-  readonly #tied = new Map<string, (param: tf.Tensor) => void>();
-
-  protected override canTie(name: string): boolean {
-    return this.#tied.has(name);
-  }
-
-  /** Weight tying (Module.tieParameter): the cell then reads the shared parameter. */
-  override tieParameter(name: string, param: tf.Variable): void {
-    super.tieParameter(name, param);
-    this.#tied.get(name)?.(param);
   }
 
   /** @internal Checks x ([B, I] or [I]) and a state tensor ([B, H] or [H], or absent); returns B or null if unbatched. */
@@ -156,12 +144,12 @@ abstract class RecurrentCell extends Module {
  * every parameter (their gradients are zeros, as PyTorch's, instead of "no connection").
  */
 function emptyStep(x: tf.Tensor, init: State, params: tf.Tensor[], unbatched: boolean): State {
-  const zero = tf.mul(tf.addN([x, ...Object.values(init), ...params].map((t) => tf.sum(t))), 0);
-  const out = (s: tf.Tensor) => {
-    const z = tf.add(tf.zerosLike(s), zero);
-    return unbatched ? tf.squeeze(z, [0]) : z;
-  };
-  return { h: out(init.h), ...(init.c ? { c: out(init.c) } : {}) };
+  const states = Object.values(init);
+  const out = connectedZeros(
+    [x, ...states, ...params],
+    states.map((s) => s.shape),
+  ).map((z) => (unbatched ? tf.squeeze(z, [0]) : z));
+  return { h: out[0], ...(init.c ? { c: out[1] } : {}) };
 }
 
 /**

@@ -115,19 +115,20 @@ const FIELDS = {
 } as const;
 
 /**
- * For weight tying: adds to `into`, for each parameter of `w`, its key (e.g. 'weight_hh_l0_reverse'
- * for suffix '_l0_reverse') -> a setter that makes `w` read a shared parameter instead.
+ * For weight tying: calls `onTie` (Module.onTie, passed in) for each parameter of `w` with its key
+ * (e.g. 'weight_hh_l0_reverse' for suffix '_l0_reverse') and a setter that makes `w` read a shared
+ * parameter instead.
  */
 export function tieSlots(
   w: RecurrentWeights,
   suffix: string,
-  into: Map<string, (param: tf.Tensor) => void>,
+  onTie: (name: string, use: (param: tf.Tensor) => void) => void,
 ): void {
   for (const [key, field] of Object.entries(FIELDS) as Array<
     [string, (typeof FIELDS)[keyof typeof FIELDS]]
   >) {
     if (w[field] !== null) {
-      into.set(`${key}${suffix}`, (param) => {
+      onTie(`${key}${suffix}`, (param) => {
         w[field] = param;
       });
     }

@@ -45,6 +45,8 @@ export interface LoadStateDictResult {
 export abstract class Module {
   readonly #params = new Map<string, tf.Variable>();
   readonly #children = new Map<string, Module>();
+  /** What each tieable parameter's onTie hook does once it is tied (see onTie). */
+  readonly #onTie = new Map<string, (param: tf.Variable) => void>();
   #training = true;
   #disposed = false;
 
@@ -68,9 +70,20 @@ export abstract class Module {
     return this.#params.get(name)!;
   }
 
-  /** Whether `name` may be tied: true for modules that read it through `parameter(name)`. */
-  protected canTie(_name: string): boolean {
-    return false;
+  /**
+   * Whether `name` may be tied: true for modules that read it through `parameter(name)` (they
+   * override this), and for parameters given an onTie hook.
+   */
+  protected canTie(name: string): boolean {
+    return this.#onTie.has(name);
+  }
+
+  /**
+   * Makes parameter `name` tieable by a module that keeps its own reference to it (e.g. a weight set
+   * the recurrence reads): once tied, `use(param)` makes that reference the shared parameter.
+   */
+  protected onTie(name: string, use: (param: tf.Variable) => void): void {
+    this.#onTie.set(name, use);
   }
 
   /**
@@ -107,6 +120,7 @@ export abstract class Module {
     release(own);
     holders.set(param, (holders.get(param) ?? 1) + 1);
     this.#params.set(name, param);
+    this.#onTie.get(name)?.(param);
   }
 
   /** Registers a child module; its parameters appear as `name.<key>`. */

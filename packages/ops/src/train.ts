@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { clipGradNorm, globalNorm } from './clip.js';
+import { connectedZero } from './connected-zeros.js';
 import { ensureGradients } from './gradients.js';
 import { assertTensor, checkOptions, describeValue } from './guards.js';
 import type { Module } from './module.js';
@@ -81,7 +82,7 @@ export function trainStep(
       else
         failure.bad = `a ${v.dtype} scalar (an integer loss has no gradient: compute it in float32)`;
     }
-    return tf.mul(tf.addN(vars.map((p) => tf.sum(p))), 0) as tf.Scalar;
+    return connectedZero(vars);
   };
   let result: { value: tf.Scalar; grads: tf.NamedTensorMap };
   try {

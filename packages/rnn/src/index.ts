@@ -7,6 +7,7 @@ export {
   createLayer,
 } from './kinds.js';
 export { LSTM, type LSTMOptions } from './lstm.js';
+export type { ForwardOptions, RecurrentOptions } from './options.js';
 export {
   type PackPaddedOptions,
   type PadPackedOptions,
@@ -17,5 +18,5 @@ export {
 } from './packed/pack.js';
 export { type PadSequenceOptions, padSequence, unpadSequence } from './packed/pad.js';
 export { PackedSequence } from './packed/sequence.js';
-export { type ForwardOptions, RecurrentLayer, type RecurrentOptions } from './recurrent.js';
+export { RecurrentLayer } from './recurrent.js';
 export { RNN, type RNNOptions } from './rnn.js';

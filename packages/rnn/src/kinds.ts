@@ -1,7 +1,8 @@
 import { assertOneOf } from '@rnnkit/ops/internal';
 import { GRU } from './gru.js';
 import { LSTM } from './lstm.js';
-import type { RecurrentLayer, RecurrentOptions } from './recurrent.js';
+import type { RecurrentOptions } from './options.js';
+import type { RecurrentLayer } from './recurrent.js';
 import { RNN } from './rnn.js';
 
 /**

@@ -1,7 +1,8 @@
 import { assertStatePair } from '@rnnkit/ops/internal';
 import type * as tf from '@tensorflow/tfjs-core';
+import type { ForwardOptions, RecurrentOptions } from './options.js';
 import type { PackedSequence } from './packed/sequence.js';
-import { type ForwardOptions, RecurrentLayer, type RecurrentOptions } from './recurrent.js';
+import { RecurrentLayer } from './recurrent.js';
 
 /** Options of {@link LSTM}: the shared ones plus the projection. */
 export interface LSTMOptions extends RecurrentOptions {

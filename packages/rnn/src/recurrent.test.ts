@@ -26,7 +26,8 @@ import {
 import { KINDS, type LayerKind, type Run } from '@rnnkit/vitest-config/layers';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it, vi } from 'vitest';
-import type { ForwardOptions, RecurrentLayer } from './recurrent.js';
+import type { ForwardOptions } from './options.js';
+import type { RecurrentLayer } from './recurrent.js';
 
 /** [B, T, F] <-> [T, B, F] */
 const swap01 = (t: tf.Tensor) => tf.transpose(t, [1, 0, 2]);

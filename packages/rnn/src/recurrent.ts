@@ -2,85 +2,25 @@ import {
   type CellMode,
   checkRecurrentSizes,
   createRecurrentWeights,
-  inLayout,
   naming,
   type RecurrentWeights,
-  runSequence,
-  type State,
-  stackInference,
   tieSlots,
 } from '@rnnkit/cell/internal';
-import { dropout, Module, ShapeError } from '@rnnkit/ops';
+import { Module } from '@rnnkit/ops';
 import {
   assertBool,
-  assertFinite,
-  assertFloat,
   assertInt,
   assertProbability,
-  assertRank,
-  assertState,
-  checkLengths as checkLengthsOf,
   checkOptions,
+  connectedZeros,
   finiteOutputs,
-  fmtShape,
 } from '@rnnkit/ops/internal';
 import * as tf from '@tensorflow/tfjs-core';
+import { checkForward, type StateArg } from './forward-checks.js';
+import { type ForwardOptions, RECURRENT_OPTION_KEYS, type RecurrentOptions } from './options.js';
 import { runPacked } from './packed/forward.js';
 import { PackedSequence } from './packed/sequence.js';
-
-/** The options RNN, LSTM and GRU share: PyTorch's, in camelCase (`batch_first` -> `batchFirst`). */
-export interface RecurrentOptions {
-  /** I, the number of features of each input step (PyTorch's input_size). */
-  inputSize: number;
-  /** H, the number of features of the hidden state (hidden_size). */
-  hiddenSize: number;
-  /**
-   * Stacked layers: layer k > 0 reads layer k-1's output (num_layers).
-   * @default 1
-   */
-  numLayers?: number;
-  /**
-   * Learn the biases b_ih and b_hh (bias).
-   * @default true
-   */
-  bias?: boolean;
-  /**
-   * Input and output are [B, T, *] instead of [T, B, *]; states stay [L*D, B, H] (batch_first).
-   * @default false
-   */
-  batchFirst?: boolean;
-  /**
-   * Dropout probability on each layer's output except the last, in training mode only; with
-   * numLayers 1 it does nothing, and rnnkit warns as PyTorch does.
-   * @default 0
-   */
-  dropout?: number;
-  /**
-   * Run a second layer over the reversed sequence and concatenate (D = 2) (bidirectional).
-   * @default false
-   */
-  bidirectional?: boolean;
-}
-
-/** Options of a recurrent layer's `forward`. */
-export interface ForwardOptions {
-  /**
-   * Valid length of each sequence in the batch (pack_padded_sequence semantics); each in [1, T].
-   * Padded steps are never read; outputs there are zero and the final state is each sequence's own.
-   * @default every sequence has length T
-   */
-  lengths?: ArrayLike<number>;
-}
-
-const COMMON = [
-  'inputSize',
-  'hiddenSize',
-  'numLayers',
-  'bias',
-  'batchFirst',
-  'dropout',
-  'bidirectional',
-];
+import { runStack } from './stack.js';
 
 /**
  * What RNN, LSTM and GRU share: PyTorch's options and parameter keys (weight_ih_l{k}[_reverse] ...),
@@ -117,7 +57,7 @@ export abstract class RecurrentLayer extends Module {
     extra: string[],
   ) {
     super();
-    checkOptions(opts, name, [...COMMON, ...extra]);
+    checkOptions(opts, name, [...RECURRENT_OPTION_KEYS, ...extra]);
     if (opts === undefined)
       throw new TypeError(
         `${name}: expected an options object { inputSize, hiddenSize, ... }, got undefined`,
@@ -167,24 +107,11 @@ export abstract class RecurrentLayer extends Module {
           this.bias,
           this.projSize,
         );
-        tieSlots(w, suffix, this.#tied);
+        tieSlots(w, suffix, (n, use) => this.onTie(n, use));
         perDir.push(w);
       }
       this.weights.push(perDir);
     }
-  }
-
-  /** Setters that make the recurrence read a tied parameter (see tieParameter). */
-  readonly #tied = new Map<string, (param: tf.Tensor) => void>();
-
-  protected override canTie(name: string): boolean {
-    return this.#tied.has(name);
-  }
-
-  /** Weight tying (Module.tieParameter): the layer then reads the shared parameter. */
-  override tieParameter(name: string, param: tf.Variable): void {
-    super.tieParameter(name, param);
-    this.#tied.get(name)?.(param);
   }
 
   /**
@@ -234,7 +161,7 @@ export abstract class RecurrentLayer extends Module {
    */
   protected run<In extends tf.Tensor | PackedSequence>(
     input: In,
-    states: Array<[string, tf.Tensor | undefined, number]>,
+    states: StateArg[],
     opts: ForwardOptions | undefined,
   ): { output: In; finals: tf.Tensor[] } {
     this.assertAlive();
@@ -250,117 +177,33 @@ export abstract class RecurrentLayer extends Module {
   /** `run` on a padded tensor input. */
   private runPadded(
     input: tf.Tensor,
-    states: Array<[string, tf.Tensor | undefined, number]>,
+    states: StateArg[],
     opts: ForwardOptions | undefined,
   ): { output: tf.Tensor; finals: tf.Tensor[] } {
     const name = this.constructor.name;
-    const layout = this.batchFirst
-      ? '[B, T, I] (batchFirst) or unbatched [T, I]'
-      : '[T, B, I] or unbatched [T, I]';
-    assertRank(input, `${name}.forward(input)`, [2, 3], layout);
-    assertFloat(input, `${name}.forward(input)`);
-    const batched = input.rank === 3;
-    const shape = input.shape as number[];
-    if (shape[input.rank - 1] !== this.inputSize) {
-      throw new ShapeError(
-        `${name}.forward(input): expected last dim inputSize = ${this.inputSize}, got shape ${fmtShape(input.shape)}`,
-      );
-    }
-    const T = batched && this.batchFirst ? shape[1] : shape[0];
-    const B = batched ? (this.batchFirst ? shape[0] : shape[1]) : 1;
-    if (T === 0)
-      throw new ShapeError(
-        `${name}.forward(input): expected at least one time step, got shape ${fmtShape(input.shape)}`,
-      );
-    const LD = this.numLayers * this.numDirections;
-    for (const [arg, s, size] of states) {
-      if (s !== undefined)
-        assertState(s, `${name}.forward(${arg})`, batched ? [LD, B, size] : [LD, size]);
-    }
-    const lengths = checkLengths(
-      opts?.lengths,
-      `${name}.forward(opts.lengths)`,
-      batched ? null : input.shape,
-      B,
-      T,
-    );
-    assertFinite([
-      [`${name}.forward(input)`, input],
-      ...states
-        .filter((s): s is [string, tf.Tensor, number] => s[1] !== undefined)
-        .map(([a, s]) => [`${name}.forward(${a})`, s] as [string, tf.Tensor]),
-      ...this.namedParameters(),
-    ]);
-
+    const { T, B, lengths } = checkForward(name, this, input, states, opts);
     if (B === 0) {
       // As PyTorch: an empty batch gives empty outputs and states, still functions of the input, the
       // states and every weight (zero gradients instead of tfjs's "no connection" error).
       const D = this.numDirections * this.outputSize;
+      const LD = this.numLayers * this.numDirections;
       return tf.tidy(() => {
         const given = states.map(([, s]) => s).filter((s): s is tf.Tensor => s !== undefined);
-        const all = [input, ...given, ...this.parameters()];
-        const zero = tf.mul(tf.addN(all.map((t) => tf.sum(t))), 0);
-        return {
-          output: tf.add(tf.zeros(this.batchFirst ? [0, T, D] : [T, 0, D]), zero),
-          finals: states.map(([, , size]) => tf.add(tf.zeros([LD, 0, size]), zero)),
-        };
+        const [output, ...finals] = connectedZeros(
+          [input, ...given, ...this.parameters()],
+          [this.batchFirst ? [0, T, D] : [T, 0, D], ...states.map(([, , size]) => [LD, 0, size])],
+        );
+        return { output, finals };
       });
     }
+    const stack = {
+      weights: this.weights,
+      dropout: this.training ? this.dropout : 0,
+      batchFirst: this.batchFirst,
+    };
+    const init = states.map(([, s, size]): [tf.Tensor | undefined, number] => [s, size]);
     const out = naming(`${name}.forward`, () =>
-      tf.tidy(() => {
-        // An inference runs on host arrays in the kernel when the engine allows it.
-        const given = states.map(([, s]) => s ?? null);
-        const fast =
-          this.training && this.dropout > 0
-            ? null
-            : stackInference(this.weights, input, this.batchFirst, given, lengths);
-        if (fast) return fast;
-        const init = states.map(([, s]) =>
-          s === undefined ? null : batched ? s : tf.expandDims(s, 1),
-        );
-        const sizes = states.map(([, , size]) => size);
-        const finals: tf.Tensor[][] = init.map(() => []);
-        /** Every layer and direction over x, in the layout the engine chose for the whole stack. */
-        const stack = (input: tf.Tensor3D, batchFirst: boolean) => {
-          let x = input;
-          for (let layer = 0; layer < this.numLayers; layer++) {
-            if (layer > 0 && this.training && this.dropout > 0)
-              x = dropout(x, this.dropout, true) as tf.Tensor3D;
-            const outs: tf.Tensor[] = [];
-            for (let d = 0; d < this.numDirections; d++) {
-              const k = layer * this.numDirections + d;
-              // layer k's initial state: zeros when none was given, else row k of h0/c0
-              const pick = (s: tf.Tensor | null, size: number) =>
-                s === null
-                  ? tf.zeros([B, size])
-                  : tf.reshape(tf.slice(s, [k, 0, 0], [1, B, size]), [B, size]);
-              const state0: State = { h: pick(init[0], sizes[0]) };
-              if (init.length > 1) state0.c = pick(init[1], sizes[1]);
-              const { output, state } = runSequence(this.weights[layer][d], x, state0, {
-                reverse: d === 1,
-                lengths,
-                batchFirst,
-              });
-              outs.push(output);
-              finals[0].push(state.h);
-              if (state.c) finals[1].push(state.c);
-            }
-            x = (outs.length === 1 ? outs[0] : tf.concat(outs, 2)) as tf.Tensor3D;
-          }
-          return x;
-        };
-        const output = batched
-          ? inLayout(input as tf.Tensor3D, this.batchFirst, stack)
-          : tf.squeeze(stack(tf.expandDims(input, 1) as tf.Tensor3D, false), [1]);
-        return {
-          output,
-          // [L*D, B, *] (one layer and direction: a reshape, no copy); unbatched drops B
-          finals: finals.map((f) => {
-            const all = f.length === 1 ? tf.expandDims(f[0], 0) : tf.stack(f);
-            return batched ? all : tf.squeeze(all, [1]);
-          }),
-        };
-      }),
+      tf.tidy(() => runStack(stack, input, init, B, lengths)),
     );
     return finiteOutputs(out, [
       [`${name}.forward: output`, out.output],
@@ -371,23 +214,20 @@ export abstract class RecurrentLayer extends Module {
   }
 }
 
-/**
- * Checks `lengths` (one integer in [1, T] per sequence); null when absent or all equal T.
- * `unbatched` is the input's shape when the input has no batch dimension.
- */
-function checkLengths(
-  lengths: unknown,
-  arg: string,
-  unbatched: readonly number[] | null,
-  B: number,
-  T: number,
-): number[] | null {
-  if (lengths === undefined) return null;
-  if (unbatched) {
-    throw new TypeError(
-      `${arg}: expected batched input when lengths are given, got unbatched input of shape ${fmtShape(unbatched)}`,
-    );
+/** What RNN and GRU share: a layer whose state is h alone. */
+export abstract class HiddenStateLayer extends RecurrentLayer {
+  /**
+   * input: [T,B,I] | [B,T,I] (batchFirst) | [T,I], h0: [L*D,B,H] | [L*D,H] (zeros if absent)
+   * -> [output [..,T,D*H], hN [L*D,B,H] | [L*D,H]]
+   */
+  override forward(input: PackedSequence, h0?: tf.Tensor): [PackedSequence, tf.Tensor];
+  override forward(input: tf.Tensor, h0?: tf.Tensor, opts?: ForwardOptions): [tf.Tensor, tf.Tensor];
+  override forward(
+    input: tf.Tensor | PackedSequence,
+    h0?: tf.Tensor,
+    opts?: ForwardOptions,
+  ): [tf.Tensor | PackedSequence, tf.Tensor] {
+    const { output, finals } = this.run(input, [['h0', h0, this.hiddenSize]], opts);
+    return [output, finals[0]];
   }
-  const list = checkLengthsOf(lengths, arg, B, T)!;
-  return list.every((n) => n === T) ? null : list;
 }

@@ -1,7 +1,6 @@
 import { rnnMode } from '@rnnkit/cell/internal';
-import type * as tf from '@tensorflow/tfjs-core';
-import type { PackedSequence } from './packed/sequence.js';
-import { type ForwardOptions, RecurrentLayer, type RecurrentOptions } from './recurrent.js';
+import type { RecurrentOptions } from './options.js';
+import { HiddenStateLayer } from './recurrent.js';
 
 /** Options of {@link RNN}: the shared ones plus the nonlinearity. */
 export interface RNNOptions extends RecurrentOptions {
@@ -22,7 +21,7 @@ export interface RNNOptions extends RecurrentOptions {
  * const [output, hN] = rnn.forward(tf.randomUniform([2, 10, 300])); // [2, 10, 256], [1, 2, 256]
  * ```
  */
-export class RNN extends RecurrentLayer {
+export class RNN extends HiddenStateLayer {
   /** See {@link RNNOptions.nonlinearity}. */
   readonly nonlinearity: 'tanh' | 'relu';
 
@@ -30,20 +29,5 @@ export class RNN extends RecurrentLayer {
     const { nonlinearity, mode } = rnnMode(opts?.nonlinearity, 'RNN({ nonlinearity })');
     super('RNN', mode, opts, ['nonlinearity']);
     this.nonlinearity = nonlinearity;
-  }
-
-  /**
-   * input: [T,B,I] | [B,T,I] (batchFirst) | [T,I], h0: [L*D,B,H] | [L*D,H] (zeros if absent)
-   * -> [output [..,T,D*H], hN [L*D,B,H] | [L*D,H]]
-   */
-  forward(input: PackedSequence, h0?: tf.Tensor): [PackedSequence, tf.Tensor];
-  forward(input: tf.Tensor, h0?: tf.Tensor, opts?: ForwardOptions): [tf.Tensor, tf.Tensor];
-  forward(
-    input: tf.Tensor | PackedSequence,
-    h0?: tf.Tensor,
-    opts?: ForwardOptions,
-  ): [tf.Tensor | PackedSequence, tf.Tensor] {
-    const { output, finals } = this.run(input, [['h0', h0, this.hiddenSize]], opts);
-    return [output, finals[0]];
   }
 }

@@ -1,6 +1,6 @@
 import { assertRank, describeValue } from '@rnnkit/ops/internal';
 import type * as tf from '@tensorflow/tfjs-core';
-import type { ForwardOptions } from '../recurrent.js';
+import type { ForwardOptions } from '../options.js';
 import { packLike, padPackedSequence } from './pack.js';
 import type { PackedSequence } from './sequence.js';
 
