@@ -101,24 +101,18 @@ async function instantiate(c: NonNullable<typeof compiled>, onSwap = () => {}): 
  */
 export function loadKernel(): Promise<boolean> {
   loading ??= (async () => {
-    if (threadsPossible()) {
+    // shared memory first where threads are possible; if it fails after all, the ordinary modules
+    for (const shared of threadsPossible() ? [true, false] : [false]) {
       try {
-        const c = await compile(true);
+        const c = await compile(shared);
         await instantiate(c);
         compiled = c;
         return true;
       } catch {
-        // No shared memory after all: the ordinary modules below.
+        // the next kind of module, or none: no WebAssembly (SIMD) here
       }
     }
-    try {
-      const c = await compile(false);
-      await instantiate(c);
-      compiled = c;
-      return true;
-    } catch {
-      return false;
-    }
+    return false;
   })();
   return loading;
 }
