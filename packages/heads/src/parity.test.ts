@@ -1,21 +1,11 @@
-import { enginePolicy } from '@rnnkit/cell/internal';
-import { adapters, checkFixture, listFixtures } from '@rnnkit/golden';
-import { loadSafetensors, safetensorsMetadata } from '@rnnkit/ops';
+import { adapters, listFixtures } from '@rnnkit/golden';
+import { parityTests } from '@rnnkit/vitest-config/parity';
 import { describe, expect, it } from 'vitest';
 import { AttentionPooling } from './attention.js';
 import { SequenceEncoder } from './encoder.js';
 import { pool } from './pool.js';
 
-const kinds = adapters({ pool, AttentionPooling, SequenceEncoder });
 const names = listFixtures('heads');
-
-/**
- * The kernel (WebAssembly SIMD, where loaded) and the plain JS recurrence: both against PyTorch.
- * Tolerances: forward 5e-6 absolute, gradients 1e-5 relative to each gradient's scale; measured
- * worst on cpu and wasm, both paths, over cell, rnn and heads: 7.7e-7 and 9.5e-7
- * (`PARITY_LOG=1 npx vitest run src/parity.test.ts` prints every fixture's errors).
- */
-const PATHS = ['kernel', 'js'] as const;
 
 describe('PyTorch parity: pool(), AttentionPooling, SequenceEncoder fixtures (forward and gradients)', () => {
   it('covers every pooling mode (with and without lengths), attention and the three encoder paths', () => {
@@ -29,21 +19,5 @@ describe('PyTorch parity: pool(), AttentionPooling, SequenceEncoder fixtures (fo
     expect(names.filter((n) => n.startsWith('encoder_')).length).toBeGreaterThanOrEqual(3);
   });
 
-  for (const path of PATHS) {
-    for (const name of names) {
-      it(`${name} (${path} path)`, () => {
-        enginePolicy.kernel = path === 'kernel';
-        let r: ReturnType<typeof checkFixture>;
-        try {
-          r = checkFixture('heads', name, kinds, { loadSafetensors, safetensorsMetadata });
-        } finally {
-          enginePolicy.kernel = true;
-        }
-        if (process.env.PARITY_LOG) console.log('PARITY', 'heads', path, name, r.forward, r.grad);
-        expect(r.leaked, 'tensors leaked').toBe(0);
-        expect(r.forward, `forward error at ${r.forwardAt}`).toBeLessThanOrEqual(5e-6);
-        expect(r.grad, `gradient error at ${r.gradAt}`).toBeLessThanOrEqual(1e-5);
-      });
-    }
-  }
+  parityTests('heads', adapters({ pool, AttentionPooling, SequenceEncoder }), names);
 });

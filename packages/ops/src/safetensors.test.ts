@@ -1,5 +1,11 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import {
+  applyByteMutation,
+  type ByteMutation,
+  byteMutations,
+  fuzzLoader,
+} from '@rnnkit/vitest-config/fuzz';
 import * as tf from '@tensorflow/tfjs-core';
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
@@ -579,20 +585,13 @@ describe('safetensors properties (fast-check)', () => {
   }
 
   type Mutation =
-    | { kind: 'byte'; pos: number; value: number }
+    | ByteMutation
     | { kind: 'char'; pos: number; value: string }
     | { kind: 'data'; pos: number; value: number }
-    | { kind: 'truncate'; pos: number }
-    | { kind: 'delete'; pos: number; n: number }
-    | { kind: 'insert'; pos: number; bytes: Uint8Array }
     | { kind: 'length'; value: bigint };
 
   const mutation: fc.Arbitrary<Mutation> = fc.oneof(
-    fc.record({
-      kind: fc.constant('byte' as const),
-      pos: fc.nat(),
-      value: fc.integer({ min: 0, max: 255 }),
-    }),
+    ...byteMutations,
     // JSON-significant characters inside the header make structurally different headers
     fc.record({
       kind: fc.constant('char' as const),
@@ -604,17 +603,6 @@ describe('safetensors properties (fast-check)', () => {
       kind: fc.constant('data' as const),
       pos: fc.nat(),
       value: fc.integer({ min: 0, max: 255 }),
-    }),
-    fc.record({ kind: fc.constant('truncate' as const), pos: fc.nat() }),
-    fc.record({
-      kind: fc.constant('delete' as const),
-      pos: fc.nat(),
-      n: fc.integer({ min: 1, max: 8 }),
-    }),
-    fc.record({
-      kind: fc.constant('insert' as const),
-      pos: fc.nat(),
-      bytes: fc.uint8Array({ minLength: 1, maxLength: 8 }),
     }),
     fc.record({
       kind: fc.constant('length' as const),
@@ -628,12 +616,6 @@ describe('safetensors properties (fast-check)', () => {
   function apply(bytes: Uint8Array, m: Mutation): Uint8Array {
     const len = bytes.length;
     switch (m.kind) {
-      case 'byte': {
-        if (len === 0) return bytes;
-        const out = bytes.slice();
-        out[m.pos % len] = m.value;
-        return out;
-      }
       case 'char': {
         const n =
           len >= 8 ? Number(new DataView(bytes.buffer, bytes.byteOffset).getBigUint64(0, true)) : 0;
@@ -650,60 +632,28 @@ describe('safetensors properties (fast-check)', () => {
         out[len - 1 - (m.pos % span)] = m.value;
         return out;
       }
-      case 'truncate':
-        return bytes.slice(0, m.pos % (len + 1));
-      case 'delete': {
-        const p = m.pos % (len + 1);
-        return new Uint8Array([...bytes.subarray(0, p), ...bytes.subarray(p + m.n)]);
-      }
-      case 'insert': {
-        const p = m.pos % (len + 1);
-        return new Uint8Array([...bytes.subarray(0, p), ...m.bytes, ...bytes.subarray(p)]);
-      }
       case 'length': {
         if (len < 8) return bytes;
         const out = bytes.slice();
         new DataView(out.buffer).setBigUint64(0, m.value, true);
         return out;
       }
+      default:
+        return applyByteMutation(bytes, m);
     }
   }
 
   it('mutated or truncated files either load or throw SafetensorsError, quickly, leaking nothing', () => {
-    const files = bases();
-    const seen = { loaded: 0, rejected: new Set<string>() };
-    let slowest = 0;
-    const before = tf.memory().numTensors;
-    fc.assert(
-      fc.property(
-        fc.integer({ min: 0, max: files.length - 1 }),
-        fc.array(mutation, { minLength: 1, maxLength: 4 }),
-        (which, muts) => {
-          const bytes = muts.reduce(apply, files[which]);
-          const t0 = performance.now();
-          try {
-            const out = loadSafetensors(bytes);
-            seen.loaded++;
-            for (const t of Object.values(out)) expect(t).toBeInstanceOf(tf.Tensor);
-            disposeAll(out);
-          } catch (e) {
-            if (!(e instanceof SafetensorsError)) throw e;
-            expect(e.message).toMatch(/^loadSafetensors: \S/);
-            // the kind of failure, without the numbers and names that vary
-            seen.rejected.add(
-              e.message
-                .replace(/^loadSafetensors: /, '')
-                .replace(/"[^"]*"|\[[^\]]*\]|\d+/g, '_')
-                .slice(0, 25),
-            );
-          }
-          slowest = Math.max(slowest, performance.now() - t0);
-          expect(tf.memory().numTensors).toBe(before);
-        },
-      ),
-      { numRuns: 500 },
-    );
-    expect(slowest).toBeLessThan(1000);
+    const seen = fuzzLoader({
+      files: bases(),
+      mutation,
+      apply,
+      load: loadSafetensors,
+      rejects: (e) => e instanceof SafetensorsError,
+      prefix: /^loadSafetensors: /,
+      numRuns: 500,
+      kindLength: 25,
+    });
     // the property was not vacuous: some mutants loaded, and many different checks fired
     expect(seen.loaded).toBeGreaterThan(5);
     expect(seen.rejected.size).toBeGreaterThanOrEqual(6);

@@ -1,16 +1,16 @@
+import {
+  applyByteMutation,
+  type ByteMutation,
+  byteMutations,
+  fuzzLoader,
+} from '@rnnkit/vitest-config/fuzz';
 import { torchFixture } from '@rnnkit/vitest-config/torch';
-import * as tf from '@tensorflow/tfjs-core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ModelFileError, PickleSecurityError } from '../errors.js';
 import { loadTorchCheckpoint } from './checkpoint.js';
 
-type Mutation =
-  | { kind: 'byte'; pos: number; value: number }
-  | { kind: 'opcode'; pos: number; value: number }
-  | { kind: 'truncate'; pos: number }
-  | { kind: 'delete'; pos: number; n: number }
-  | { kind: 'insert'; pos: number; bytes: Uint8Array };
+type Mutation = ByteMutation | { kind: 'opcode'; pos: number; value: number };
 
 /** Pickle opcodes and small ints: flips that make structurally different pickles. */
 const OPCODES = [
@@ -20,26 +20,11 @@ const OPCODES = [
 ];
 
 const mutation: fc.Arbitrary<Mutation> = fc.oneof(
-  fc.record({
-    kind: fc.constant('byte' as const),
-    pos: fc.nat(),
-    value: fc.integer({ min: 0, max: 255 }),
-  }),
+  ...byteMutations,
   fc.record({
     kind: fc.constant('opcode' as const),
     pos: fc.nat(),
     value: fc.constantFrom(...OPCODES),
-  }),
-  fc.record({ kind: fc.constant('truncate' as const), pos: fc.nat() }),
-  fc.record({
-    kind: fc.constant('delete' as const),
-    pos: fc.nat(),
-    n: fc.integer({ min: 1, max: 8 }),
-  }),
-  fc.record({
-    kind: fc.constant('insert' as const),
-    pos: fc.nat(),
-    bytes: fc.uint8Array({ minLength: 1, maxLength: 8 }),
   }),
 );
 
@@ -52,27 +37,12 @@ function pickleSpan(bytes: Uint8Array): [number, number] {
 }
 
 function apply(bytes: Uint8Array, m: Mutation): Uint8Array {
-  const len = bytes.length;
-  switch (m.kind) {
-    case 'byte':
-    case 'opcode': {
-      if (len === 0) return bytes;
-      const [a, b] = m.kind === 'opcode' ? pickleSpan(bytes) : [0, len];
-      const out = bytes.slice();
-      out[a + (m.pos % Math.max(1, b - a))] = m.value;
-      return out;
-    }
-    case 'truncate':
-      return bytes.slice(0, m.pos % (len + 1));
-    case 'delete': {
-      const p = m.pos % (len + 1);
-      return new Uint8Array([...bytes.subarray(0, p), ...bytes.subarray(p + m.n)]);
-    }
-    case 'insert': {
-      const p = m.pos % (len + 1);
-      return new Uint8Array([...bytes.subarray(0, p), ...m.bytes, ...bytes.subarray(p)]);
-    }
-  }
+  if (m.kind !== 'opcode') return applyByteMutation(bytes, m);
+  if (bytes.length === 0) return bytes;
+  const [a, b] = pickleSpan(bytes);
+  const out = bytes.slice();
+  out[a + (m.pos % Math.max(1, b - a))] = m.value;
+  return out;
 }
 
 describe('loadTorchCheckpoint fuzzing (fast-check)', () => {
@@ -80,42 +50,23 @@ describe('loadTorchCheckpoint fuzzing (fast-check)', () => {
     const files = ['nested.pt', 'views.pt', 'dtypes.pt', 'legacy.pt', 'shared.pt'].map(
       torchFixture,
     );
-    const seen = { loaded: 0, rejected: new Set<string>(), security: 0 };
-    let slowest = 0;
-    const before = tf.memory().numTensors;
-    fc.assert(
-      fc.property(
-        fc.integer({ min: 0, max: files.length - 1 }),
-        fc.array(mutation, { minLength: 1, maxLength: 4 }),
-        (which, muts) => {
-          const bytes = muts.reduce(apply, files[which]);
-          const t0 = performance.now();
-          try {
-            const out = loadTorchCheckpoint(bytes);
-            seen.loaded++;
-            for (const t of Object.values(out)) expect(t).toBeInstanceOf(tf.Tensor);
-            tf.dispose(Object.values(out));
-          } catch (e) {
-            if (e instanceof PickleSecurityError) seen.security++;
-            else if (!(e instanceof ModelFileError)) throw e;
-            expect((e as Error).message).toMatch(/^loadTorchCheckpoint(\(bytes\))?: \S/);
-            seen.rejected.add(
-              (e as Error).message
-                .replace(/^loadTorchCheckpoint(\(bytes\))?: /, '')
-                .replace(/"[^"]*"|\[[^\]]*\]|\d+/g, '_')
-                .slice(0, 30),
-            );
-          }
-          slowest = Math.max(slowest, performance.now() - t0);
-          expect(tf.memory().numTensors).toBe(before);
-        },
-      ),
-      { numRuns: 600 },
-    );
-    expect(slowest).toBeLessThan(1000);
+    let security = 0;
+    const seen = fuzzLoader({
+      files,
+      mutation,
+      apply,
+      load: loadTorchCheckpoint,
+      rejects: (e) => {
+        if (e instanceof PickleSecurityError) security++;
+        return e instanceof PickleSecurityError || e instanceof ModelFileError;
+      },
+      prefix: /^loadTorchCheckpoint(\(bytes\))?: /,
+      numRuns: 600,
+      kindLength: 30,
+    });
     // not vacuous: some mutants loaded, many different checks fired, some named a global
     expect(seen.loaded).toBeGreaterThan(10);
     expect(seen.rejected.size).toBeGreaterThanOrEqual(10);
-    expect(seen.security).toBeGreaterThan(0);
+    expect(security).toBeGreaterThan(0);
   });
 });
