@@ -1,34 +1,9 @@
-import { manualSeed, ShapeError } from '@rnnkit/ops';
+import { DisposedError, manualSeed, ShapeError } from '@rnnkit/ops';
+import { expectNoLeak, expectThrows, values } from '@rnnkit/vitest-config/helpers';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { SequenceEncoder, type SequenceEncoderOptions, SequenceTagger } from './encoder.js';
 import type { Pooling } from './pool.js';
-
-/** Runs fn and asserts that exactly `kept` more tensors are alive afterwards. */
-function noLeak<T>(fn: () => T, kept = 0): T {
-  const before = tf.memory().numTensors;
-  const out = fn();
-  expect(tf.memory().numTensors, 'live tensors after the call').toBe(before + kept);
-  return out;
-}
-
-/** Asserts fn throws `type` with every part in its message, leaving no tensor or variable behind. */
-function expectError(fn: () => unknown, type: new (...a: never[]) => Error, ...parts: string[]) {
-  const before = tf.memory().numTensors;
-  let err: unknown;
-  try {
-    fn();
-  } catch (e) {
-    err = e;
-  }
-  expect(err, 'expected an error').toBeInstanceOf(type);
-  for (const p of parts) expect((err as Error).message).toContain(p);
-  expect(tf.memory().numTensors, 'tensors left behind by a failed call').toBe(before);
-}
-
-function data(t: tf.Tensor): number[] {
-  return Array.from(t.dataSync());
-}
 
 const rnnKeys = (layers: number, bidirectional: boolean) =>
   Array.from({ length: layers }, (_, l) =>
@@ -54,9 +29,9 @@ describe("SequenceEncoder: the tutorial's two encoders", () => {
         pooling: 'none',
         outputSize: emb,
       });
-      const y = noLeak(() => f.forward(x), 1);
+      const y = expectNoLeak(() => f.forward(x), 1);
       expect(y.shape).toEqual([bs, seq, emb]);
-      expect(data(y).every(Number.isFinite)).toBe(true);
+      expect(values(y).every(Number.isFinite)).toBe(true);
       tf.dispose([x, y]);
       f.dispose();
     },
@@ -75,7 +50,7 @@ describe("SequenceEncoder: the tutorial's two encoders", () => {
         pooling: 'mean',
         outputSize: sentEmb,
       });
-      const y = noLeak(() => f.forward(x, { lengths: [256, 100] }), 1);
+      const y = expectNoLeak(() => f.forward(x, { lengths: [256, 100] }), 1);
       expect(y.shape).toEqual([bs, sentEmb]);
       tf.dispose([x, y]);
       f.dispose();
@@ -100,7 +75,7 @@ describe("SequenceEncoder: the tutorial's two encoders", () => {
           outputSize,
         });
         for (const lengths of [undefined, [7, 1, 4]]) {
-          const y = noLeak(() => f.forward(x, { lengths }), 1);
+          const y = expectNoLeak(() => f.forward(x, { lengths }), 1);
           expect(y.shape).toEqual([3, width]);
           y.dispose();
         }
@@ -118,9 +93,9 @@ describe("SequenceEncoder: the tutorial's two encoders", () => {
       hiddenSize: 4,
       pooling: 'flatten',
     });
-    const y = noLeak(() => f.forward(x, { lengths: [3, 1] }), 1);
+    const y = expectNoLeak(() => f.forward(x, { lengths: [3, 1] }), 1);
     expect(y.shape).toEqual([2, 12]);
-    expect(data(y).slice(12 + 4)).toEqual(new Array(8).fill(0));
+    expect(values(y).slice(12 + 4)).toEqual(new Array(8).fill(0));
     tf.dispose([x, y]);
     f.dispose();
   });
@@ -153,10 +128,10 @@ describe('SequenceEncoder: token ids', () => {
     const f = new SequenceEncoder(opts);
     const a = ids(() => 0);
     const b = ids((i, t) => 1 + ((i * 7 + t) % 12));
-    const ya = noLeak(() => f.forward(a, { lengths }), 1);
-    const yb = noLeak(() => f.forward(b, { lengths }), 1);
+    const ya = expectNoLeak(() => f.forward(a, { lengths }), 1);
+    const yb = expectNoLeak(() => f.forward(b, { lengths }), 1);
     expect(ya.shape).toEqual([3, 3]);
-    expect(data(yb)).toEqual(data(ya));
+    expect(values(yb)).toEqual(values(ya));
     tf.dispose([a, b, ya, yb]);
     f.dispose();
   });
@@ -164,13 +139,19 @@ describe('SequenceEncoder: token ids', () => {
   it('the paddingIdx row is zero and receives no gradient', () => {
     const f = new SequenceEncoder(opts);
     const w = f.embedding!.weight;
-    expect(data(tf.tidy(() => tf.slice(w, [0, 0], [1, 5]))).map(Math.abs)).toEqual([0, 0, 0, 0, 0]);
+    expect(values(tf.tidy(() => tf.slice(w, [0, 0], [1, 5]))).map(Math.abs)).toEqual([
+      0, 0, 0, 0, 0,
+    ]);
     const a = ids(() => 0);
     const { value, grads } = tf.variableGrads(() => tf.sum(f.forward(a, { lengths })) as tf.Scalar);
     const g = grads[w.name];
     expect(g.shape).toEqual([13, 5]);
-    expect(data(tf.tidy(() => tf.slice(g, [0, 0], [1, 5]))).map(Math.abs)).toEqual([0, 0, 0, 0, 0]);
-    expect(data(tf.tidy(() => tf.abs(tf.slice(g, [3, 0], [1, 5])))).some((v) => v > 0)).toBe(true);
+    expect(values(tf.tidy(() => tf.slice(g, [0, 0], [1, 5]))).map(Math.abs)).toEqual([
+      0, 0, 0, 0, 0,
+    ]);
+    expect(values(tf.tidy(() => tf.abs(tf.slice(g, [3, 0], [1, 5])))).some((v) => v > 0)).toBe(
+      true,
+    );
     tf.dispose([a, value, ...Object.values(grads)]);
     f.dispose();
   });
@@ -180,29 +161,23 @@ describe('SequenceEncoder: token ids', () => {
     const fl = tf.zeros([2, 3]);
     const oob = tf.tensor2d([[1, 13]], [1, 2], 'int32');
     const r3 = tf.zeros([2, 3, 1], 'int32');
-    expectError(
-      () => f.forward(fl),
-      TypeError,
+    expectThrows(() => f.forward(fl), TypeError, [
       'SequenceEncoder.forward(input)',
       'int32',
       'float32',
-    );
-    expectError(
-      () => f.forward(oob),
-      RangeError,
+    ]);
+    expectThrows(() => f.forward(oob), RangeError, [
       'SequenceEncoder.forward(input)',
       '[0, 12]',
       '13',
-    );
-    expectError(
-      () => f.forward(r3),
-      ShapeError,
+    ]);
+    expectThrows(() => f.forward(r3), ShapeError, [
       'SequenceEncoder.forward(input)',
       '[B, T]',
       '[2,3,1]',
-    );
+    ]);
     const valid = tf.tensor2d([[1, 12]], [1, 2], 'int32');
-    const ok = noLeak(() => f.forward(valid), 1); // the module still works
+    const ok = expectNoLeak(() => f.forward(valid), 1); // the module still works
     expect(ok.shape).toEqual([1, 3]);
     tf.dispose([fl, oob, r3, valid, ok]);
     f.dispose();
@@ -250,7 +225,7 @@ describe('SequenceEncoder: state dict keys (PyTorch names)', () => {
     expect(Object.keys(sd).sort()).toEqual([...keys].sort());
     const g = new SequenceEncoder(opts);
     g.loadStateDict(sd);
-    for (const [k, p] of g.namedParameters()) expect(data(p), k).toEqual(data(sd[k]));
+    for (const [k, p] of g.namedParameters()) expect(values(p), k).toEqual(values(sd[k]));
     f.dispose();
     g.dispose();
   });
@@ -288,7 +263,7 @@ describe('SequenceTagger', () => {
       });
       expect(tagger.numClasses).toBe(7);
       expect(tagger.pooling).toBe('none');
-      const y = noLeak(() => tagger.forward(x, { lengths: [6, 3] }), 1);
+      const y = expectNoLeak(() => tagger.forward(x, { lengths: [6, 3] }), 1);
       expect(y.shape).toEqual([2, 6, 7]);
       const keys = tagger.namedParameters().map(([k]) => k);
       expect(keys.slice(-2)).toEqual(['proj.weight', 'proj.bias']);
@@ -316,7 +291,7 @@ describe('SequenceTagger', () => {
       [2, 3],
       'int32',
     );
-    const y = noLeak(() => tagger.forward(ids, { lengths: [3, 1] }), 1);
+    const y = expectNoLeak(() => tagger.forward(ids, { lengths: [3, 1] }), 1);
     expect(y.shape).toEqual([2, 3, 4]);
     tf.dispose([ids, y]);
     tagger.dispose();
@@ -324,36 +299,26 @@ describe('SequenceTagger', () => {
 
   it('rejects pooling and outputSize (fixed for a tagger), unknown options and a missing numClasses', () => {
     const base = { inputSize: 5, cell: 'gru', hiddenSize: 4, numClasses: 3 } as const;
-    expectError(
-      () => new SequenceTagger({ ...base, pooling: 'mean' } as never),
-      TypeError,
+    expectThrows(() => new SequenceTagger({ ...base, pooling: 'mean' } as never), TypeError, [
       'SequenceTagger',
       '"pooling"',
       '"numClasses"',
-    );
-    expectError(
-      () => new SequenceTagger({ ...base, outputSize: 3 } as never),
-      TypeError,
+    ]);
+    expectThrows(() => new SequenceTagger({ ...base, outputSize: 3 } as never), TypeError, [
       'SequenceTagger',
       '"outputSize"',
-    );
-    expectError(
-      () => new SequenceTagger({ ...base, classes: 3 } as never),
-      TypeError,
+    ]);
+    expectThrows(() => new SequenceTagger({ ...base, classes: 3 } as never), TypeError, [
       'SequenceTagger',
       '"classes"',
-    );
-    expectError(
-      () => new SequenceTagger({ ...base, numClasses: 0 }),
-      RangeError,
+    ]);
+    expectThrows(() => new SequenceTagger({ ...base, numClasses: 0 }), RangeError, [
       'SequenceTagger({ numClasses })',
       'positive integer',
-    );
-    expectError(
-      () => new SequenceTagger(undefined as never),
-      RangeError,
+    ]);
+    expectThrows(() => new SequenceTagger(undefined as never), RangeError, [
       'SequenceTagger({ numClasses })',
-    );
+    ]);
   });
 });
 
@@ -366,87 +331,65 @@ describe('SequenceEncoder: bad options', () => {
   };
 
   it('name the option, what was expected and what was given, and leave nothing behind', () => {
-    expectError(
-      () => new SequenceEncoder({ ...base, hidden: 4 } as never),
-      TypeError,
+    expectThrows(() => new SequenceEncoder({ ...base, hidden: 4 } as never), TypeError, [
       'SequenceEncoder',
       'unknown option "hidden"',
       '"hiddenSize"',
-    );
-    expectError(
+    ]);
+    expectThrows(
       () => new SequenceEncoder({ ...base, vocabSize: 10, embeddingDim: 3 }),
       TypeError,
-      'SequenceEncoder',
-      '{ vocabSize, embeddingDim }',
-      '{ inputSize }',
-      'not both',
+      ['SequenceEncoder', '{ vocabSize, embeddingDim }', '{ inputSize }', 'not both'],
     );
-    expectError(
+    expectThrows(
       () => new SequenceEncoder({ ...base, pooling: 'flatten', outputSize: 3 }),
       TypeError,
-      'SequenceEncoder({ outputSize })',
-      "'flatten'",
+      ['SequenceEncoder({ outputSize })', "'flatten'"],
     );
-    expectError(
-      () => new SequenceEncoder({ ...base, cell: 'transformer' as never }),
-      TypeError,
+    expectThrows(() => new SequenceEncoder({ ...base, cell: 'transformer' as never }), TypeError, [
       'SequenceEncoder({ cell })',
       "'rnn', 'lstm', 'gru'",
       '"transformer"',
-    );
-    expectError(
-      () => new SequenceEncoder({ ...base, pooling: 'avg' as never }),
-      TypeError,
+    ]);
+    expectThrows(() => new SequenceEncoder({ ...base, pooling: 'avg' as never }), TypeError, [
       'SequenceEncoder({ pooling })',
       "'mean'",
       "'none'",
       '"avg"',
-    );
-    expectError(
-      () => new SequenceEncoder({ ...base, hiddenSize: 0 }),
-      RangeError,
+    ]);
+    expectThrows(() => new SequenceEncoder({ ...base, hiddenSize: 0 }), RangeError, [
       'SequenceEncoder({ hiddenSize })',
-    );
-    expectError(
-      () => new SequenceEncoder({ ...base, numLayers: 1.5 }),
-      RangeError,
+    ]);
+    expectThrows(() => new SequenceEncoder({ ...base, numLayers: 1.5 }), RangeError, [
       'SequenceEncoder({ numLayers })',
-    );
-    expectError(
-      () => new SequenceEncoder({ ...base, dropout: 1.5 }),
-      RangeError,
+    ]);
+    expectThrows(() => new SequenceEncoder({ ...base, dropout: 1.5 }), RangeError, [
       'SequenceEncoder({ dropout })',
       '[0, 1]',
-    );
-    expectError(
-      () => new SequenceEncoder({ ...base, outputSize: -2 }),
-      RangeError,
+    ]);
+    expectThrows(() => new SequenceEncoder({ ...base, outputSize: -2 }), RangeError, [
       'SequenceEncoder({ outputSize })',
-    );
-    expectError(
-      () => new SequenceEncoder({ ...base, paddingIdx: 0 }),
-      TypeError,
+    ]);
+    expectThrows(() => new SequenceEncoder({ ...base, paddingIdx: 0 }), TypeError, [
       'SequenceEncoder({ paddingIdx })',
       'vocabSize',
-    );
-    expectError(
+    ]);
+    expectThrows(
       () => new SequenceEncoder({ cell: 'gru', hiddenSize: 4, pooling: 'mean' }),
       RangeError,
-      'SequenceEncoder({ inputSize })',
+      ['SequenceEncoder({ inputSize })'],
     );
-    expectError(
+    expectThrows(
       () => new SequenceEncoder({ ...base, inputSize: undefined, vocabSize: 10 }),
       RangeError,
-      'SequenceEncoder({ embeddingDim })',
+      ['SequenceEncoder({ embeddingDim })'],
     );
-    expectError(
-      () => new SequenceEncoder(undefined as never),
-      TypeError,
+    expectThrows(() => new SequenceEncoder(undefined as never), TypeError, [
       'SequenceEncoder',
       'options object',
-    );
+    ]);
     // rejected by a submodule after validation: whatever was already created is freed
-    expectError(
+    expectThrows(
       () =>
         new SequenceEncoder({
           ...base,
@@ -456,7 +399,7 @@ describe('SequenceEncoder: bad options', () => {
           paddingIdx: 10,
         }),
       RangeError,
-      'paddingIdx',
+      ['paddingIdx'],
     );
   });
 
@@ -464,14 +407,14 @@ describe('SequenceEncoder: bad options', () => {
     const f = new SequenceEncoder(base);
     const x = tf.randomNormal([2, 3, 5]);
     const good = () => {
-      const y = noLeak(() => f.forward(x, { lengths: [3, 2] }), 1);
+      const y = expectNoLeak(() => f.forward(x, { lengths: [3, 2] }), 1);
       expect(y.shape).toEqual([2, 4]);
       y.dispose();
     };
     const rank2 = tf.zeros([2, 3]);
     const wide = tf.zeros([2, 3, 6]);
     const ints = tf.zeros([2, 3, 5], 'int32');
-    const bad: Array<[() => unknown, new (...a: never[]) => Error, string[]]> = [
+    const bad: Array<[() => unknown, new (...args: any[]) => Error, string[]]> = [
       [() => f.forward(rank2), ShapeError, ['SequenceEncoder.forward(input)', 'rank 3', '[2,3]']],
       [() => f.forward(wide), ShapeError, ['SequenceEncoder.forward(input)', '[*,*,5]', '[2,3,6]']],
       [() => f.forward(ints), TypeError, ['SequenceEncoder.forward(input)', 'float32', 'int32']],
@@ -498,12 +441,12 @@ describe('SequenceEncoder: bad options', () => {
     ];
     good();
     for (const [fn, type, parts] of bad) {
-      expectError(fn, type, ...parts);
+      expectThrows(fn, type, parts);
       good();
     }
     tf.dispose([x, rank2, wide, ints]);
     f.dispose();
-    expectError(() => f.forward(x), Error, 'disposed');
+    expectThrows(() => f.forward(x), DisposedError, ['disposed']);
   });
 });
 
@@ -524,18 +467,18 @@ describe('SequenceEncoder: dropout and train()/eval()', () => {
     expect(f.training).toBe(true);
     const [t1, t2] = [f.forward(x), f.forward(x)];
     const ref = plain.forward(x);
-    expect(data(t1)).not.toEqual(data(t2));
-    expect(data(t1)).not.toEqual(data(ref));
+    expect(values(t1)).not.toEqual(values(t2));
+    expect(values(t1)).not.toEqual(values(ref));
     f.eval();
     expect(f.training).toBe(false);
     expect(f.rnn.training).toBe(false);
     const [e1, e2] = [f.forward(x), f.forward(x)];
-    expect(data(e1)).toEqual(data(e2));
-    expect(data(e1)).toEqual(data(ref));
+    expect(values(e1)).toEqual(values(e2));
+    expect(values(e1)).toEqual(values(ref));
     f.train();
     expect(f.rnn.training).toBe(true);
     const t3 = f.forward(x);
-    expect(data(t3)).not.toEqual(data(ref));
+    expect(values(t3)).not.toEqual(values(ref));
     tf.dispose([x, t1, t2, ref, e1, e2, t3]);
     f.dispose();
     plain.dispose();
@@ -556,7 +499,7 @@ describe('SequenceEncoder: dropout and train()/eval()', () => {
     const a = f.forward(x);
     manualSeed(5);
     const b = f.forward(x);
-    expect(data(a)).toEqual(data(b));
+    expect(values(a)).toEqual(values(b));
     tf.dispose([x, a, b]);
     f.dispose();
   });

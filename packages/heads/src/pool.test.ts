@@ -1,20 +1,9 @@
 import { manualSeed, ShapeError } from '@rnnkit/ops';
+import { expectNoLeak, expectThrows, values } from '@rnnkit/vitest-config/helpers';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { AttentionPooling } from './attention.js';
 import { POOLINGS, type Pooling, pool } from './pool.js';
-
-/** Runs fn and asserts that exactly `kept` more tensors are alive afterwards. */
-function noLeak<T>(fn: () => T, kept = 0): T {
-  const before = tf.memory().numTensors;
-  const out = fn();
-  expect(tf.memory().numTensors).toBe(before + kept);
-  return out;
-}
-
-function data(t: tf.Tensor): number[] {
-  return Array.from(t.dataSync());
-}
 
 const LENGTHS = [5, 2, 4];
 /** x [3, 5, 4] as nested arrays (valid steps per LENGTHS) */
@@ -37,7 +26,7 @@ describe('pool(): the tutorial shapes', () => {
   it.each(pooled)("'%s' pools [2,256,300] to [2,300] (with and without lengths)", (mode) => {
     const x = tf.randomNormal([2, 256, 300]);
     for (const opts of [{}, { lengths: [256, 100] }]) {
-      const y = noLeak(() => pool(x, mode, opts), 1);
+      const y = expectNoLeak(() => pool(x, mode, opts), 1);
       expect(y.shape).toEqual([2, 300]);
       expect(y.dtype).toBe('float32');
       y.dispose();
@@ -49,7 +38,7 @@ describe('pool(): the tutorial shapes', () => {
     const x = tf.randomNormal([2, 256, 300]);
     const attention = new AttentionPooling({ inputSize: 300 });
     for (const lengths of [undefined, [256, 3]]) {
-      const y = noLeak(() => pool(x, 'attention', { lengths, attention }), 1);
+      const y = expectNoLeak(() => pool(x, 'attention', { lengths, attention }), 1);
       expect(y.shape).toEqual([2, 300]);
       y.dispose();
     }
@@ -59,10 +48,10 @@ describe('pool(): the tutorial shapes', () => {
 
   it("'flatten' gives [2,76800] and 'none' keeps [2,256,300]", () => {
     const x = tf.randomNormal([2, 256, 300]);
-    const flat = noLeak(() => pool(x, 'flatten'), 1);
+    const flat = expectNoLeak(() => pool(x, 'flatten'), 1);
     expect(flat.shape).toEqual([2, 76800]);
-    expect(data(flat)).toEqual(data(x));
-    const none = noLeak(() => pool(x, 'none', { lengths: [256, 10] }), 1);
+    expect(values(flat)).toEqual(values(x));
+    const none = expectNoLeak(() => pool(x, 'none', { lengths: [256, 10] }), 1);
     expect(none.shape).toEqual([2, 256, 300]);
     tf.dispose([x, flat, none]);
   });
@@ -98,8 +87,8 @@ describe('pool(): values', () => {
     const a = pool(t, mode);
     const b = pool(t, mode, { lengths });
     for (const [got, want] of [
-      [data(a), full],
-      [data(b), ragged],
+      [values(a), full],
+      [values(b), ragged],
     ]) {
       expect(got.length).toBe(want.length);
       got.forEach((v, i) => {
@@ -112,14 +101,14 @@ describe('pool(): values', () => {
   it("'max' over valid steps is negative when every valid value is negative (zeroed padding does not win)", () => {
     const t = tf.tensor3d([[[-3], [-1], [0], [0]]]);
     const y = pool(t, 'max', { lengths: [2] });
-    expect(data(y)).toEqual([-1]);
+    expect(values(y)).toEqual([-1]);
     tf.dispose([t, y]);
   });
 
   it("'max' keeps a valid -Infinity as the maximum (padding never wins)", () => {
     const t = tf.tensor3d([[[-Infinity], [-Infinity], [5], [7]]]);
     const y = pool(t, 'max', { lengths: [2] });
-    expect(data(y)).toEqual([-Infinity]);
+    expect(values(y)).toEqual([-Infinity]);
     tf.dispose([t, y]);
   });
 
@@ -155,9 +144,9 @@ describe('AttentionPooling at the limits', () => {
     // scores x . 1 + 0: valid -5e9 and -4e9, padding 0 (it would win a -1e9 penalty)
     const t = tf.tensor3d([[[-5e9], [-4e9], [0]]]);
     const w = attention.weights(t, { lengths: [2] });
-    expect(data(w)).toEqual([0, 1, 0]);
+    expect(values(w)).toEqual([0, 1, 0]);
     const y = attention.forward(t, { lengths: [2] });
-    expect(data(y)).toEqual([-4e9].map(Math.fround));
+    expect(values(y)).toEqual([-4e9].map(Math.fround));
     tf.dispose([t, w, y]);
     attention.dispose();
   });
@@ -186,11 +175,11 @@ describe('pool(): padding never leaks', () => {
           const f = (v: tf.Tensor) => pool(v, mode, { lengths: LENGTHS, attention });
           const y = f(t);
           const g = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(f(v), tf.onesLike(y))))(t);
-          return [data(y), data(g)] as const;
+          return [values(y), values(g)] as const;
         });
-      const [y0, g0] = noLeak(() => run(base));
+      const [y0, g0] = expectNoLeak(() => run(base));
       for (const [, fill] of fills) {
-        const [y1, g1] = noLeak(() => run(withPadding(base, fill)));
+        const [y1, g1] = expectNoLeak(() => run(withPadding(base, fill)));
         expect(y1).toEqual(y0);
         expect(g1).toEqual(g0);
         expect(y1.every(Number.isFinite)).toBe(true);
@@ -207,82 +196,53 @@ describe('pool(): padding never leaks', () => {
 
 describe('pool(): argument errors', () => {
   const x = tf.randomNormal([3, 5, 4]);
-  const expectError = (
-    fn: () => unknown,
-    type: new (...a: never[]) => Error,
-    ...parts: string[]
-  ) => {
-    const before = tf.memory().numTensors;
-    let err: unknown;
-    try {
-      fn();
-    } catch (e) {
-      err = e;
-    }
-    expect(err, 'expected an error').toBeInstanceOf(type);
-    for (const p of parts) expect((err as Error).message).toContain(p);
-    expect(tf.memory().numTensors, 'tensors left behind by a failed call').toBe(before);
-  };
-
   it('lengths: wrong count, 0, negative, non-integer, > T, NaN, not an array', () => {
-    expectError(
-      () => pool(x, 'mean', { lengths: [5, 2] }),
-      ShapeError,
+    expectThrows(() => pool(x, 'mean', { lengths: [5, 2] }), ShapeError, [
       'pool(opts.lengths)',
       'expected 3',
       'got 2',
-    );
-    expectError(
-      () => pool(x, 'mean', { lengths: [5, 2, 4, 1] }),
-      ShapeError,
+    ]);
+    expectThrows(() => pool(x, 'mean', { lengths: [5, 2, 4, 1] }), ShapeError, [
       'pool(opts.lengths)',
       'got 4',
-    );
+    ]);
     for (const bad of [0, -1, 2.5, 6, Number.NaN]) {
-      expectError(
-        () => pool(x, 'max', { lengths: [5, bad, 4] }),
-        RangeError,
+      expectThrows(() => pool(x, 'max', { lengths: [5, bad, 4] }), RangeError, [
         'pool(opts.lengths)',
         '[1, 5]',
         String(bad),
         'index 1',
-      );
+      ]);
     }
-    expectError(
-      () => pool(x, 'sum', { lengths: '5,2,4' as never }),
-      TypeError,
+    expectThrows(() => pool(x, 'sum', { lengths: '5,2,4' as never }), TypeError, [
       'pool(opts.lengths)',
       'array of 3',
-    );
+    ]);
   });
 
   it('lengths may be a typed array', () => {
     const a = pool(x, 'last', { lengths: Int32Array.from(LENGTHS) });
     const b = pool(x, 'last', { lengths: LENGTHS });
-    expect(data(a)).toEqual(data(b));
+    expect(values(a)).toEqual(values(b));
     tf.dispose([a, b]);
   });
 
   it('a bad mode names the allowed modes', () => {
-    expectError(
-      () => pool(x, 'avg' as never),
-      TypeError,
+    expectThrows(() => pool(x, 'avg' as never), TypeError, [
       'pool(mode)',
       '"avg"',
       ...POOLINGS.map((m) => `'${m}'`),
-    );
+    ]);
   });
 
   it("'attention' without opts.attention explains what to pass", () => {
-    expectError(() => pool(x, 'attention'), TypeError, 'opts.attention', 'AttentionPooling');
+    expectThrows(() => pool(x, 'attention'), TypeError, ['opts.attention', 'AttentionPooling']);
     const attention = new AttentionPooling({ inputSize: 3 });
-    expectError(
-      () => pool(x, 'attention', { attention }),
-      ShapeError,
+    expectThrows(() => pool(x, 'attention', { attention }), ShapeError, [
       'AttentionPooling.forward(x)',
       '[*,*,3]',
       '[3,5,4]',
-    );
+    ]);
     attention.dispose();
   });
 
@@ -290,17 +250,15 @@ describe('pool(): argument errors', () => {
     const x2 = tf.zeros([3, 4]);
     const xi = tf.zeros([3, 5, 4], 'int32');
     const x0 = tf.zeros([3, 0, 4]);
-    expectError(() => pool(x2, 'mean'), ShapeError, 'pool(x)', 'rank 3', '[B, T, F]', '[3,4]');
-    expectError(() => pool(xi, 'mean'), TypeError, 'pool(x)', 'float32', 'int32');
-    expectError(() => pool(x0, 'mean'), ShapeError, 'pool(x)', 'at least one time step');
-    expectError(() => pool([[[1]]] as never, 'mean'), TypeError, 'pool(x)', 'tf.Tensor');
-    expectError(
-      () => pool(x, 'mean', { length: [5, 2, 4] } as never),
-      TypeError,
+    expectThrows(() => pool(x2, 'mean'), ShapeError, ['pool(x)', 'rank 3', '[B, T, F]', '[3,4]']);
+    expectThrows(() => pool(xi, 'mean'), TypeError, ['pool(x)', 'float32', 'int32']);
+    expectThrows(() => pool(x0, 'mean'), ShapeError, ['pool(x)', 'at least one time step']);
+    expectThrows(() => pool([[[1]]] as never, 'mean'), TypeError, ['pool(x)', 'tf.Tensor']);
+    expectThrows(() => pool(x, 'mean', { length: [5, 2, 4] } as never), TypeError, [
       'pool',
       '"length"',
       '"lengths"',
-    );
+    ]);
     tf.dispose([x2, xi, x0]);
   });
 
@@ -308,7 +266,7 @@ describe('pool(): argument errors', () => {
     const attention = new AttentionPooling({ inputSize: 4 });
     for (const mode of POOLINGS) {
       for (const lengths of [undefined, LENGTHS]) {
-        const y = noLeak(() => pool(x, mode, { lengths, attention }), 1);
+        const y = expectNoLeak(() => pool(x, mode, { lengths, attention }), 1);
         y.dispose();
       }
     }

@@ -690,14 +690,12 @@ describe.each(KINDS)('$name', (kind) => {
   });
 
   describe('memory', () => {
+    /** 2 layers, bidirectional, dropout between them: every path a forward can take. */
+    const stacked = () =>
+      kind.make({ inputSize: I, hiddenSize: H, numLayers: 2, bidirectional: true, dropout: 0.3 });
+
     it('forward leaves only its returned tensors, in every mode', () => {
-      const m = kind.make({
-        inputSize: I,
-        hiddenSize: H,
-        numLayers: 2,
-        bidirectional: true,
-        dropout: 0.3,
-      });
+      const m = stacked();
       const x = randn([5, 3, I], 24);
       const xu = randn([5, I], 25);
       const h0 = randn([4, 3, H], 26);
@@ -717,13 +715,7 @@ describe.each(KINDS)('$name', (kind) => {
     });
 
     it('a backward pass (parameters, input and state) leaves nothing behind once the gradients are disposed', () => {
-      const m = kind.make({
-        inputSize: I,
-        hiddenSize: H,
-        numLayers: 2,
-        bidirectional: true,
-        dropout: 0.3,
-      });
+      const m = stacked();
       const x = randn([5, 3, I], 27);
       const h0 = randn([4, 3, H], 28);
       const opts = { lengths: [5, 3, 2] };
