@@ -101,17 +101,20 @@ describe("SequenceEncoder: the tutorial's two encoders", () => {
   });
 });
 
+/** Token ids through a bidirectional LSTM, mean-pooled and projected. */
+const BI_LSTM_IDS: SequenceEncoderOptions = {
+  vocabSize: 13,
+  embeddingDim: 5,
+  paddingIdx: 0,
+  cell: 'lstm',
+  hiddenSize: 4,
+  bidirectional: true,
+  pooling: 'mean',
+  outputSize: 3,
+};
+
 describe('SequenceEncoder: token ids', () => {
-  const opts: SequenceEncoderOptions = {
-    vocabSize: 13,
-    embeddingDim: 5,
-    paddingIdx: 0,
-    cell: 'lstm',
-    hiddenSize: 4,
-    bidirectional: true,
-    pooling: 'mean',
-    outputSize: 3,
-  };
+  const opts = BI_LSTM_IDS;
   const lengths = [5, 2, 4];
   const ids = (pad: (b: number, t: number) => number) =>
     tf.tensor2d(
@@ -188,16 +191,7 @@ describe('SequenceEncoder: state dict keys (PyTorch names)', () => {
   const cases: Array<[string, SequenceEncoderOptions, string[]]> = [
     [
       'ids, bi-LSTM, mean, proj',
-      {
-        vocabSize: 13,
-        embeddingDim: 5,
-        paddingIdx: 0,
-        cell: 'lstm',
-        hiddenSize: 4,
-        bidirectional: true,
-        pooling: 'mean',
-        outputSize: 3,
-      },
+      BI_LSTM_IDS,
       ['embedding.weight', ...rnnKeys(1, true), 'proj.weight', 'proj.bias'],
     ],
     [
