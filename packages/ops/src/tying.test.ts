@@ -126,4 +126,36 @@ describe('weight tying (decoder.weight = embedding.weight)', () => {
     emb.dispose();
     out.dispose();
   });
+
+  it('onTie: a module keeping its own reference reads the shared parameter once tied; others stay untieable', () => {
+    /** Keeps `w` itself (as a recurrence keeps its weight set) and `frozen` without a hook. */
+    class Holder extends Module {
+      w: tf.Tensor;
+      constructor() {
+        super();
+        this.w = this.registerParameter('w', tf.zeros([2, 3]));
+        this.registerParameter('frozen', tf.zeros([2]));
+        this.onTie('w', (param) => {
+          this.w = param;
+        });
+      }
+      forward(x: tf.Tensor): tf.Tensor {
+        return tf.matMul(x, this.w, false, true);
+      }
+    }
+    const h = new Holder();
+    const out = new Linear(3, 2, { bias: false });
+    h.tieParameter('w', out.weight);
+    expect(h.w).toBe(out.weight);
+    expect(h.parameters()).toContain(out.weight);
+    const other = tf.variable(tf.zeros([2]));
+    expectThrows(() => h.tieParameter('frozen', other), TypeError, [
+      'Holder.tieParameter(name)',
+      'keeps its own references to "frozen"',
+    ]);
+    h.dispose();
+    expect(out.weight.isDisposed).toBe(false);
+    tf.dispose(other);
+    out.dispose();
+  });
 });
