@@ -70,10 +70,7 @@ export abstract class Module {
     return this.#params.get(name)!;
   }
 
-  /**
-   * Whether `name` may be tied: true for modules that read it through `parameter(name)` (they
-   * override this), and for parameters given an onTie hook.
-   */
+  /** Whether `name` may be tied: it has an onTie hook, or (override) is read via parameter(). */
   protected canTie(name: string): boolean {
     return this.#onTie.has(name);
   }
