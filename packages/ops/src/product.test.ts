@@ -19,7 +19,7 @@ describe('linearProduct', () => {
     const ours = tf.grads(loss(linearProduct))([x, w, b]);
     const theirs = tf.grads(loss(reference))([x, w, b]);
     expectClose(linearProduct(x, w, b), reference(x, w, b), 1e-6);
-    ours.forEach((g, i) => expectClose(g, theirs[i], 1e-6));
+    for (const [i, g] of ours.entries()) expectClose(g, theirs[i], 1e-6);
   });
 
   it('is differentiable twice (a gradient penalty through it)', () => {
