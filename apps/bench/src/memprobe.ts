@@ -88,7 +88,9 @@ export async function probe(
     rssAfter,
     tfBytesBefore,
     tfBytesAfter,
-    peakExtraBytes: info.peakBytes - tfBytesBefore,
+    // tf.profile sees only bytes made by kernels; the kernel's inference path makes its outputs
+    // directly, so the bytes alive after the plain pass (outputs included) bound the peak too
+    peakExtraBytes: Math.max(info.peakBytes, tfBytesAfter) - tfBytesBefore,
     tensorsLeft,
     forwardMs,
   };
