@@ -14,13 +14,14 @@ import {
 } from '@rnnkit/ops/internal';
 import * as tf from '@tensorflow/tfjs-core';
 import { naming } from './sequence/engine.js';
-import { runSequence, type State } from './sequence/run.js';
+import { runSequence } from './sequence/run.js';
 import {
   type CellMode,
   checkRecurrentSizes,
   createRecurrentWeights,
   type RecurrentWeights,
   rnnMode,
+  type State,
   tieSlots,
 } from './weights.js';
 

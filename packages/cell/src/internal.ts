@@ -19,7 +19,7 @@ export {
   stateSize,
 } from './sequence/infer.js';
 export { projectInput } from './sequence/project.js';
-export { runSequence, type SequenceOptions, type State } from './sequence/run.js';
+export { runSequence, type SequenceOptions } from './sequence/run.js';
 export type { Kernel } from './wasm/kernel.js';
 export { type Build, kernelBuild, relaxedSimdSupported } from './wasm/loader.js';
 export { kernelMemory } from './wasm/release.js';
@@ -31,5 +31,6 @@ export {
   type RecurrentWeights,
   type Register,
   rnnMode,
+  type State,
   tieSlots,
 } from './weights.js';

@@ -134,3 +134,9 @@ export function tieSlots(
     }
   }
 }
+
+/** The recurrent state: h [B, H or P]; c [B, H] for LSTM only. */
+export type State = {
+  h: tf.Tensor;
+  c?: tf.Tensor;
+};

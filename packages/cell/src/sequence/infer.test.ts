@@ -6,9 +6,10 @@ import { expectEqual, maxAbsDiff, randn } from '@rnnkit/vitest-config/helpers';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ENGINE_DEFAULTS, enginePolicy } from '../policy.js';
+import type { State } from '../weights.js';
 import { type CellMode, createRecurrentWeights, type RecurrentWeights } from '../weights.js';
 import { stackInference } from './infer.js';
-import { runSequence, type State } from './run.js';
+import { runSequence } from './run.js';
 
 interface Host {
   shape: number[];

@@ -6,19 +6,13 @@ import {
   validSteps,
 } from '@rnnkit/ops/internal';
 import * as tf from '@tensorflow/tfjs-core';
-import type { RecurrentWeights } from '../weights.js';
+import type { RecurrentWeights, State } from '../weights.js';
 import { higherOrder, inferenceKernel, inLayout } from './engine.js';
 import { kernelSequence } from './infer.js';
 import { packedLayout } from './layout.js';
 import { recurrence } from './op.js';
 import { projectInput } from './project.js';
 import { stepwise } from './stepwise.js';
-
-/** The recurrent state: h [B, H or P]; c [B, H] for LSTM only. */
-export type State = {
-  h: tf.Tensor;
-  c?: tf.Tensor;
-};
 
 /** Options of `runSequence`. */
 export interface SequenceOptions {

@@ -1,7 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { CellMode, RecurrentWeights } from '../weights.js';
+import type { CellMode, RecurrentWeights, State } from '../weights.js';
 import { readValid } from './project.js';
-import type { State } from './run.js';
 
 /**
  * The recurrence of one direction of one layer as plain tfjs ops, one step at a time (matMul,

@@ -6,11 +6,26 @@ import {
   kernelStack,
   sideBySide,
 } from '@rnnkit/cell/internal';
+import type { Embedding, Linear } from '@rnnkit/ops';
 import { numericsChecked } from '@rnnkit/ops/internal';
+import type { RecurrentLayer } from '@rnnkit/rnn';
 import * as tf from '@tensorflow/tfjs-core';
-import type { AttentionKeys } from './attention.js';
-import type { Seq2Seq } from './seq2seq.js';
+import type { Attention, AttentionKeys } from './attention.js';
 import type { Seq2SeqState } from './state.js';
+
+/** What the fused step reads of a Seq2Seq (its own type, so this file needs no import of seq2seq.ts). */
+export interface FusedModel {
+  readonly tgtVocab: number;
+  readonly hiddenSize: number;
+  readonly numLayers: number;
+  readonly dropoutP: number;
+  readonly training: boolean;
+  readonly tgtEmbedding: Embedding;
+  readonly decoder: RecurrentLayer;
+  readonly attention: Attention | null;
+  readonly combine: Linear | null;
+  readonly out: Linear;
+}
 
 /**
  * Seq2Seq.step for an inference, fused on host arrays: the embedding rows, the decoder's layers in
@@ -51,7 +66,7 @@ function memoryData(t: tf.Tensor): Float32Array | Uint8Array {
  * is alive; else null (the caller runs its op-by-op path, which also raises the errors).
  * ids: checked int32 [B]; state: checked against m.
  */
-export function fusedStep(m: Seq2Seq, ids: tf.Tensor, state: Seq2SeqState): StepResult | null {
+export function fusedStep(m: FusedModel, ids: tf.Tensor, state: Seq2SeqState): StepResult | null {
   const k = inferenceKernel();
   const dropping = (m.training && m.dropoutP > 0) || (m.decoder.training && m.decoder.dropout > 0);
   const { keys, projected, valid } = state.memory;
@@ -126,7 +141,7 @@ function embed(table: tf.Tensor, ids: tf.Tensor): Float32Array {
  */
 function attend(
   k: Kernel,
-  m: Seq2Seq,
+  m: FusedModel,
   q: Float32Array,
   memory: AttentionKeys,
   B: number,
