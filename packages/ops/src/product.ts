@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 /**
- * How the three products of y = x W^T are computed: x [N, K], w [M, K] (host arrays, row-major).
+ * How the three products of y = x W^T are computed: x [N, K] and w [M, K] tensors in, tensors out.
  * The default runs them as tfjs matMuls; @rnnkit/cell passes its WebAssembly kernel's sgemm.
  */
 export interface Products {
