@@ -8,6 +8,6 @@ export { checkIds } from './embedding.js';
 export { describeFile, type FileInfo, type FileKind, MODEL_CONFIG_KEY } from './file-kind.js';
 export * from './guards.js';
 export { fillPadding, validSteps, zeroPadding } from './mask.js';
-export { linearProduct, type Products, TFJS_PRODUCTS } from './product.js';
+export { linearProduct, type Products, TFJS_PRODUCTS, useProducts } from './product.js';
 export { dropoutMask, normal, randomStream, uniform } from './rng.js';
 export * from './sizes.js';

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 
 /**
  * How the three products of y = x W^T are computed: x [N, K] and w [M, K] tensors in, tensors out.
- * The default runs them as tfjs matMuls; @rnnkit/cell passes its WebAssembly kernel's sgemm.
+ * The default runs them as tfjs matMuls; @rnnkit/cell installs its WebAssembly kernel's sgemm.
  */
 export interface Products {
   /** x w^T (+ b) -> [N, M] */
@@ -26,15 +26,28 @@ export const TFJS_PRODUCTS: Products = {
   },
 };
 
+/** The products of a `linearProduct` given none (Linear's): tfjs's until `useProducts`. */
+let installed: Products = TFJS_PRODUCTS;
+
+/**
+ * Makes `p` the products of every `linearProduct` given none, e.g. `Linear`'s: @rnnkit/cell
+ * installs its WebAssembly kernel's when it loads (they fall back to tfjs's where the kernel is not
+ * in use).
+ */
+export function useProducts(p: Products): void {
+  installed = p;
+}
+
 /**
  * x [N, K] -> x w^T + b as [N, M] (w [M, K], b [M] or null), differentiable in x, w and b, with
- * its own gradient so that `products` decide every product, forward and backward.
+ * its own gradient so that `products` decide every product, forward and backward (default: the
+ * installed ones, see `useProducts`).
  */
 export function linearProduct(
   x: tf.Tensor2D,
   w: tf.Tensor2D,
   b: tf.Tensor1D | null,
-  products: Products = TFJS_PRODUCTS,
+  products: Products = installed,
 ): tf.Tensor2D {
   const inputs = b ? [x, w, b] : [x, w];
   const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {

@@ -1,11 +1,13 @@
-import { linearProduct, type Products, TFJS_PRODUCTS } from '@rnnkit/ops/internal';
+import { linearProduct, type Products, TFJS_PRODUCTS, useProducts } from '@rnnkit/ops/internal';
 import * as tf from '@tensorflow/tfjs-core';
 import type { RecurrentWeights } from '../weights.js';
-import { kernel } from './engine.js';
+import { kernel, tapeOn } from './engine.js';
 
 /**
  * The products of `linearProduct` in the WebAssembly kernel's SIMD sgemm when it is ready (several
- * times faster than tfjs-cpu's matMul; W is packed once and cached while unchanged), else tfjs's.
+ * times faster than tfjs-cpu's matMul, and than tfjs-wasm's single-threaded one; W is packed once
+ * and cached while unchanged), else tfjs's. A backward computed while a tape records it (a
+ * gradient that will itself be differentiated) runs as tfjs ops, which that tape can see.
  */
 const KERNEL_PRODUCTS: Products = {
   forward(x, w, b) {
@@ -17,7 +19,7 @@ const KERNEL_PRODUCTS: Products = {
     return tf.tensor2d(k.project(data(x), N, K, w, M, b ? data(b) : null), [N, M]);
   },
   backward(dy, x, w) {
-    const k = kernel();
+    const k = tapeOn() ? null : kernel();
     if (!k) return TFJS_PRODUCTS.backward(dy, x, w);
     const [N, M] = dy.shape;
     const K = x.shape[1];
@@ -29,6 +31,8 @@ const KERNEL_PRODUCTS: Products = {
     ];
   },
 };
+// Every `linearProduct` given no products (Linear's: attention, output layers) runs on them too.
+useProducts(KERNEL_PRODUCTS);
 
 /**
  * x [T, B, I] -> x W_ih^T + b_ih as [T, B, G*H], in one product (`linearProduct`), differentiable in
