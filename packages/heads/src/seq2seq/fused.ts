@@ -43,20 +43,19 @@ export interface StepResult {
 }
 
 /**
- * Host copies of attention memory tensors (keys, projected keys, masks), which stay the same for
- * every step of a decode: read once, dropped once their tensor is disposed; at most MAX_CACHED.
+ * Host copies of tensors a decode reads at every step (the attention memory, the state it carries),
+ * by tensor: tfjs tensors never change their values, so a copy stays right for the tensor's life.
+ * The step's own results are entered as they are made, so the next step reads none back.
  */
-const cached = new Map<tf.Tensor, Float32Array | Uint8Array>();
-const MAX_CACHED = 8;
+const hostCopies = new WeakMap<tf.Tensor, Float32Array | Uint8Array>();
 
-/** t's values, from the cache when t is memory seen before. */
-function memoryData(t: tf.Tensor): Float32Array | Uint8Array {
-  for (const key of cached.keys()) if (key.isDisposed) cached.delete(key);
-  let data = cached.get(t);
-  if (data) return data;
-  data = t.dataSync() as Float32Array | Uint8Array;
-  if (cached.size >= MAX_CACHED) cached.delete(cached.keys().next().value!);
-  cached.set(t, data);
+/** t's values, read once per tensor. */
+function hostValues(t: tf.Tensor): Float32Array | Uint8Array {
+  let data = hostCopies.get(t);
+  if (!data) {
+    data = t.dataSync() as Float32Array | Uint8Array;
+    hostCopies.set(t, data);
+  }
   return data;
 }
 
@@ -69,16 +68,16 @@ function memoryData(t: tf.Tensor): Float32Array | Uint8Array {
 export function fusedStep(m: FusedModel, ids: tf.Tensor, state: Seq2SeqState): StepResult | null {
   const k = inferenceKernel();
   const dropping = (m.training && m.dropoutP > 0) || (m.decoder.training && m.decoder.dropout > 0);
-  const { keys, projected, valid } = state.memory;
-  const given = [state.h, state.c, state.feed, keys, projected, valid];
   if (!k || dropping || numericsChecked() || m.tgtEmbedding.maxNorm !== null) return null;
   const B = ids.shape[0] as number;
-  if (B === 0 || given.some((t) => t?.isDisposed)) return null;
+  const { keys, projected, valid } = state.memory;
+  if (B === 0 || [state.h, state.c, state.feed, keys, projected, valid].some((t) => t?.isDisposed))
+    return null;
   const [L, H, V] = [m.numLayers, m.hiddenSize, m.tgtVocab];
   const emb = embed(m.tgtEmbedding.weight, ids);
-  const feed = state.feed ? (state.feed.dataSync() as Float32Array) : null;
+  const feed = state.feed ? (hostValues(state.feed) as Float32Array) : null;
   const x = feed ? sideBySide([emb, feed], [emb.length / B, H], B) : emb;
-  const layers = (s?: tf.Tensor) => (s ? swap01(s.dataSync() as Float32Array, B, L, H) : null);
+  const layers = (s?: tf.Tensor) => (s ? swap01(hostValues(s) as Float32Array, B, L, H) : null);
   const run = { T: 1, B, I: x.length / B, batchFirst: true, valid: null };
   const r = kernelStack(k, m.decoder.stackWeights, x, run, layers(state.h), layers(state.c));
   let hidden = r.output; // [B, H], the top layer's h
@@ -93,25 +92,30 @@ export function fusedStep(m: FusedModel, ids: tf.Tensor, state: Seq2SeqState): S
   }
   const logits = k.project(hidden, B, H, m.out.weight, V, m.out.bias && hostData(m.out.bias));
   // The results' tensors, made last: nothing else can fail after them.
-  const made: tf.Tensor[] = [];
-  const keep = <T extends tf.Tensor>(t: T): T => {
-    made.push(t);
+  const results: tf.Tensor[] = [];
+  const keep = <T extends tf.Tensor>(t: T, values?: Float32Array): T => {
+    results.push(t);
+    if (values) hostCopies.set(t, values); // the next step's state
     return t;
+  };
+  const stateTensor = (v: Float32Array) => {
+    const values = swap01(v, L, B, H);
+    return keep(tf.tensor3d(values, [B, L, H]), values);
   };
   try {
     const out: StepResult = {
       logits: keep(tf.tensor2d(logits, [B, V])),
       state: {
         memory: state.memory,
-        h: keep(tf.tensor3d(swap01(r.h, L, B, H), [B, L, H])),
-        ...(r.c ? { c: keep(tf.tensor3d(swap01(r.c, L, B, H), [B, L, H])) } : {}),
-        ...(feed ? { feed: keep(tf.tensor2d(hidden, [B, H])) } : {}),
+        h: stateTensor(r.h),
+        ...(r.c ? { c: stateTensor(r.c) } : {}),
+        ...(feed ? { feed: keep(tf.tensor2d(hidden, [B, H]), hidden) } : {}),
       },
     };
     if (weights) out.attention = keep(tf.tensor2d(weights, [B, weights.length / B]));
     return out;
   } catch (e) {
-    tf.dispose(made);
+    tf.dispose(results);
     throw e;
   }
 }
@@ -149,13 +153,25 @@ function attend(
   const att = m.attention!;
   const [, S, Hk] = memory.keys.shape;
   const Hq = att.querySize;
-  const keys = memoryData(memory.keys) as Float32Array;
-  const proj = memory.projected ? (memoryData(memory.projected) as Float32Array) : null;
-  const valid = memory.valid ? (memoryData(memory.valid) as Uint8Array) : null;
+  const keys = hostValues(memory.keys) as Float32Array;
+  const proj = memory.projected ? (hostValues(memory.projected) as Float32Array) : null;
+  const valid = memory.valid ? (hostValues(memory.valid) as Uint8Array) : null;
   const scores = new Float32Array(B * S);
   if (att.mode === 'dot' || att.mode === 'general') {
     // q.k, or q.(W k) with W k projected once by encode
     const against = att.mode === 'dot' ? keys : proj!;
+    if (B === 1) {
+      // One row (a word's decode): scores and context as two products in the kernel.
+      const mul = k.gemm(
+        [
+          { b: q, K: Hq, N: 1 },
+          { b: keys, K: S, N: Hk },
+        ],
+        S,
+      );
+      const weights = maskedSoftmax(mul(0, against, S), valid, 1, S);
+      return { context: mul(1, weights, 1).slice(), weights };
+    }
     for (let b = 0; b < B; b++) {
       for (let s = 0; s < S; s++) scores[b * S + s] = dot(q, b * Hq, against, (b * S + s) * Hq, Hq);
     }
