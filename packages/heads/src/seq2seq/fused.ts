@@ -87,8 +87,8 @@ export function fusedStep(m: FusedModel, ids: tf.Tensor, state: Seq2SeqState): S
     weights = a.weights;
     const Hk = a.context.length / B;
     const both = sideBySide([a.context, hidden], [Hk, H], B);
-    hidden = k.project(both, B, Hk + H, m.combine!.weight, H, null);
-    for (let i = 0; i < hidden.length; i++) hidden[i] = Math.tanh(hidden[i]!);
+    // map, not a loop: the builtin needs no warming up in the first steps of a decode
+    hidden = k.project(both, B, Hk + H, m.combine!.weight, H, null).map(Math.tanh);
   }
   const logits = k.project(hidden, B, H, m.out.weight, V, m.out.bias && hostData(m.out.bias));
   // The results' tensors, made last: nothing else can fail after them.
