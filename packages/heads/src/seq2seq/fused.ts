@@ -43,21 +43,32 @@ export interface StepResult {
 }
 
 /**
- * Host copies of tensors a decode reads at every step (the attention memory, the state it carries),
- * by tensor: tfjs tensors never change their values, so a copy stays right for the tensor's life.
- * The step's own results are entered as they are made, so the next step reads none back.
+ * Host copies of attention memory tensors (keys, projected keys, masks), which stay the same for
+ * every step of a decode: read once, dropped once their tensor is disposed; at most MAX_CACHED.
  */
-const hostCopies = new WeakMap<tf.Tensor, Float32Array | Uint8Array>();
+const cached = new Map<tf.Tensor, Float32Array | Uint8Array>();
+const MAX_CACHED = 8;
 
-/** t's values, read once per tensor. */
-function hostValues(t: tf.Tensor): Float32Array | Uint8Array {
-  let data = hostCopies.get(t);
-  if (!data) {
-    data = t.dataSync() as Float32Array | Uint8Array;
-    hostCopies.set(t, data);
-  }
+/** t's values, from the cache when t is memory seen before. */
+function memoryData(t: tf.Tensor): Float32Array | Uint8Array {
+  for (const key of cached.keys()) if (key.isDisposed) cached.delete(key);
+  let data = cached.get(t);
+  if (data) return data;
+  data = t.dataSync() as Float32Array | Uint8Array;
+  if (cached.size >= MAX_CACHED) cached.delete(cached.keys().next().value!);
+  cached.set(t, data);
   return data;
 }
+
+/**
+ * The values of the state tensors this step made (h, c, feed), entered as they are made, so the
+ * next step reads none of them back (tfjs tensors never change their values).
+ */
+const stateValues = new WeakMap<tf.Tensor, Float32Array>();
+
+/** A state tensor's values: this step's own copy, or read now. */
+const stateData = (t: tf.Tensor): Float32Array =>
+  stateValues.get(t) ?? (t.dataSync() as Float32Array);
 
 /**
  * The step fused when the engine runs inference in the kernel (no gradient recorded), no dropout
@@ -75,9 +86,9 @@ export function fusedStep(m: FusedModel, ids: tf.Tensor, state: Seq2SeqState): S
     return null;
   const [L, H, V] = [m.numLayers, m.hiddenSize, m.tgtVocab];
   const emb = embed(m.tgtEmbedding.weight, ids);
-  const feed = state.feed ? (hostValues(state.feed) as Float32Array) : null;
+  const feed = state.feed ? stateData(state.feed) : null;
   const x = feed ? sideBySide([emb, feed], [emb.length / B, H], B) : emb;
-  const layers = (s?: tf.Tensor) => (s ? swap01(hostValues(s) as Float32Array, B, L, H) : null);
+  const layers = (s?: tf.Tensor) => (s ? swap01(stateData(s), B, L, H) : null);
   const run = { T: 1, B, I: x.length / B, batchFirst: true, valid: null };
   const r = kernelStack(k, m.decoder.stackWeights, x, run, layers(state.h), layers(state.c));
   let hidden = r.output; // [B, H], the top layer's h
@@ -95,7 +106,7 @@ export function fusedStep(m: FusedModel, ids: tf.Tensor, state: Seq2SeqState): S
   const results: tf.Tensor[] = [];
   const keep = <T extends tf.Tensor>(t: T, values?: Float32Array): T => {
     results.push(t);
-    if (values) hostCopies.set(t, values); // the next step's state
+    if (values) stateValues.set(t, values); // the next step's state
     return t;
   };
   const stateTensor = (v: Float32Array) => {
@@ -153,9 +164,9 @@ function attend(
   const att = m.attention!;
   const [, S, Hk] = memory.keys.shape;
   const Hq = att.querySize;
-  const keys = hostValues(memory.keys) as Float32Array;
-  const proj = memory.projected ? (hostValues(memory.projected) as Float32Array) : null;
-  const valid = memory.valid ? (hostValues(memory.valid) as Uint8Array) : null;
+  const keys = memoryData(memory.keys) as Float32Array;
+  const proj = memory.projected ? (memoryData(memory.projected) as Float32Array) : null;
+  const valid = memory.valid ? (memoryData(memory.valid) as Uint8Array) : null;
   const scores = new Float32Array(B * S);
   if (att.mode === 'dot' || att.mode === 'general') {
     // q.k, or q.(W k) with W k projected once by encode
