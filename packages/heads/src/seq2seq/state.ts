@@ -60,7 +60,7 @@ export function checkSource(
 /** The tensors (and memory object) a state holds, in a fixed order. */
 const parts = (s: Seq2SeqState) => {
   const { memory } = s;
-  return [s.h, s.c, s.feed, memory, memory.keys, memory.projected, memory.valid];
+  return [s.h, s.c, s.feed, memory, memory?.keys, memory?.projected, memory?.valid];
 };
 
 /** States a model's encode or step returned: the model, B and their parts then. */
