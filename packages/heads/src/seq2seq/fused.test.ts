@@ -56,35 +56,52 @@ describe('Seq2Seq.step, fused', () => {
     { cell: 'gru', attention: 'additive', inputFeeding: true, numLayers: 2 },
     { cell: 'rnn', attention: 'none', bidirectionalEncoder: true },
   ];
+  // B 3, and B 1 (one padded word: dot and general attention run as kernel products)
+  const batches = [
+    { rows: [0, 1, 2], padded: 6 },
+    { rows: [1], padded: 2 },
+  ];
   for (const v of variants) {
-    it(`equals the op-by-op step over 4 steps carrying the state: ${JSON.stringify(v)}`, () => {
-      const m = seeded(3, () => new Seq2Seq({ ...base, ...v }));
-      m.eval();
-      const src = source();
-      const init = m.encode(src, LENGTHS);
-      let [fused, plain] = [init, init];
-      for (const tokens of [
-        [1, 1, 1],
-        [4, 9, 2],
-        [10, 0, 5],
-        [3, 3, 7],
-      ]) {
-        const ids = tf.tensor1d(tokens, 'int32');
-        const a = m.step(ids, fused);
-        const b = withoutKernel(() => m.step(ids, plain));
-        const [got, want] = [own(a), own(b)];
-        expect(got.map((t) => t.shape)).toEqual(want.map((t) => t.shape));
-        for (const [i, t] of got.entries()) expect(maxAbsDiff(t, want[i]!)).toBeLessThan(1e-5);
-        if (a.attention) expect(Array.from(a.attention.dataSync()).slice(6, 8)).toEqual([0, 0]);
-        expect(a.state.memory).toBe(init.memory);
-        for (const s of [fused, plain]) if (s !== init) tf.dispose([s.h, s.c, s.feed]);
-        tf.dispose([ids, a.logits, a.attention, b.logits, b.attention]);
-        [fused, plain] = [a.state, b.state];
-      }
-      tf.dispose([src, ...Object.values(init.memory), init.h, init.c, init.feed]);
-      tf.dispose([fused.h, fused.c, fused.feed, plain.h, plain.c, plain.feed]);
-      m.dispose();
-    });
+    for (const { rows, padded } of batches) {
+      it(`equals the op-by-op step over 4 steps carrying the state, B ${rows.length}: ${JSON.stringify(v)}`, () => {
+        const m = seeded(3, () => new Seq2Seq({ ...base, ...v }));
+        m.eval();
+        const all = source();
+        const src = tf.gather(all, rows);
+        all.dispose();
+        const init = m.encode(
+          src,
+          rows.map((r) => LENGTHS[r]!),
+        );
+        let [fused, plain] = [init, init];
+        for (const tokens of [
+          [1, 1, 1],
+          [4, 9, 2],
+          [10, 0, 5],
+          [3, 3, 7],
+        ]) {
+          const ids = tf.tensor1d(
+            rows.map((r) => tokens[r]!),
+            'int32',
+          );
+          const a = m.step(ids, fused);
+          const b = withoutKernel(() => m.step(ids, plain));
+          const [got, want] = [own(a), own(b)];
+          expect(got.map((t) => t.shape)).toEqual(want.map((t) => t.shape));
+          for (const [i, t] of got.entries()) expect(maxAbsDiff(t, want[i]!)).toBeLessThan(1e-5);
+          if (a.attention) {
+            expect(Array.from(a.attention.dataSync()).slice(padded, padded + 2)).toEqual([0, 0]);
+          }
+          expect(a.state.memory).toBe(init.memory);
+          for (const s of [fused, plain]) if (s !== init) tf.dispose([s.h, s.c, s.feed]);
+          tf.dispose([ids, a.logits, a.attention, b.logits, b.attention]);
+          [fused, plain] = [a.state, b.state];
+        }
+        tf.dispose([src, ...Object.values(init.memory), init.h, init.c, init.feed]);
+        tf.dispose([fused.h, fused.c, fused.feed, plain.h, plain.c, plain.feed]);
+        m.dispose();
+      });
+    }
   }
 
   it("makes only its results' tensors and leaves none behind", () => {

@@ -61,6 +61,16 @@ function memoryData(t: tf.Tensor): Float32Array | Uint8Array {
 }
 
 /**
+ * The values of the state tensors this step made (h, c, feed), entered as they are made, so the
+ * next step reads none of them back (tfjs tensors never change their values).
+ */
+const stateValues = new WeakMap<tf.Tensor, Float32Array>();
+
+/** A state tensor's values: this step's own copy, or read now. */
+const stateData = (t: tf.Tensor): Float32Array =>
+  stateValues.get(t) ?? (t.dataSync() as Float32Array);
+
+/**
  * The step fused when the engine runs inference in the kernel (no gradient recorded), no dropout
  * applies, numerics are not being checked, the batch is not empty and every tensor of the state
  * is alive; else null (the caller runs its op-by-op path, which also raises the errors).
@@ -69,16 +79,16 @@ function memoryData(t: tf.Tensor): Float32Array | Uint8Array {
 export function fusedStep(m: FusedModel, ids: tf.Tensor, state: Seq2SeqState): StepResult | null {
   const k = inferenceKernel();
   const dropping = (m.training && m.dropoutP > 0) || (m.decoder.training && m.decoder.dropout > 0);
-  const { keys, projected, valid } = state.memory;
-  const given = [state.h, state.c, state.feed, keys, projected, valid];
   if (!k || dropping || numericsChecked() || m.tgtEmbedding.maxNorm !== null) return null;
   const B = ids.shape[0] as number;
-  if (B === 0 || given.some((t) => t?.isDisposed)) return null;
+  const { keys, projected, valid } = state.memory;
+  if (B === 0 || [state.h, state.c, state.feed, keys, projected, valid].some((t) => t?.isDisposed))
+    return null;
   const [L, H, V] = [m.numLayers, m.hiddenSize, m.tgtVocab];
   const emb = embed(m.tgtEmbedding.weight, ids);
-  const feed = state.feed ? (state.feed.dataSync() as Float32Array) : null;
+  const feed = state.feed ? stateData(state.feed) : null;
   const x = feed ? sideBySide([emb, feed], [emb.length / B, H], B) : emb;
-  const layers = (s?: tf.Tensor) => (s ? swap01(s.dataSync() as Float32Array, B, L, H) : null);
+  const layers = (s?: tf.Tensor) => (s ? swap01(stateData(s), B, L, H) : null);
   const run = { T: 1, B, I: x.length / B, batchFirst: true, valid: null };
   const r = kernelStack(k, m.decoder.stackWeights, x, run, layers(state.h), layers(state.c));
   let hidden = r.output; // [B, H], the top layer's h
@@ -88,30 +98,35 @@ export function fusedStep(m: FusedModel, ids: tf.Tensor, state: Seq2SeqState): S
     weights = a.weights;
     const Hk = a.context.length / B;
     const both = sideBySide([a.context, hidden], [Hk, H], B);
-    hidden = k.project(both, B, Hk + H, m.combine!.weight, H, null);
-    for (let i = 0; i < hidden.length; i++) hidden[i] = Math.tanh(hidden[i]!);
+    // map, not a loop: the builtin needs no warming up in the first steps of a decode
+    hidden = k.project(both, B, Hk + H, m.combine!.weight, H, null).map(Math.tanh);
   }
   const logits = k.project(hidden, B, H, m.out.weight, V, m.out.bias && hostData(m.out.bias));
   // The results' tensors, made last: nothing else can fail after them.
-  const made: tf.Tensor[] = [];
-  const keep = <T extends tf.Tensor>(t: T): T => {
-    made.push(t);
+  const results: tf.Tensor[] = [];
+  const keep = <T extends tf.Tensor>(t: T, values?: Float32Array): T => {
+    results.push(t);
+    if (values) stateValues.set(t, values); // the next step's state
     return t;
+  };
+  const stateTensor = (v: Float32Array) => {
+    const values = swap01(v, L, B, H);
+    return keep(tf.tensor3d(values, [B, L, H]), values);
   };
   try {
     const out: StepResult = {
       logits: keep(tf.tensor2d(logits, [B, V])),
       state: {
         memory: state.memory,
-        h: keep(tf.tensor3d(swap01(r.h, L, B, H), [B, L, H])),
-        ...(r.c ? { c: keep(tf.tensor3d(swap01(r.c, L, B, H), [B, L, H])) } : {}),
-        ...(feed ? { feed: keep(tf.tensor2d(hidden, [B, H])) } : {}),
+        h: stateTensor(r.h),
+        ...(r.c ? { c: stateTensor(r.c) } : {}),
+        ...(feed ? { feed: keep(tf.tensor2d(hidden, [B, H]), hidden) } : {}),
       },
     };
     if (weights) out.attention = keep(tf.tensor2d(weights, [B, weights.length / B]));
     return out;
   } catch (e) {
-    tf.dispose(made);
+    tf.dispose(results);
     throw e;
   }
 }
@@ -156,6 +171,18 @@ function attend(
   if (att.mode === 'dot' || att.mode === 'general') {
     // q.k, or q.(W k) with W k projected once by encode
     const against = att.mode === 'dot' ? keys : proj!;
+    if (B === 1) {
+      // One row (a word's decode): scores and context as two products in the kernel.
+      const mul = k.gemm(
+        [
+          { b: q, K: Hq, N: 1 },
+          { b: keys, K: S, N: Hk },
+        ],
+        S,
+      );
+      const weights = maskedSoftmax(mul(0, against, S), valid, 1, S);
+      return { context: mul(1, weights, 1).slice(), weights };
+    }
     for (let b = 0; b < B; b++) {
       for (let s = 0; s < S; s++) scores[b * S + s] = dot(q, b * Hq, against, (b * S + s) * Hq, Hq);
     }

@@ -190,6 +190,19 @@ describe('Seq2Seq', () => {
     expect(() => m.step([1, 2], foreign)).toThrow(
       /Seq2Seq\.step\(state\)\.h: expected shape \[\*,1,4\], got \[2,1,6\]/,
     );
+    // a state step() or encode() returned is checked again once changed
+    const { h } = state;
+    state.h = foreign.h;
+    expect(() => m.step([1, 2], state)).toThrow(
+      /Seq2Seq\.step\(state\)\.h: expected shape \[\*,1,4\], got \[2,1,6\]/,
+    );
+    state.h = h;
+    const { memory } = state;
+    state.memory = null as never;
+    expect(() => m.step([1, 2], state)).toThrow(
+      /Seq2Seq\.step\(state\): expected a state from encode\(\) or step\(\)/,
+    );
+    state.memory = memory;
     tf.dispose([foreign.h, foreign.c, ...Object.values(foreign.memory)]);
     other.dispose();
     expect(tf.memory().numTensors).toBe(kept);

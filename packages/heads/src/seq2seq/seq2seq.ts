@@ -3,9 +3,9 @@ import { checkIds, fmtShape } from '@rnnkit/ops/internal';
 import { type CellKind, createLayer, type RecurrentLayer } from '@rnnkit/rnn';
 import * as tf from '@tensorflow/tfjs-core';
 import { Attention, type AttentionMode } from './attention.js';
-import { fusedStep } from './fused.js';
+import { fusedStep, type StepResult } from './fused.js';
 import { resolveSeq2SeqOptions, type Seq2SeqOptions } from './options.js';
-import { checkSource, checkState, keepState, type Seq2SeqState } from './state.js';
+import { checkSource, checkState, keepState, markState, type Seq2SeqState } from './state.js';
 
 /**
  * Encoder-decoder with attention (Luong et al. 2015), as `Seq2Seq` in tooling/golden/seq2seq_modules.py:
@@ -122,7 +122,7 @@ export class Seq2Seq extends Module {
     this.assertAlive();
     const { ids, lengths } = checkSource(src, srcLengths, this.srcVocab, 'Seq2Seq.encode');
     try {
-      return keepState(() => {
+      const state = keepState(() => {
         const x = this.drop(this.srcEmbedding.forward(ids));
         const full = lengths.every((n) => n === ids.shape[1]);
         const lopts = full ? {} : { lengths };
@@ -140,6 +140,8 @@ export class Seq2Seq extends Module {
           ...(this.inputFeeding ? { feed: tf.zeros([B, this.hiddenSize]) as tf.Tensor2D } : {}),
         };
       });
+      markState(state, this, ids.shape[0] as number);
+      return state;
     } finally {
       if (ids !== src) ids.dispose();
     }
@@ -206,21 +208,23 @@ export class Seq2Seq extends Module {
           `Seq2Seq.step(tokens): expected token ids [${B}] (B from the state), got ${fmtShape(ids.shape)}`,
         );
       }
-      const fused = fusedStep(this, ids, state);
-      if (fused) return fused;
-      return keepState(() => {
-        const emb = this.drop(this.tgtEmbedding.forward(tf.expandDims(ids, 1)));
-        const { logits, state: next, weights } = this.decode(emb, state);
-        const out: { logits: tf.Tensor2D; state: Seq2SeqState; attention?: tf.Tensor2D } = {
-          logits: tf.squeeze(logits, [1]) as tf.Tensor2D,
-          state: next,
-        };
-        if (weights) out.attention = tf.squeeze(weights, [1]) as tf.Tensor2D;
-        return out;
-      });
+      const out = fusedStep(this, ids, state) ?? this.stepOps(ids, state);
+      markState(out.state, this, B);
+      return out;
     } finally {
       if (ids !== tokens) ids.dispose();
     }
+  }
+
+  /** step without the kernel: ids int32 [B] (checked), state (checked). */
+  private stepOps(ids: tf.Tensor, state: Seq2SeqState): StepResult {
+    return keepState(() => {
+      const emb = this.drop(this.tgtEmbedding.forward(tf.expandDims(ids, 1)));
+      const { logits, state: next, weights } = this.decode(emb, state);
+      const out: StepResult = { logits: tf.squeeze(logits, [1]) as tf.Tensor2D, state: next };
+      if (weights) out.attention = tf.squeeze(weights, [1]) as tf.Tensor2D;
+      return out;
+    });
   }
 
   /**

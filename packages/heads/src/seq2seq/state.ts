@@ -57,9 +57,30 @@ export function checkSource(
   }
 }
 
+/** The tensors (and memory object) a state holds, in a fixed order. */
+const parts = (s: Seq2SeqState) => {
+  const { memory } = s;
+  return [s.h, s.c, s.feed, memory, memory?.keys, memory?.projected, memory?.valid];
+};
+
+/** States a model's encode or step returned: the model, B and their parts then. */
+const returned = new WeakMap<object, { m: StateShape; B: number; parts: unknown[] }>();
+
+/**
+ * Notes that model m returned `state` (batch B): while it holds the same live tensors, m's next
+ * step needs no check of it.
+ */
+export function markState(state: Seq2SeqState, m: StateShape, B: number): void {
+  returned.set(state, { m, B, parts: parts(state) });
+}
+
 /** Checks a decoder state against the model's sizes; returns B. */
 export function checkState(state: unknown, m: StateShape, arg: string): number {
   const s = state as Seq2SeqState;
+  const known = returned.get(s);
+  const same = (t: unknown, i: number) =>
+    t === known!.parts[i] && !(t as { isDisposed?: boolean } | undefined)?.isDisposed;
+  if (known?.m === m && parts(s).every(same)) return known.B;
   if (s === null || typeof s !== 'object' || !s.memory || typeof s.memory !== 'object') {
     throw new TypeError(
       `${arg}: expected a state from encode() or step() ({ memory, h, ... }), got ${describeValue(state)}`,

@@ -54,6 +54,25 @@ describe('decoding a trained Seq2Seq (the same decoders written in Python, tooli
     free();
   });
 
+  it("each source alone (B 1: attention in the kernel's products) gives Python's greedy decode", () => {
+    const f = fixture('seq2seq', 'decode_reverse_lstm');
+    const { m, decodes, bos, eos, rows, scores } = trainedSeq2Seq(f, { Seq2Seq });
+    const src = f.t['input.src']!;
+    const lengths = Array.from(f.t['input.lengths']!.dataSync());
+    const [want, wantScores] = [rows('greedy'), scores('greedy')];
+    lengths.forEach((n, b) => {
+      const row = tf.slice(src, [b, 0], [1, -1]);
+      const state = m.encode(row, [n]);
+      const g = greedyDecode(m, state, { maxLength: decodes.greedy.maxLength, bos, eos });
+      expect(g.tokens[0]).toEqual(want[b]);
+      expect(Math.abs(g.scores[0]! - wantScores[b]!)).toBeLessThan(5e-5);
+      disposeState(state);
+      row.dispose();
+    });
+    tf.dispose(Object.values(f.t));
+    m.dispose();
+  });
+
   it('beam size 1 is greedy decoding (tokens, and scores with lengthPenalty 0)', () => {
     const { m, bos, eos, init, free } = trained();
     const state = init();
