@@ -16,7 +16,7 @@ const program = new Command('rnnkit-bench-seq2seq')
   )
   .option(
     '--reps <n>',
-    'timed repetitions of the training step (the decoder step runs 20x more)',
+    'timed repetitions of the training step (the decoder step is timed as the main bench times its cases)',
     (v) => Number(v),
     10,
   )

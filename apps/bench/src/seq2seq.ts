@@ -3,7 +3,7 @@
  * PyTorch wrote (export_seq2seq.py). Times, on one tfjs backend:
  * - the decoder step (B 1, attention over an 8-letter word): rnnkit's Seq2Seq.step, a plain tfjs
  *   step written op by op, and ONNX Runtime Web (wasm, one thread) on torch.onnx.export's step;
- *   all three give the same logits (checked);
+ *   all three give the same logits (checked), and are timed as the main bench times its cases;
  * - the teacher-forced training step (B 128, S 9, T 9: forward, loss, backward, clip, Adam), rnnkit
  *   against PyTorch's own time from the export script;
  * - beam search (beam 5) over 64 words: words per second.
@@ -18,7 +18,14 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as ort from 'onnxruntime-web';
 import type { BackendName } from './cases.js';
 import { APP_DIR, ortSession } from './onnx.js';
-import { maxAbsDiff, summarize } from './stats.js';
+import {
+  keepWarming,
+  maxAbsDiff,
+  POLICIES,
+  planSamples,
+  summarize,
+  warmEstimate,
+} from './stats.js';
 
 export const SEQ2SEQ_SCRIPT = join(APP_DIR, 'export_seq2seq.py');
 
@@ -32,7 +39,41 @@ export interface Seq2SeqBench {
   beamWordsPerSecond: number;
 }
 
-/** Median milliseconds of `fn` over `reps` calls after 3 warm-ups. */
+/**
+ * Median milliseconds of one call of each of `fns`, as the main bench times its cases (run.ts):
+ * each warmed up by time (V8 tiers up JavaScript only after many calls), then interleaved rounds
+ * of one sample each, a sample timing enough consecutive calls to last 10 ms.
+ */
+async function timeInterleaved<K extends string>(
+  fns: Record<K, () => unknown | Promise<unknown>>,
+): Promise<Record<K, number>> {
+  const policy = POLICIES.full;
+  const names = Object.keys(fns) as K[];
+  const plans = [];
+  for (const name of names) {
+    const warm: number[] = [];
+    while (keepWarming(warm, policy)) {
+      const t0 = performance.now();
+      await fns[name]();
+      warm.push(performance.now() - t0);
+    }
+    plans.push({ name, ...planSamples(warmEstimate(warm), policy), times: [] as number[] });
+  }
+  for (let round = 0; round < Math.max(...plans.map((p) => p.samples)); round++) {
+    for (const p of plans) {
+      if (round >= p.samples) continue;
+      const t0 = performance.now();
+      for (let i = 0; i < p.batch; i++) await fns[p.name]();
+      p.times.push((performance.now() - t0) / p.batch);
+    }
+  }
+  return Object.fromEntries(plans.map((p) => [p.name, summarize(p.times).medianMs])) as Record<
+    K,
+    number
+  >;
+}
+
+/** Median milliseconds of `fn` over `reps` calls after 3 warm-ups (slow calls). */
 async function time(fn: () => unknown | Promise<unknown>, reps: number): Promise<number> {
   for (let i = 0; i < 3; i++) await fn();
   const samples: number[] = [];
@@ -159,11 +200,11 @@ export async function runSeq2SeqBench(opts: {
   if (!(Math.max(maxLogitDiff.plainTfjs, maxLogitDiff.onnxRuntimeWeb) < 1e-4)) {
     throw new Error(`seq2seq bench: the decoder steps disagree (${JSON.stringify(maxLogitDiff)})`);
   }
-  const decoderStepMs = {
-    rnnkit: await time(ours, opts.reps * 20),
-    plainTfjs: await time(plain, opts.reps * 20),
-    onnxRuntimeWeb: await time(onnx, opts.reps * 20),
-  };
+  const decoderStepMs = await timeInterleaved({
+    rnnkit: ours,
+    plainTfjs: plain,
+    onnxRuntimeWeb: onnx,
+  });
   // training step, same shapes as the PyTorch timing
   manualSeed(3);
   const trainModel = new Seq2Seq(torch.config);
