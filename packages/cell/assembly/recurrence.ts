@@ -13,6 +13,7 @@ import {
   FORWARD_T,
   FORWARD_b0,
   FORWARD_b1,
+  FORWARD_blocking,
   FORWARD_batchFirst,
   FORWARD_bhh,
   FORWARD_c,
@@ -22,11 +23,19 @@ import {
   FORWARD_h,
   FORWARD_hIn,
   FORWARD_hn,
+  FORWARD_hNext,
   FORWARD_hp,
   FORWARD_mode,
   FORWARD_out,
+  FORWARD_parties,
   FORWARD_reverse,
+  FORWARD_s0,
+  FORWARD_s1,
   FORWARD_savedStride,
+  FORWARD_sync,
+  FORWARD_tile,
+  FORWARD_u0,
+  FORWARD_u1,
   FORWARD_valid,
   FORWARD_whhT,
   FORWARD_whrT,
@@ -42,7 +51,10 @@ import {
   SGEMM_K,
   SGEMM_M,
   SGEMM_N,
+  SGEMM_j0,
+  SGEMM_j1,
 } from './args';
+import { meet } from './barrier';
 import { madd, sigmoid, sigmoidv, tanhv } from './math';
 
 /** Rows of A per panel: a panel of A (MC x K) stays in cache while B's column strips stream by. */
@@ -86,58 +98,61 @@ function packStrips(N: i32, K: i32, src: usize, sj: i32, sk: i32, dst: usize): v
 
 /**
  * `sgemm` with its arguments read from the block at `args` (SGEMM_ARGS of src/wasm/args.ts): the
- * module's export `sgemm`.
+ * module's export `sgemm`. Columns j0 <= j < j1 only (j1 = 0: N; j0 and j1 multiples of 8 or N).
  */
 function sgemmArgs(args: usize): void {
+  const N = load<i32>(args + SGEMM_N);
+  const j1 = load<i32>(args + SGEMM_j1);
   sgemm(
     load<i32>(args + SGEMM_M),
-    load<i32>(args + SGEMM_N),
+    N,
     load<i32>(args + SGEMM_K),
     load<u32>(args + SGEMM_a),
     load<u32>(args + SGEMM_b),
     load<u32>(args + SGEMM_bias),
     load<u32>(args + SGEMM_c),
+    load<i32>(args + SGEMM_j0),
+    j1 ? j1 : N,
+    0,
   );
 }
 
 /**
- * c [M, N] = a [M, K] x B [K, N] (+ bias [N] on every row when `bias` is not 0), B packed by
- * `pack`. Panels of MC rows; inside one, each strip of 8 columns of B times blocks of 4 rows of a,
- * then the last 2 rows times 2 strips at once and the last row times 3, with f32x4 accumulators;
- * a last partial strip is done lane by lane.
+ * Columns j0 <= j < j1 of c [M, N] = a [M, K] x B [K, N] (+ bias [N] on every row when `bias` is
+ * not 0), B packed by `pack`. Panels of MC rows; inside one, the strips of 8 columns of B that lie
+ * in [j0, j1) (see `strips`); a strip that [j0, j1) cuts is computed whole into `tile` (8 floats)
+ * row by row and only its columns in range stored (so j0 and j1 need not be multiples of 8 when
+ * `tile` is given); the columns of a last partial strip are done lane by lane. Every element is
+ * computed as when [j0, j1) = [0, N), so threads may split the columns.
  */
-function sgemm(M: i32, N: i32, K: i32, a: usize, b: usize, bias: usize, c: usize): void {
+function sgemm(M: i32, N: i32, K: i32, a: usize, b: usize, bias: usize, c: usize, j0: i32, j1: i32, tile: usize): void {
   const full = N / NR;
   const strip = <usize>K * NR << 2;
+  const p0 = (j0 + NR - 1) / NR;
+  const p1 = min(j1 / NR, full);
+  // Strips cut by the range: the first's (when it starts inside one), the last's (when it ends
+  // inside one and that one is not the same).
+  const e0 = j0 % NR != 0 && j0 / NR < full ? j0 / NR : -1;
+  const e1 = j1 % NR != 0 && j1 / NR < full && j1 / NR != e0 && j1 / NR >= p0 ? j1 / NR : -1;
   for (let i0 = 0; i0 < M; i0 += MC) {
     const i1 = min(i0 + MC, M);
-    const i4 = i0 + ((i1 - i0) & ~3);
-    for (let p = 0; p < full; p++) {
-      const pb = b + <usize>p * strip;
-      for (let i = i0; i < i4; i += 4) block(4, 2, i, p * NR, N, K, a, pb, 0, bias, c);
+    if (p0 < p1) strips(i0, i1, p0, p1, N, K, a, b, bias, c);
+    for (let e = 0; e < 2; e++) {
+      const p = e ? e1 : e0;
+      if (p < 0) continue;
+      const lo = max(j0, p * NR);
+      const hi = min(j1, p * NR + NR);
+      for (let i = i0; i < i1; i++) {
+        const pbias = bias ? bias + (<usize>(p * NR) << 2) : 0;
+        block(1, 2, 0, 0, NR, K, a + (<usize>i * <usize>K << 2), b + <usize>p * strip, 0, pbias, tile);
+        const at = c + ((<usize>i * <usize>N + <usize>lo) << 2);
+        memory.copy(at, tile + (<usize>(lo - p * NR) << 2), <usize>(hi - lo) << 2);
+      }
     }
-    // The last rows (fewer than 4: all of them when M < 4, as in a decode step) over several
-    // strips at once, so that 6 or 8 accumulators hide the latency of the multiply-adds (one
-    // strip: 2 or 4 chains, each waiting for its previous addition; 1.5-1.8x slower on AMD Zen 4;
-    // a last row over 2 strips instead of 3: 1.3-1.4x slower in the relaxed build). Four strips
-    // for one row measured no faster than one (register pressure in V8's code).
-    let i = i4;
-    if (i + 2 <= i1) {
-      let p = 0;
-      for (; p + 2 <= full; p += 2) block(2, 4, i, p * NR, N, K, a, b + <usize>p * strip, strip, bias, c);
-      if (p < full) block(2, 2, i, p * NR, N, K, a, b + <usize>p * strip, 0, bias, c);
-      i += 2;
-    }
-    if (i < i1) {
-      let p = 0;
-      for (; p + 3 <= full; p += 3) block(1, 6, i, p * NR, N, K, a, b + <usize>p * strip, strip, bias, c);
-      for (; p + 2 <= full; p += 2) block(1, 4, i, p * NR, N, K, a, b + <usize>p * strip, strip, bias, c);
-      for (; p < full; p++) block(1, 2, i, p * NR, N, K, a, b + <usize>p * strip, 0, bias, c);
-    }
-    if (full * NR < N) {
+    if (j1 > full * NR) {
       const pb = b + (<usize>full * <usize>K * NR << 2);
       for (let i = i0; i < i1; i++) {
-        for (let j = full * NR; j < N; j++) {
+        for (let j = max(j0, full * NR); j < j1; j++) {
           let acc: f32 = bias ? load<f32>(bias + (<usize>j << 2)) : 0;
           const pa = a + (<usize>i * <usize>K << 2);
           const lane = pb + (<usize>(j - full * NR) << 2);
@@ -148,6 +163,39 @@ function sgemm(M: i32, N: i32, K: i32, a: usize, b: usize, bias: usize, c: usize
         }
       }
     }
+  }
+}
+
+/**
+ * Rows i0 <= i < i1 times the whole strips p0 <= p < p1 of sgemm: each strip times blocks of 4
+ * rows, then the last 2 rows times 2 strips at once and the last row times 3, with f32x4
+ * accumulators.
+ */
+@inline
+function strips(i0: i32, i1: i32, p0: i32, p1: i32, N: i32, K: i32, a: usize, b: usize, bias: usize, c: usize): void {
+  const strip = <usize>K * NR << 2;
+  const i4 = i0 + ((i1 - i0) & ~3);
+  for (let p = p0; p < p1; p++) {
+    const pb = b + <usize>p * strip;
+    for (let i = i0; i < i4; i += 4) block(4, 2, i, p * NR, N, K, a, pb, 0, bias, c);
+  }
+  // The last rows (fewer than 4: all of them when M < 4, as in a decode step) over several
+  // strips at once, so that 6 or 8 accumulators hide the latency of the multiply-adds (one
+  // strip: 2 or 4 chains, each waiting for its previous addition; 1.5-1.8x slower on AMD Zen 4;
+  // a last row over 2 strips instead of 3: 1.3-1.4x slower in the relaxed build). Four strips
+  // for one row measured no faster than one (register pressure in V8's code).
+  let i = i4;
+  if (i + 2 <= i1) {
+    let p = p0;
+    for (; p + 2 <= p1; p += 2) block(2, 4, i, p * NR, N, K, a, b + <usize>p * strip, strip, bias, c);
+    if (p < p1) block(2, 2, i, p * NR, N, K, a, b + <usize>p * strip, 0, bias, c);
+    i += 2;
+  }
+  if (i < i1) {
+    let p = p0;
+    for (; p + 3 <= p1; p += 3) block(1, 6, i, p * NR, N, K, a, b + <usize>p * strip, strip, bias, c);
+    for (; p + 2 <= p1; p += 2) block(1, 4, i, p * NR, N, K, a, b + <usize>p * strip, strip, bias, c);
+    for (; p < p1; p++) block(1, 2, i, p * NR, N, K, a, b + <usize>p * strip, 0, bias, c);
   }
 }
 
@@ -283,9 +331,16 @@ function row(batchFirst: bool, t: i32, b: i32, T: i32, B: i32): usize {
  * `reverse`): hp [B, G] = h [B, S] x whhT [S, G] + bhh [G], then the gate math (LSTM i, f, g, o;
  * GRU r, z, n with n = tanh(x_n + r * (h W_hn^T + b_hn))), then for LSTM with a projection
  * h = full [B, H] x whrT [H, S]. Sequences whose `valid` [T, B] byte is 0 at t (when `valid` is
- * not 0) keep their state and output zeros. Only the sequences b0 <= b < b1 are run (their rows of
- * every buffer, nothing else is read or written), so threads sharing this memory can each run a
- * disjoint range of the batch at once.
+ * not 0) keep their state and output zeros.
+ *
+ * Threads sharing this memory split a call by rows or by columns. Rows: only the sequences
+ * b0 <= b < b1 are run (their rows of every buffer, nothing else is read or written). Columns
+ * (`parties` > 1 threads, each with its own `tile` of 8 floats): each runs its hidden units
+ * u0 <= j < u1 (u1 = 0: H; u0 and u1 multiples of 8 or H) of every gate, their c and the state's
+ * columns s0 <= j < s1 (s1 = 0: S; LSTM with a projection: its share of P, else the same as the
+ * units), and all meet at `sync` (barrier.ts; `blocking`: this thread may block) at the end of
+ * each step and before the projection. The state then alternates between h and hNext [B, S], so
+ * that no thread writes the state that another is still reading; h holds it at the end.
  *
  * In: x [T, B, G] (x W_ih^T + b_ih; [B, T, G] when `batchFirst`), whhT [S, G] and whrT [H, S]
  * (or 0) packed by `pack`, bhh [G], valid [T, B] u8 (or 0). In/out: h [B, S], c [B, H] (LSTM).
@@ -321,6 +376,15 @@ export function forward(args: usize): void {
   const savedStride = load<i32>(args + FORWARD_savedStride) != 0;
   const hIn = <usize>load<u32>(args + FORWARD_hIn);
   const cIn = <usize>load<u32>(args + FORWARD_cIn);
+  const u0 = load<i32>(args + FORWARD_u0);
+  const u1 = load<i32>(args + FORWARD_u1) || H;
+  const s0 = load<i32>(args + FORWARD_s0);
+  const s1 = load<i32>(args + FORWARD_s1) || S;
+  const parties = load<i32>(args + FORWARD_parties);
+  const sync = <usize>load<u32>(args + FORWARD_sync);
+  const blocking = load<i32>(args + FORWARD_blocking) != 0;
+  const tile = <usize>load<u32>(args + FORWARD_tile);
+  const split = parties > 1;
 
   const bs = <usize>B * <usize>S << 2;
   const bh = <usize>B * <usize>H << 2;
@@ -328,43 +392,56 @@ export function forward(args: usize): void {
   const nb = b1 - b0;
   const rowS = <usize>S << 2;
   const rowH = <usize>H << 2;
-  // This range's rows of h, hp and full; the projection's result goes to the start of its hp rows.
-  const hb = h + <usize>b0 * rowS;
+  // This share's columns: bytes from the start of a row of H (units) and of S (state).
+  const u = <usize>u0 << 2;
+  const w = <usize>(u1 - u0) << 2;
+  const su = <usize>s0 << 2;
+  const sw = <usize>(s1 - s0) << 2;
+  // The state this step reads and the one it writes (the same unless the columns are split).
+  let cur = h;
+  let nxt = split ? <usize>load<u32>(args + FORWARD_hNext) : h;
+  // This range's rows of hp and full; the projection's result goes to the start of its hp rows.
   const hpb = hp + (<usize>b0 * <usize>G << 2);
   const fb = full + <usize>b0 * rowH;
   for (let s = 0; s < T; s++) {
     const t = reverse ? T - 1 - s : s;
-    if (hIn) memory.copy(hIn + <usize>t * bs + <usize>b0 * rowS, hb, <usize>nb * rowS);
-    if (cIn) memory.copy(cIn + <usize>t * bh + <usize>b0 * rowH, c + <usize>b0 * rowH, <usize>nb * rowH);
-    sgemm(nb, G, S, hb, whhT, bhh, hpb);
+    for (let b = b0; b < b1; b++) {
+      const at = <usize>b * rowS + su;
+      if (hIn) memory.copy(hIn + <usize>t * bs + at, cur + at, sw);
+      if (cIn) memory.copy(cIn + <usize>t * bh + <usize>b * rowH + u, c + <usize>b * rowH + u, w);
+    }
+    const hb = cur + <usize>b0 * rowS;
+    if (u0 == 0 && u1 == H) sgemm(nb, G, S, hb, whhT, bhh, hpb, 0, G, tile);
+    else for (let g = 0; g < G; g += H) sgemm(nb, G, S, hb, whhT, bhh, hpb, g + u0, g + u1, tile);
     const gt = savedStride ? gates + <usize>t * bg : gates;
     const nt = savedStride ? hn + <usize>t * bh : hn;
-    const target = whrT ? full : h;
+    const target = whrT ? full : nxt;
     for (let b = b0; b < b1; b++) {
       if (valid && !load<u8>(valid + <usize>t * <usize>B + <usize>b)) continue;
-      const xo = x + (row(batchFirst, t, b, T, B) * <usize>G << 2);
-      const po = hp + (<usize>b * <usize>G << 2);
-      const go = gt + (<usize>b * <usize>G << 2);
-      const ho = <usize>b * <usize>H << 2;
+      const xo = x + (row(batchFirst, t, b, T, B) * <usize>G << 2) + u;
+      const po = hp + (<usize>b * <usize>G << 2) + u;
+      const go = gt + (<usize>b * <usize>G << 2) + u;
+      const ho = (<usize>b * <usize>H << 2) + u;
       const h4 = <usize>H << 2;
       // Each gate's activations in a pass of its own (gate), then the state update: a pass's
       // iterations are short and independent, so the core overlaps several of them instead of
       // waiting on one long chain of dependent steps (an activation, then the next one using it).
-      const v4 = h4 & ~15;
+      // Four units at a time up to the last H % 4 (u0 is a multiple of 8), as on one thread.
+      const v4 = w & ~15;
       if (mode == RNN_TANH) {
-        gate(true, xo, po, go, h4);
-        memory.copy(h + ho, go, h4);
+        gate(true, xo, po, go, w);
+        memory.copy(nxt + ho, go, w);
       } else if (mode == RNN_RELU) {
-        for (let j: usize = 0; j < h4; j += 4) {
+        for (let j: usize = 0; j < w; j += 4) {
           const y = max<f32>(load<f32>(xo + j) + load<f32>(po + j), 0);
           store<f32>(go + j, y);
-          store<f32>(h + ho + j, y);
+          store<f32>(nxt + ho + j, y);
         }
       } else if (mode == LSTM) {
-        gate(false, xo, po, go, h4);
-        gate(false, xo + h4, po + h4, go + h4, h4);
-        gate(true, xo + 2 * h4, po + 2 * h4, go + 2 * h4, h4);
-        gate(false, xo + 3 * h4, po + 3 * h4, go + 3 * h4, h4);
+        gate(false, xo, po, go, w);
+        gate(false, xo + h4, po + h4, go + h4, w);
+        gate(true, xo + 2 * h4, po + 2 * h4, go + 2 * h4, w);
+        gate(false, xo + 3 * h4, po + 3 * h4, go + 3 * h4, w);
         for (let j: usize = 0; j < v4; j += 16) {
           const i = v128.load(go + j);
           const f = v128.load(go + h4 + j);
@@ -374,7 +451,7 @@ export function forward(args: usize): void {
           v128.store(c + ho + j, cj);
           v128.store(target + ho + j, f32x4.mul(o, tanhv(cj)));
         }
-        for (let j = v4; j < h4; j += 4) {
+        for (let j = v4; j < w; j += 4) {
           const i = load<f32>(go + j);
           const f = load<f32>(go + h4 + j);
           const g = load<f32>(go + 2 * h4 + j);
@@ -385,8 +462,8 @@ export function forward(args: usize): void {
         }
       } else if (mode == GRU) {
         const no = nt + ho;
-        gate(false, xo, po, go, h4);
-        gate(false, xo + h4, po + h4, go + h4, h4);
+        gate(false, xo, po, go, w);
+        gate(false, xo + h4, po + h4, go + h4, w);
         for (let j: usize = 0; j < v4; j += 16) {
           const r = v128.load(go + j);
           const z = v128.load(go + h4 + j);
@@ -394,33 +471,47 @@ export function forward(args: usize): void {
           const n = tanhv(madd(r, hnj, v128.load(xo + 2 * h4 + j)));
           v128.store(go + 2 * h4 + j, n);
           v128.store(no + j, hnj);
-          const hj = v128.load(h + ho + j);
-          v128.store(h + ho + j, madd(z, f32x4.sub(hj, n), n));
+          const hj = v128.load(cur + ho + j);
+          v128.store(nxt + ho + j, madd(z, f32x4.sub(hj, n), n));
         }
-        for (let j = v4; j < h4; j += 4) {
+        for (let j = v4; j < w; j += 4) {
           const r = load<f32>(go + j);
           const z = load<f32>(go + h4 + j);
           const hnj = load<f32>(po + 2 * h4 + j);
           const n = Mathf.tanh(load<f32>(xo + 2 * h4 + j) + r * hnj);
           store<f32>(go + 2 * h4 + j, n);
           store<f32>(no + j, hnj);
-          store<f32>(h + ho + j, n + z * (load<f32>(h + ho + j) - n));
+          store<f32>(nxt + ho + j, n + z * (load<f32>(cur + ho + j) - n));
         }
       }
     }
     if (whrT) {
-      // LSTM projection into hp (free again), then h = full W_hr^T for the sequences still running.
-      sgemm(nb, S, H, fb, whrT, 0, hpb);
+      // LSTM projection into hp (free again once every thread is done with its gates), then
+      // h = full W_hr^T for the sequences still running.
+      if (split) meet(sync, parties, blocking);
+      sgemm(nb, S, H, fb, whrT, 0, hpb, s0, s1, tile);
       for (let b = b0; b < b1; b++) {
         if (valid && !load<u8>(valid + <usize>t * <usize>B + <usize>b)) continue;
-        memory.copy(h + <usize>b * rowS, hpb + <usize>(b - b0) * rowS, rowS);
+        memory.copy(nxt + <usize>b * rowS + su, hpb + <usize>(b - b0) * rowS + su, sw);
       }
     }
     for (let b = b0; b < b1; b++) {
-      const o = out + row(batchFirst, t, b, T, B) * rowS;
-      if (valid && !load<u8>(valid + <usize>t * <usize>B + <usize>b)) memory.fill(o, 0, rowS);
-      else memory.copy(o, h + <usize>b * rowS, rowS);
+      const o = out + row(batchFirst, t, b, T, B) * rowS + su;
+      const at = <usize>b * rowS + su;
+      if (valid && !load<u8>(valid + <usize>t * <usize>B + <usize>b)) {
+        memory.fill(o, 0, sw);
+        if (split) memory.copy(nxt + at, cur + at, sw);
+      } else memory.copy(o, nxt + at, sw);
     }
+    if (split) {
+      meet(sync, parties, blocking);
+      const next = cur;
+      cur = nxt;
+      nxt = next;
+    }
+  }
+  if (cur != h) {
+    for (let b = b0; b < b1; b++) memory.copy(h + <usize>b * rowS + su, cur + <usize>b * rowS + su, sw);
   }
 }
 

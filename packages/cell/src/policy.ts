@@ -12,6 +12,12 @@ export interface EnginePolicy {
    */
   minParallelWork: number;
   /**
+   * Multiply-adds each thread's share of one step must reach for a recurrence of fewer than 8
+   * sequences to split its hidden units across threads (they meet after every step, about 1 µs).
+   * @default 2 ** 15
+   */
+  minStepWork: number;
+  /**
    * Most bytes of WebAssembly memory a kernel call may reach; a call that needs more throws a
    * KernelError. @default 2 ** 32 (4 GiB: all that 32-bit WebAssembly can address)
    */
@@ -29,6 +35,7 @@ export interface EnginePolicy {
 export const ENGINE_DEFAULTS: Readonly<EnginePolicy> = Object.freeze({
   kernel: true,
   minParallelWork: 1 << 21,
+  minStepWork: 1 << 15,
   maxKernelBytes: 2 ** 32,
   relaxedSimd: true,
 });

@@ -10,12 +10,16 @@
 /** Cell kinds as the kernel numbers them (the position in this list): PyTorch's RNN_TANH, ... */
 export const MODES = ['rnn_tanh', 'rnn_relu', 'lstm', 'gru'] as const;
 
-/** sgemm: c [M, N] = a [M, K] x packed b (+ bias [N] when not 0); see assembly/sgemm.ts. */
-export const SGEMM_ARGS = ['M', 'N', 'K', 'a', 'b', 'bias', 'c'] as const;
+/**
+ * sgemm: columns j0 <= j < j1 (j1 = 0: N) of c [M, N] = a [M, K] x packed b (+ bias [N] when not
+ * 0); see assembly/recurrence.ts.
+ */
+export const SGEMM_ARGS = ['M', 'N', 'K', 'a', 'b', 'bias', 'c', 'j0', 'j1'] as const;
 
 /**
- * forward: the recurrence of sequences b0 <= b < b1 over T steps (see assembly/forward.ts for
- * what each buffer holds).
+ * forward: the recurrence of sequences b0 <= b < b1 over T steps, or of hidden units u0 <= j < u1
+ * by `parties` threads meeting at `sync` after every step (see assembly/recurrence.ts for what each
+ * buffer holds).
  */
 export const FORWARD_ARGS = [
   'mode',
@@ -43,6 +47,15 @@ export const FORWARD_ARGS = [
   'savedStride',
   'hIn',
   'cIn',
+  'u0',
+  'u1',
+  's0',
+  's1',
+  'parties',
+  'sync',
+  'blocking',
+  'tile',
+  'hNext',
 ] as const;
 
 /** The values of one block, by field name. */

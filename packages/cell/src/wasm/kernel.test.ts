@@ -8,7 +8,7 @@ import { kernelReady } from '../sequence/engine.js';
 import { runSequence } from '../sequence/run.js';
 import { type CellMode, createRecurrentWeights, type RecurrentWeights } from '../weights.js';
 import { kernelBuild, relaxedSimdSupported } from './loader.js';
-import { initKernel, kernelThreads, setKernelThreads } from './threads.js';
+import { initKernel, kernelThreads, setKernelThreads, unitRanges } from './threads.js';
 
 /** The kernel on (the default) or off (the plain JS path). */
 const setKernelEnabled = (on: boolean) => {
@@ -42,9 +42,17 @@ const CASES: Case[] = [
   { mode: 'gru', bias: false },
 ];
 
-function weights(c: Case): RecurrentWeights {
+function weights(c: Case, hidden = H): RecurrentWeights {
   return seeded(11, () =>
-    createRecurrentWeights((_, v) => tf.variable(v), '', c.mode, I, H, c.bias ?? true, c.proj ?? 0),
+    createRecurrentWeights(
+      (_, v) => tf.variable(v),
+      '',
+      c.mode,
+      I,
+      hidden,
+      c.bias ?? true,
+      c.proj ?? 0,
+    ),
   );
 }
 
@@ -60,10 +68,10 @@ function run(
   { B, lengths } = { B: 3, lengths: LENGTHS },
 ) {
   setKernelEnabled(kernel);
-  const S = w.whr ? (w.whr.shape[0] as number) : H;
+  const S = w.whr ? (w.whr.shape[0] as number) : w.hiddenSize;
   const x = randn([T, B, I], 2);
   const h0 = randn([B, S], 3);
-  const c0 = w.mode === 'lstm' ? randn([B, H], 4) : null;
+  const c0 = w.mode === 'lstm' ? randn([B, w.hiddenSize], 4) : null;
   const params = [w.wih, w.whh, w.bih, w.bhh, w.whr].filter((p): p is tf.Variable => p !== null);
   const f = (...args: tf.Tensor[]) => {
     const [xs, h, c] = args;
@@ -237,6 +245,7 @@ describe('WebAssembly recurrence kernel', () => {
 describe('kernel worker threads', () => {
   afterEach(async () => {
     setMinParallelWork();
+    enginePolicy.minStepWork = ENGINE_DEFAULTS.minStepWork;
     await setKernelThreads();
   });
 
@@ -302,14 +311,15 @@ describe('kernel worker threads', () => {
     expect(JSON.parse(r.stdout)).toEqual([true, 1, 1]);
   });
 
-  it('property: any batch split across 2 or 3 threads gives the one-thread forward bit for bit', async () => {
+  it('property: any batch (B >= 8: by rows; fewer: by hidden units) split across 2 or 3 threads gives the one-thread forward bit for bit', async () => {
     setMinParallelWork(1);
+    enginePolicy.minStepWork = 1;
     const cases = fc.record({
       mode: fc.constantFrom<CellMode>('rnn_tanh', 'rnn_relu', 'lstm', 'gru'),
-      B: fc.integer({ min: 8, max: 29 }),
+      B: fc.integer({ min: 1, max: 29 }),
       T: fc.integer({ min: 1, max: 5 }),
       I: fc.integer({ min: 1, max: 11 }),
-      H: fc.integer({ min: 1, max: 13 }),
+      H: fc.integer({ min: 1, max: 41 }),
       proj: fc.boolean(),
       reverse: fc.boolean(),
       batchFirst: fc.boolean(),
@@ -334,7 +344,7 @@ describe('kernel worker threads', () => {
         const parts = [output, state.h, ...(state.c ? [state.c] : [])];
         return tf.concat(parts.map((t) => tf.reshape(t, [-1]))).dataSync();
       });
-    const samples = fc.sample(cases, { numRuns: 40, seed: 7 });
+    const samples = fc.sample(cases, { numRuns: 60, seed: 7 });
     for (const c of samples) {
       const proj = c.proj && c.mode === 'lstm' && c.H > 1 ? c.H - 1 : 0;
       const w = seeded(c.seed, () =>
@@ -351,32 +361,57 @@ describe('kernel worker threads', () => {
     }
   });
 
-  // 9 sequences split as rows 0-7 and 8 (every call split: minimum work 1 multiply-add).
-  const batch = { B: 9, lengths: [5, 2, 4, 1, 5, 3, 5, 2, 4] };
-  for (const c of CASES) {
-    for (const reverse of [false, true]) {
-      const name = `${c.mode}${c.proj ? ` proj ${c.proj}` : ''}${c.bias === false ? ' no bias' : ''}${reverse ? ' reverse' : ''}`;
-      it(`gives bit-identical outputs and gradients on 2 threads as on 1: ${name}, ragged`, async () => {
-        const w = weights(c);
-        setMinParallelWork(1);
-        const before = tf.memory().numTensors;
-        expect(await setKernelThreads(1)).toBe(1);
-        const one = run(w, true, reverse, true, batch);
-        expect(await setKernelThreads(2)).toBe(2);
-        const two = run(w, true, reverse, true, batch);
-        const js = run(w, false, reverse, true, batch);
-        one.forward.forEach((t, k) => {
-          expect(maxAbsDiff(t, two.forward[k]), `forward ${k}`).toBe(0);
-          expect(maxAbsDiff(t, js.forward[k]), `forward ${k} vs JS`).toBeLessThanOrEqual(1e-6);
+  // 9 sequences split as rows 0-7 and 8 (every call split: minimum work 1 multiply-add); 1 and 2
+  // sequences split by hidden units: H = 20 as units 0-15 and 16-19 (gate blocks and a last strip
+  // that are not multiples of 8), an LSTM's projection P = 12 as 0-7 and 8-11.
+  const splits = [
+    { batch: { B: 9, lengths: [5, 2, 4, 1, 5, 3, 5, 2, 4] }, hidden: H, cases: CASES },
+    ...[
+      { B: 1, lengths: [4] },
+      { B: 2, lengths: [5, 3] },
+    ].map((batch) => ({
+      batch,
+      hidden: 20,
+      cases: CASES.map((c) => (c.proj ? { ...c, proj: 12 } : c)),
+    })),
+  ];
+  for (const { batch, hidden, cases } of splits) {
+    for (const c of cases) {
+      for (const reverse of [false, true]) {
+        const name = `${c.mode}${c.proj ? ` proj ${c.proj}` : ''}${c.bias === false ? ' no bias' : ''}${reverse ? ' reverse' : ''}`;
+        it(`gives bit-identical outputs and gradients on 2 threads as on 1: B ${batch.B}, H ${hidden}, ${name}, ragged`, async () => {
+          const w = weights(c, hidden);
+          setMinParallelWork(1);
+          enginePolicy.minStepWork = 1;
+          const before = tf.memory().numTensors;
+          expect(await setKernelThreads(1)).toBe(1);
+          const one = run(w, true, reverse, true, batch);
+          expect(await setKernelThreads(2)).toBe(2);
+          const G = { rnn_tanh: 1, rnn_relu: 1, lstm: 4, gru: 3 }[c.mode] * hidden;
+          const units = unitRanges(batch.B, T, hidden, G, c.proj ?? hidden);
+          expect(units).toEqual(
+            batch.B < 8
+              ? [
+                  [0, 16],
+                  [16, 20],
+                ]
+              : [[0, hidden]],
+          );
+          const two = run(w, true, reverse, true, batch);
+          const js = run(w, false, reverse, true, batch);
+          one.forward.forEach((t, k) => {
+            expect(maxAbsDiff(t, two.forward[k]), `forward ${k}`).toBe(0);
+            expect(maxAbsDiff(t, js.forward[k]), `forward ${k} vs JS`).toBeLessThanOrEqual(1e-6);
+          });
+          one.grads.forEach((g, k) => {
+            expect(maxAbsDiff(g, two.grads[k]), `gradient ${k}`).toBe(0);
+          });
+          tf.dispose([...one.forward, ...one.grads, ...two.forward, ...two.grads]);
+          tf.dispose([...js.forward, ...js.grads]);
+          expect(tf.memory().numTensors).toBe(before);
+          tf.dispose(Object.values(w).filter((v): v is tf.Tensor => v instanceof tf.Tensor));
         });
-        one.grads.forEach((g, k) => {
-          expect(maxAbsDiff(g, two.grads[k]), `gradient ${k}`).toBe(0);
-        });
-        tf.dispose([...one.forward, ...one.grads, ...two.forward, ...two.grads]);
-        tf.dispose([...js.forward, ...js.grads]);
-        expect(tf.memory().numTensors).toBe(before);
-        tf.dispose(Object.values(w).filter((v): v is tf.Tensor => v instanceof tf.Tensor));
-      });
+      }
     }
   }
 });

@@ -23,9 +23,9 @@ describe('ThreadPool (the kernel on worker threads)', () => {
   /** Argument blocks written so far: each call's shares get fresh ones (64 in turn). */
   let blocks = 0;
   /** Writes an sgemm argument block; returns its offset. */
-  const block = (M: number, a: number, c: number) => {
+  const block = (M: number, a: number, c: number, j0 = 0, j1 = 0) => {
     const ptr = at.args + (blocks++ % 64) * 64;
-    writeArgs(k.memory.buffer, ptr, SGEMM_ARGS, { M, N, K, a, b: at.packed, bias: 0, c });
+    writeArgs(k.memory.buffer, ptr, SGEMM_ARGS, { M, N, K, a, b: at.packed, bias: 0, c, j0, j1 });
     return ptr;
   };
 
@@ -74,6 +74,21 @@ describe('ThreadPool (the kernel on worker threads)', () => {
         worst = Math.max(worst, Math.abs(s - one[i * N + j]!));
       }
     expect(worst).toBeLessThan(1e-5);
+  });
+
+  it('runs column ranges (strips of 8) on three threads with the same result as one call', () => {
+    // 1, 2, 3 and 5 rows: every register block of the last rows (1x24, 1x16, 1x8, 2x16, 2x8, 4x8).
+    for (const m of [1, 2, 3, 5]) {
+      k.sgemm(rows(0, m));
+      const one = result().subarray(0, m * N);
+      new Float32Array(k.memory.buffer, at.c, M * N).fill(Number.NaN);
+      pool.run(k, 'sgemm', [
+        block(m, at.a, at.c, 0, 8),
+        block(m, at.a, at.c, 8, 16),
+        block(m, at.a, at.c, 16, N),
+      ]);
+      expect(result().subarray(0, m * N), `${m} rows`).toEqual(one);
+    }
   });
 
   it('computes a row the same, bit for bit, whichever block (4, 2 or 1 rows) it falls in', () => {

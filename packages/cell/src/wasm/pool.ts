@@ -85,7 +85,8 @@ type Builds<T> = Partial<Record<Build, T>>;
 /** A fixed set of workers running the kernel's exports on one shared memory. */
 export class ThreadPool {
   private readonly ctl: Int32Array;
-  private readonly blocking: boolean;
+  /** This (the calling) thread may block in Atomics.wait: not a browser's main thread. */
+  readonly blocking: boolean;
   /** Posted shares this thread ran itself because no worker had claimed them yet. */
   stolen = 0;
 

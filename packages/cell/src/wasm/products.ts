@@ -2,15 +2,15 @@ import type * as tf from '@tensorflow/tfjs-core';
 import { argBytes, SGEMM_ARGS, writeArgs } from './args.js';
 import type { KernelExports } from './loader.js';
 import { Arena, packedSize, Weights } from './memory.js';
-import { kernelThreads, ranges, runShares } from './threads.js';
+import { kernelThreads, productShares, runShares } from './threads.js';
 
 /** Room in `mem` for the argument blocks of one product (one block per share). */
 export const sgemmBlocks = (mem: Arena): number =>
   mem.alloc(kernelThreads() * argBytes(SGEMM_ARGS), true);
 
 /**
- * c [M, N] = a [M, K] x packed b (+ bias), rows split across threads when large; `blocks` from
- * `sgemmBlocks`.
+ * c [M, N] = a [M, K] x packed b (+ bias), rows (or, for fewer than 8 rows, columns) split across
+ * threads when large; `blocks` from `sgemmBlocks`.
  */
 export function sgemm(
   k: KernelExports,
@@ -23,9 +23,9 @@ export function sgemm(
   bias: number,
   c: number,
 ): void {
-  const shares = ranges(M, M * N * K).map(([r0, r1], i) => {
+  const shares = productShares(M, N, M * N * K).map(({ r0, r1, j0, j1 }, i) => {
     const at = blocks + i * argBytes(SGEMM_ARGS);
-    const args = { M: r1 - r0, N, K, a: a + r0 * K * 4, b, bias, c: c + r0 * N * 4 };
+    const args = { M: r1 - r0, N, K, a: a + r0 * K * 4, b, bias, c: c + r0 * N * 4, j0, j1 };
     writeArgs(k.memory.buffer, at, SGEMM_ARGS, args);
     return at;
   });

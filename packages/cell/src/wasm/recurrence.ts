@@ -1,10 +1,10 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { type Packed, packedLayout, type Run, type Saved } from '../sequence/layout.js';
-import { type Args, argBytes, FORWARD_ARGS, MODES, writeArgs } from './args.js';
+import { MODES } from './args.js';
 import type { KernelExports } from './loader.js';
 import { Arena, Weights } from './memory.js';
 import { sgemm, sgemmBlocks } from './products.js';
-import { ranges, runShares } from './threads.js';
+import { forwardShares, runShares } from './threads.js';
 
 /** Host arrays of one recurrence call in the kernel (shapes as in sequence/op.ts). */
 export interface KernelInputs extends Run {
@@ -68,7 +68,7 @@ export function recurrence(
   const pc = lstm ? pOut + layout.c * 4 : 0;
   mem.f32(ph, B * S).set(a.h0);
   if (pc) mem.f32(pc, B * H).set(a.c0!);
-  const args: Args<typeof FORWARD_ARGS> = {
+  const args = {
     mode: MODES.indexOf(a.mode),
     T,
     B,
@@ -95,14 +95,8 @@ export function recurrence(
     hIn: save ? mem.alloc(T * B * S) : 0,
     cIn: save && lstm ? mem.alloc(T * B * H) : 0,
   };
-  // Sequences are independent: each thread runs a range of the batch through every step.
-  const rs = ranges(B, T * B * G * S);
-  const blocks = mem.alloc(rs.length * argBytes(FORWARD_ARGS), true);
-  const shares = rs.map(([b0, b1], i) => {
-    const at = blocks + i * argBytes(FORWARD_ARGS);
-    writeArgs(k.memory.buffer, at, FORWARD_ARGS, { ...args, b0, b1 });
-    return at;
-  });
+  // Each thread runs a range of the batch through every step, or a range of the hidden units.
+  const shares = forwardShares(k, mem, args);
   runShares(k, 'forward', shares);
   const packed = mem.f32(pOut, layout.length).slice();
   const saved = save

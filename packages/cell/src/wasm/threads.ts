@@ -1,5 +1,7 @@
 import { enginePolicy } from '../policy.js';
+import { type Args, argBytes, FORWARD_ARGS, writeArgs } from './args.js';
 import { type KernelExports, loadKernel, sharedModules } from './loader.js';
+import type { Arena } from './memory.js';
 import { type Fn, ThreadPool } from './pool.js';
 import { hardwareThreads } from './workers.js';
 
@@ -105,23 +107,126 @@ export function restartPool(whenSwapped: Promise<unknown>): Promise<void> {
 }
 
 /**
- * Splits rows [0, M) into one range per thread for a call of `work` multiply-adds: ranges of a
- * multiple of 4 rows (the sgemm's blocks), none under `enginePolicy.minParallelWork`; one range
- * when small. Starts the workers (for later calls) the first time a call is large enough.
+ * Threads a split call of `work` multiply-adds may use: each share at least
+ * `enginePolicy.minParallelWork`; 1 when small. Starts the workers (for later calls) the first
+ * time a call is large enough.
  */
-export function ranges(M: number, work: number): Array<[number, number]> {
+function threadsFor(work: number): number {
   const minWork = enginePolicy.minParallelWork;
-  if (work < 2 * minWork || M < 8) return [[0, M]];
+  if (work < 2 * minWork) return 1;
   if (!pool) {
     if (!starting) void startPool();
-    return [[0, M]];
+    return 1;
   }
-  const n = Math.min(kernelThreads(), Math.floor(work / minWork), Math.floor(M / 4));
-  if (n < 2) return [[0, M]];
-  const step = Math.ceil(M / n / 4) * 4;
+  return Math.min(kernelThreads(), Math.floor(work / minWork));
+}
+
+/** [0, n) cut into at most `parts` ranges of a multiple of `unit` (the last one may be shorter). */
+function cut(n: number, parts: number, unit: number): Array<[number, number]> {
+  const step = Math.ceil(n / parts / unit) * unit;
   const out: Array<[number, number]> = [];
-  for (let r0 = 0; r0 < M; r0 += step) out.push([r0, Math.min(r0 + step, M)]);
-  return out;
+  for (let r0 = 0; r0 < n; r0 += step) out.push([r0, Math.min(r0 + step, n)]);
+  return out.length ? out : [[0, n]];
+}
+
+/**
+ * Splits rows [0, M) into one range per thread for a call of `work` multiply-adds: ranges of a
+ * multiple of 4 rows (the sgemm's blocks), none under `enginePolicy.minParallelWork`; one range
+ * when small or M < 8.
+ */
+export function ranges(M: number, work: number): Array<[number, number]> {
+  if (M < 8) return [[0, M]];
+  return cut(M, Math.min(threadsFor(work), Math.floor(M / 4)), 4);
+}
+
+/** A product's share: rows r0 <= i < r1 and columns j0 <= j < j1. */
+export interface Share {
+  r0: number;
+  r1: number;
+  j0: number;
+  j1: number;
+}
+
+/**
+ * The shares of a product c [M, N] of `work` multiply-adds: by rows (`ranges`) when M >= 8, else
+ * by strips of 8 columns (at most one thread per strip), none under `enginePolicy.minParallelWork`.
+ */
+export function productShares(M: number, N: number, work: number): Share[] {
+  if (M >= 8) return ranges(M, work).map(([r0, r1]) => ({ r0, r1, j0: 0, j1: N }));
+  const n = Math.min(threadsFor(work), Math.ceil(N / 8));
+  return cut(N, n, 8).map(([j0, j1]) => ({ r0: 0, r1: M, j0, j1 }));
+}
+
+/**
+ * Ranges of hidden units (multiples of 8) for the threads that split a recurrence of B < 8
+ * sequences over T steps (G = gates * H, S the state's size): one per thread when each
+ * thread's share of a step reaches `enginePolicy.minStepWork` multiply-adds and of the whole
+ * call `enginePolicy.minParallelWork`; else the one range [0, H).
+ */
+export function unitRanges(
+  B: number,
+  T: number,
+  H: number,
+  G: number,
+  S: number,
+): Array<[number, number]> {
+  const step = B * G * S;
+  if (B >= 8) return [[0, H]];
+  const n = Math.min(
+    threadsFor(T * step),
+    Math.ceil(H / 8),
+    Math.floor(step / enginePolicy.minStepWork),
+  );
+  return n < 2 ? [[0, H]] : cut(H, n, 8);
+}
+
+/** The fields of a recurrence's block that split its columns, and their values on one thread. */
+type ColumnField = 'u0' | 'u1' | 's0' | 's1' | 'parties' | 'sync' | 'blocking' | 'tile' | 'hNext';
+const ONE: Args<ColumnField[]> = {
+  u0: 0,
+  u1: 0,
+  s0: 0,
+  s1: 0,
+  parties: 0,
+  sync: 0,
+  blocking: 0,
+  tile: 0,
+  hNext: 0,
+};
+
+/**
+ * The argument blocks of one recurrence call (`args` for the whole batch, FORWARD_ARGS), one per
+ * thread, laid out in `mem`: ranges of the batch (`ranges`), or for fewer than 8 sequences ranges
+ * of hidden units (`unitRanges`) meeting after every step (assembly/barrier.ts); one when small.
+ */
+export function forwardShares(
+  k: KernelExports,
+  mem: Arena,
+  args: Omit<Args<typeof FORWARD_ARGS>, ColumnField>,
+): number[] {
+  const { T, B, H, S, G } = args;
+  let parts: Array<Partial<Args<typeof FORWARD_ARGS>>> = ranges(B, T * B * G * S).map(
+    ([b0, b1]) => ({ b0, b1 }),
+  );
+  const units = unitRanges(B, T, H, G, S);
+  if (units.length > 1) {
+    const cols = args.whrT ? cut(S, units.length, 8) : units;
+    const sync = mem.alloc(8, true);
+    new Int32Array(k.memory.buffer, sync, 2).fill(0);
+    const tiles = mem.alloc(8 * units.length);
+    const hNext = mem.alloc(B * S);
+    parts = units.map(([u0, u1], i) => {
+      const [s0, s1] = cols[i] ?? [S, S];
+      const blocking = i > 0 || pool!.blocking ? 1 : 0;
+      return { u0, u1, s0, s1, parties: units.length, sync, blocking, tile: tiles + 32 * i, hNext };
+    });
+  }
+  const bytes = argBytes(FORWARD_ARGS);
+  const blocks = mem.alloc(parts.length * bytes, true);
+  return parts.map((part, i) => {
+    writeArgs(k.memory.buffer, blocks + i * bytes, FORWARD_ARGS, { ...ONE, ...args, ...part });
+    return blocks + i * bytes;
+  });
 }
 
 /** Runs export `fn` once per argument block in `blocks` (one per range of `ranges`), at once. */
