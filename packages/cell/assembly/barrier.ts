@@ -1,7 +1,7 @@
 // The per-step meeting point of the threads that split one recurrence's columns (assembly/recurrence.ts).
 
-/** Spins before a thread that may block waits instead (about 10-50 µs of spinning). */
-const SPIN = 1 << 14;
+/** Spins before a thread that may block naps instead (about 1 ms: a step takes microseconds). */
+const SPIN = 1 << 20;
 /** A blocked wait's timeout (ns): it polls, so no thread needs to notify. */
 const NAP: i64 = 20_000;
 
