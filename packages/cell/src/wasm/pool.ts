@@ -33,6 +33,8 @@ const CLAIM = 5;
 const OPEN = 0;
 const BY_WORKER = 1;
 const BY_CALLER = 2;
+/** How long (ms) an idle worker spins for the next call before it sleeps. */
+const SPIN_MS = 0.2;
 /** DONE while the worker starts, and when it could not start. */
 const STARTING = -1;
 const FAILED = -2;
@@ -56,8 +58,15 @@ function start({ modules, memory, ctl, slot }) {
   let seq = 0;
   Atomics.store(i32, ${DONE}, 0);
   Atomics.notify(i32, ${DONE});
+  const idle = () => Atomics.load(i32, ${SEQ}) === seq && Atomics.load(i32, ${CLAIM}) !== ${OPEN};
   for (;;) {
-    Atomics.wait(i32, ${SEQ}, seq);
+    // Spin a little before sleeping: a call that follows soon (the next decode step) then starts
+    // at once instead of after the tens of microseconds that waking a sleeping thread takes. A
+    // call is new when its number is, or open while this worker saw its number already (it tried
+    // to claim it before the caller opened it).
+    const since = performance.now();
+    while (idle() && performance.now() - since < ${SPIN_MS});
+    if (idle()) Atomics.wait(i32, ${SEQ}, seq);
     seq = Atomics.load(i32, ${SEQ});
     // The caller may have run this call itself already: only an open call is ours.
     if (Atomics.compareExchange(i32, ${CLAIM}, ${OPEN}, ${BY_WORKER}) !== ${OPEN}) continue;
@@ -113,7 +122,11 @@ export class ThreadPool {
     if (count < 1 || !threadsPossible()) return null;
     const ctl = new SharedArrayBuffer(count * SLOT);
     const i32 = new Int32Array(ctl);
-    for (let i = 0; i < count; i++) i32[i * (SLOT / 4) + DONE] = STARTING;
+    for (let i = 0; i < count; i++) {
+      i32[i * (SLOT / 4) + DONE] = STARTING;
+      // No call open yet.
+      i32[i * (SLOT / 4) + CLAIM] = BY_CALLER;
+    }
     const spawn = await spawner().catch(() => null);
     if (!spawn) return null;
     const workers: Started[] = [];
@@ -137,9 +150,11 @@ export class ThreadPool {
   /**
    * Runs `fn` of the build whose exports are `kernel` once per argument block (byte offsets in the
    * shared memory), at once: the first on this thread, the others on workers; returns when all
-   * have finished. The calls must write disjoint memory.
+   * have finished. The calls must write disjoint memory. `together`: the calls meet each other
+   * (a recurrence split by columns), so each must run on a thread of its own: this thread waits
+   * until every worker has claimed its call before running its own.
    */
-  run(kernel: Exports, fn: Fn, calls: number[]): void {
+  run(kernel: Exports, fn: Fn, calls: number[], together = false): void {
     const build = BUILDS.findIndex((b) => this.kernels[b] === kernel);
     if (build < 0) throw new KernelError('rnnkit kernel: a split call of a build the workers lack');
     const posted = calls.length - 1;
@@ -154,6 +169,7 @@ export class ThreadPool {
       Atomics.store(this.ctl, base + CLAIM, OPEN);
       Atomics.notify(this.ctl, base + SEQ);
     }
+    if (together) this.claimed(posted);
     let ok = false;
     try {
       kernel[fn](calls[0]!);
@@ -192,6 +208,18 @@ export class ThreadPool {
     }
     if (failed > 0)
       throw new KernelError(`rnnkit kernel: ${fn} failed in ${failed} share(s) of a split call`);
+  }
+
+  /**
+   * Returns once the first `posted` workers have claimed their calls, notifying them again now and
+   * then: a worker that looked before its call was open may be asleep again.
+   */
+  private claimed(posted: number): void {
+    for (let w = 0; w < posted; w++) {
+      const base = w * (SLOT / 4);
+      for (let n = 1; Atomics.load(this.ctl, base + CLAIM) === OPEN; n++)
+        if (n % 1024 === 0) Atomics.notify(this.ctl, base + SEQ);
+    }
   }
 
   /** Stops the workers (each ends its loop when it sees function 0). */

@@ -4,7 +4,7 @@ import { MODES } from './args.js';
 import type { KernelExports } from './loader.js';
 import { Arena, Weights } from './memory.js';
 import { sgemm, sgemmBlocks } from './products.js';
-import { forwardShares, runShares } from './threads.js';
+import { runForward } from './threads.js';
 
 /** Host arrays of one recurrence call in the kernel (shapes as in sequence/op.ts). */
 export interface KernelInputs extends Run {
@@ -96,8 +96,7 @@ export function recurrence(
     cIn: save && lstm ? mem.alloc(T * B * H) : 0,
   };
   // Each thread runs a range of the batch through every step, or a range of the hidden units.
-  const shares = forwardShares(k, mem, args);
-  runShares(k, 'forward', shares);
+  runForward(k, mem, args);
   const packed = mem.f32(pOut, layout.length).slice();
   const saved = save
     ? {

@@ -195,15 +195,16 @@ const ONE: Args<ColumnField[]> = {
 };
 
 /**
- * The argument blocks of one recurrence call (`args` for the whole batch, FORWARD_ARGS), one per
- * thread, laid out in `mem`: ranges of the batch (`ranges`), or for fewer than 8 sequences ranges
- * of hidden units (`unitRanges`) meeting after every step (assembly/barrier.ts); one when small.
+ * Runs one recurrence call (`args` for the whole batch, FORWARD_ARGS) on its threads, their
+ * argument blocks laid out in `mem`: ranges of the batch (`ranges`), or for fewer than 8
+ * sequences ranges of hidden units (`unitRanges`) meeting after every step
+ * (assembly/barrier.ts); one thread when small.
  */
-export function forwardShares(
+export function runForward(
   k: KernelExports,
   mem: Arena,
   args: Omit<Args<typeof FORWARD_ARGS>, ColumnField>,
-): number[] {
+): void {
   const { T, B, H, S, G } = args;
   let parts: Array<Partial<Args<typeof FORWARD_ARGS>>> = ranges(B, T * B * G * S).map(
     ([b0, b1]) => ({ b0, b1 }),
@@ -223,14 +224,18 @@ export function forwardShares(
   }
   const bytes = argBytes(FORWARD_ARGS);
   const blocks = mem.alloc(parts.length * bytes, true);
-  return parts.map((part, i) => {
+  const shares = parts.map((part, i) => {
     writeArgs(k.memory.buffer, blocks + i * bytes, FORWARD_ARGS, { ...ONE, ...args, ...part });
     return blocks + i * bytes;
   });
+  runShares(k, 'forward', shares, units.length > 1);
 }
 
-/** Runs export `fn` once per argument block in `blocks` (one per range of `ranges`), at once. */
-export function runShares(k: KernelExports, fn: Fn, blocks: number[]): void {
+/**
+ * Runs export `fn` once per argument block in `blocks` (one per share), at once; `together`: each
+ * on a thread of its own (shares that meet each other, see ThreadPool.run).
+ */
+export function runShares(k: KernelExports, fn: Fn, blocks: number[], together = false): void {
   if (blocks.length === 1) k[fn](blocks[0]!);
-  else pool!.run(k, fn, blocks);
+  else pool!.run(k, fn, blocks, together);
 }
