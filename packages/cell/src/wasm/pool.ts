@@ -33,8 +33,6 @@ const CLAIM = 5;
 const OPEN = 0;
 const BY_WORKER = 1;
 const BY_CALLER = 2;
-/** How long (ms) an idle worker spins for the next call before it sleeps. */
-const SPIN_MS = 0.2;
 /** DONE while the worker starts, and when it could not start. */
 const STARTING = -1;
 const FAILED = -2;
@@ -60,12 +58,8 @@ function start({ modules, memory, ctl, slot }) {
   Atomics.notify(i32, ${DONE});
   const idle = () => Atomics.load(i32, ${SEQ}) === seq && Atomics.load(i32, ${CLAIM}) !== ${OPEN};
   for (;;) {
-    // Spin a little before sleeping: a call that follows soon (the next decode step) then starts
-    // at once instead of after the tens of microseconds that waking a sleeping thread takes. A
-    // call is new when its number is, or open while this worker saw its number already (it tried
-    // to claim it before the caller opened it).
-    const since = performance.now();
-    while (idle() && performance.now() - since < ${SPIN_MS});
+    // A call is new when its number is, or open while this worker saw its number already (it
+    // tried to claim it before the caller opened it; see claimed()).
     if (idle()) Atomics.wait(i32, ${SEQ}, seq);
     seq = Atomics.load(i32, ${SEQ});
     // The caller may have run this call itself already: only an open call is ours.
