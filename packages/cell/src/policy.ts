@@ -13,8 +13,8 @@ export interface EnginePolicy {
   minParallelWork: number;
   /**
    * Multiply-adds each thread's share of one step must reach for a recurrence of fewer than 8
-   * sequences to split its hidden units across threads (they meet after every step, about 1 µs).
-   * @default 2 ** 15
+   * sequences to split its hidden units across threads (they meet after every step: 0.3-1 µs when
+   * every thread has a core, a scheduler's time slice when one has not). @default 2 ** 16
    */
   minStepWork: number;
   /**
@@ -35,7 +35,7 @@ export interface EnginePolicy {
 export const ENGINE_DEFAULTS: Readonly<EnginePolicy> = Object.freeze({
   kernel: true,
   minParallelWork: 1 << 21,
-  minStepWork: 1 << 15,
+  minStepWork: 1 << 16,
   maxKernelBytes: 2 ** 32,
   relaxedSimd: true,
 });

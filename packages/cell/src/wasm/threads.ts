@@ -159,9 +159,11 @@ export function productShares(M: number, N: number, work: number): Share[] {
 
 /**
  * Ranges of hidden units (multiples of 8) for the threads that split a recurrence of B < 8
- * sequences over T steps (G = gates * H, S the state's size): one per thread when each
- * thread's share of a step reaches `enginePolicy.minStepWork` multiply-adds and of the whole
- * call `enginePolicy.minParallelWork`; else the one range [0, H).
+ * sequences over T steps (G = gates * H, S the state's size): one per thread when each thread's
+ * share of a step reaches `enginePolicy.minStepWork` multiply-adds and its share of the call 4x
+ * `enginePolicy.minParallelWork` (every thread must be running before the first step: a late
+ * worker's start is not hidden behind the calling thread's work, as it is for rows); else the
+ * one range [0, H).
  */
 export function unitRanges(
   B: number,
@@ -173,7 +175,7 @@ export function unitRanges(
   const step = B * G * S;
   if (B >= 8) return [[0, H]];
   const n = Math.min(
-    threadsFor(T * step),
+    threadsFor((T * step) / 4),
     Math.ceil(H / 8),
     Math.floor(step / enginePolicy.minStepWork),
   );
