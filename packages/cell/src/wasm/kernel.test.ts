@@ -311,6 +311,20 @@ describe('kernel worker threads', () => {
     expect(JSON.parse(r.stdout)).toEqual([true, 1, 1]);
   });
 
+  it('splits hidden units by default only where it measured to pay: one LSTM sequence of H 256 over 1000 steps', async () => {
+    expect(await setKernelThreads(2)).toBe(2);
+    // (B, T, H, G, S): LSTM B=1 T=1000 H=256 splits; the decode step, the tutorial, H=64 over
+    // 10000 steps (each step too small) and 8 sequences (split by rows instead) do not.
+    expect(unitRanges(1, 1000, 256, 1024, 256)).toEqual([
+      [0, 128],
+      [128, 256],
+    ]);
+    expect(unitRanges(1, 1, 256, 1024, 256)).toEqual([[0, 256]]);
+    expect(unitRanges(2, 10, 256, 1024, 256)).toEqual([[0, 256]]);
+    expect(unitRanges(1, 10000, 64, 256, 64)).toEqual([[0, 64]]);
+    expect(unitRanges(8, 1000, 256, 1024, 256)).toEqual([[0, 256]]);
+  });
+
   it('property: any batch (B >= 8: by rows; fewer: by hidden units) split across 2 or 3 threads gives the one-thread forward bit for bit', async () => {
     setMinParallelWork(1);
     enginePolicy.minStepWork = 1;
