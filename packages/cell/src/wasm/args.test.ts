@@ -31,4 +31,13 @@ describe('kernel argument blocks', () => {
     expect(Array.from(words)).toEqual(fields.map((f) => values[f]));
     expect(new Uint32Array(buffer, 0, 4).every((w) => w === 0)).toBe(true); // nothing before `at`
   });
+
+  it('takes each field from the first layer that has it, and throws for a field none has', () => {
+    const buffer = new ArrayBuffer(argBytes(SGEMM_ARGS));
+    const call = Object.fromEntries(SGEMM_ARGS.filter((f) => f !== 'c').map((f, i) => [f, i + 1]));
+    writeArgs(buffer, 0, SGEMM_ARGS, { M: 90, c: 0 }, call, { c: 8 });
+    const want = SGEMM_ARGS.map((f) => (f === 'M' ? 90 : f === 'c' ? 0 : call[f]));
+    expect(Array.from(new Uint32Array(buffer))).toEqual(want);
+    expect(() => writeArgs(buffer, 0, SGEMM_ARGS, call)).toThrow(/no value for the field c/);
+  });
 });

@@ -64,13 +64,24 @@ export type Args<F extends readonly string[]> = Record<F[number], number>;
 /** Bytes of a block of `fields`. */
 export const argBytes = (fields: readonly string[]): number => fields.length * 4;
 
-/** Writes `values` as the block of `fields` at byte offset `at` of `buffer` (each as a uint32). */
+/**
+ * Writes the block of `fields` at byte offset `at` of `buffer`, each field (as a uint32) from the
+ * first of `layers` that has it: e.g. a share's own fields over the call's, with no merged object
+ * made (an object spread of a block's 30-odd fields costs more than the kernel's work in a decode
+ * step). A field no layer has is a bug: throws.
+ */
 export function writeArgs<F extends readonly string[]>(
   buffer: ArrayBufferLike,
   at: number,
   fields: F,
-  values: Args<F>,
+  ...layers: Array<Partial<Args<F>>>
 ): void {
   const words = new Uint32Array(buffer, at, fields.length);
-  for (let i = 0; i < fields.length; i++) words[i] = values[fields[i] as F[number]];
+  for (let i = 0; i < fields.length; i++) {
+    const f = fields[i] as F[number];
+    let v: number | undefined;
+    for (let l = 0; l < layers.length && v === undefined; l++) v = layers[l]![f];
+    if (v === undefined) throw new Error(`writeArgs: no value for the field ${f}`);
+    words[i] = v;
+  }
 }

@@ -227,7 +227,7 @@ export function runForward(
   const bytes = argBytes(FORWARD_ARGS);
   const blocks = mem.alloc(parts.length * bytes, true);
   const shares = parts.map((part, i) => {
-    writeArgs(k.memory.buffer, blocks + i * bytes, FORWARD_ARGS, { ...ONE, ...args, ...part });
+    writeArgs(k.memory.buffer, blocks + i * bytes, FORWARD_ARGS, part, args, ONE);
     return blocks + i * bytes;
   });
   runShares(k, 'forward', shares, units.length > 1);
