@@ -6,6 +6,7 @@ import {
   assertState,
   checkLengths as checkLengthsOf,
   fmtShape,
+  numericsChecked,
 } from '@rnnkit/ops/internal';
 import type * as tf from '@tensorflow/tfjs-core';
 import type { ForwardOptions } from './options.js';
@@ -72,13 +73,15 @@ export function checkForward(
     B,
     T,
   );
-  assertFinite([
-    [`${name}.forward(input)`, input],
-    ...states
-      .filter((s): s is [string, tf.Tensor, number] => s[1] !== undefined)
-      .map(([a, s]) => [`${name}.forward(${a})`, s] as [string, tf.Tensor]),
-    ...layer.namedParameters(),
-  ]);
+  // The list of tensors is made only in check-numerics mode (a decode step pays for every line).
+  if (numericsChecked())
+    assertFinite([
+      [`${name}.forward(input)`, input],
+      ...states
+        .filter((s): s is [string, tf.Tensor, number] => s[1] !== undefined)
+        .map(([a, s]) => [`${name}.forward(${a})`, s] as [string, tf.Tensor]),
+      ...layer.namedParameters(),
+    ]);
   return { batched, T, B, lengths };
 }
 

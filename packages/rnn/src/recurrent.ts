@@ -202,9 +202,7 @@ export abstract class RecurrentLayer extends Module {
       batchFirst: this.batchFirst,
     };
     const init = states.map(([, s, size]): [tf.Tensor | undefined, number] => [s, size]);
-    const out = naming(`${name}.forward`, () =>
-      tf.tidy(() => runStack(stack, input, init, B, lengths)),
-    );
+    const out = naming(`${name}.forward`, () => runStack(stack, input, init, B, lengths));
     return finiteOutputs(out, [
       [`${name}.forward: output`, out.output],
       ...out.finals.map(

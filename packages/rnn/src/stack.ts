@@ -22,8 +22,9 @@ export interface Stack {
  * Runs every layer and direction of `stack` over input [T,B,I] | [B,T,I] (batchFirst) | [T,I]
  * (B sequences, with `lengths` or all of length T). `states` holds each initial state ([h0] or
  * [h0, c0]): [L*D,B,size] | [L*D,size], or undefined for zeros. Returns the output
- * [..,T,D*P] and each final state [L*D,B,size] | [L*D,size]; an inference (no dropout) runs in one
- * kernel call when the engine allows it (stackInference). Call inside tf.tidy.
+ * [..,T,D*P] and each final state [L*D,B,size] | [L*D,size]: the only tensors it leaves. An
+ * inference (no dropout) runs on host arrays in the kernel when the engine allows it
+ * (stackInference, no tensor in between), else layer by layer in a tf.tidy.
  */
 export function runStack(
   stack: Stack,
@@ -32,12 +33,22 @@ export function runStack(
   B: number,
   lengths: number[] | null,
 ): { output: tf.Tensor; finals: tf.Tensor[] } {
-  // An inference runs on host arrays in the kernel when the engine allows it.
   if (stack.dropout === 0) {
     const given = states.map(([s]) => s ?? null);
     const fast = stackInference(stack.weights, input, stack.batchFirst, given, lengths);
     if (fast) return fast;
   }
+  return tf.tidy(() => runLayers(stack, input, states, B, lengths));
+}
+
+/** `runStack` layer by layer in tfjs ops (call inside tf.tidy). */
+function runLayers(
+  stack: Stack,
+  input: tf.Tensor,
+  states: Array<[tf.Tensor | undefined, number]>,
+  B: number,
+  lengths: number[] | null,
+): { output: tf.Tensor; finals: tf.Tensor[] } {
   const batched = input.rank === 3;
   const numLayers = stack.weights.length;
   const numDirections = stack.weights[0].length;

@@ -1,6 +1,7 @@
 import { validSteps } from '@rnnkit/ops/internal';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Kernel } from '../wasm/kernel.js';
+import { kernelTensor } from '../wasm/memory.js';
 import type { RecurrentWeights } from '../weights.js';
 import { inferenceKernel } from './engine.js';
 import { packedLayout } from './layout.js';
@@ -54,7 +55,8 @@ export const stateSize = (w: RecurrentWeights): number =>
 
 /**
  * One direction of one layer in one kernel call (projection and recurrence): x [T, B, I] (or
- * [B, T, I]), h0 [B, S] and c0 [B, H] (LSTM; zeros when null) -> the packed output (layout.ts).
+ * [B, T, I]), h0 [B, S] and c0 [B, H] (LSTM; zeros when null) -> the packed output (layout.ts), a
+ * view of the kernel's memory valid until its next call.
  */
 export function kernelSequence(
   k: Kernel,
@@ -64,19 +66,15 @@ export function kernelSequence(
   h0: Float32Array | null,
   c0: Float32Array | null,
 ): Float32Array {
-  const { T, B } = r;
-  const H = w.hiddenSize;
-  const S = stateSize(w);
-  const lstm = w.mode === 'lstm';
   const data = (t: tf.Tensor | null) => (t ? hostData(t) : null);
   return k.recurrence(
     {
       mode: w.mode,
-      T,
-      B,
-      H,
+      T: r.T,
+      B: r.B,
+      H: w.hiddenSize,
       G: w.whh.shape[0] as number,
-      S,
+      S: stateSize(w),
       reverse: r.reverse,
       valid: r.valid,
       batchFirst: r.batchFirst,
@@ -85,18 +83,72 @@ export function kernelSequence(
       whh: w.whh,
       bhh: data(w.bhh),
       whr: w.whr,
-      h0: h0 ?? new Float32Array(B * S),
-      c0: lstm ? (c0 ?? new Float32Array(B * H)) : null,
+      h0,
+      c0,
     },
     false,
   ).packed;
 }
 
+/** A stack's results: output [T, B, D*S] (or [B, T, D*S]), hN [L*D, B, S], cN [L*D, B, H] or null. */
+interface StackResult {
+  output: Float32Array;
+  h: Float32Array;
+  c: Float32Array | null;
+}
+
+/**
+ * `kernelStack`'s results; with `views`, they are views of the kernel's memory (valid until its
+ * next call): one layer and direction reads its results straight from its packed output.
+ */
+function stackViews(
+  k: Kernel,
+  weights: readonly (readonly RecurrentWeights[])[],
+  x: Float32Array,
+  r: Omit<HostRun, 'reverse'>,
+  h0: Float32Array | null,
+  c0: Float32Array | null,
+): StackResult & { views: boolean } {
+  const { T, B } = r;
+  const w0 = weights[0]![0]!;
+  const H = w0.hiddenSize;
+  const S = stateSize(w0);
+  const [L, D] = [weights.length, weights[0]!.length];
+  const layout = packedLayout(T, B, S, H, w0.mode === 'lstm');
+  const cell = layout.c >= 0;
+  const part = (s: Float32Array | null, at: number, n: number) =>
+    s?.subarray(at * n, (at + 1) * n) ?? null;
+  if (L * D === 1) {
+    const packed = kernelSequence(k, w0, x, { ...r, reverse: false }, h0, c0);
+    const h = packed.subarray(layout.h, layout.h + B * S);
+    const c = cell ? packed.subarray(layout.c, layout.length) : null;
+    return { output: packed.subarray(layout.out, layout.h), h, c, views: true };
+  }
+  const hN = new Float32Array(L * D * B * S);
+  const cN = cell ? new Float32Array(L * D * B * H) : null;
+  let input = x;
+  let I = r.I;
+  for (let layer = 0; layer < L; layer++) {
+    // Each output is read out (copied) before the next call reuses the kernel's memory.
+    const outs = weights[layer]!.map((w, d) => {
+      const at = layer * D + d;
+      const run = { ...r, I, reverse: d === 1 };
+      const packed = kernelSequence(k, w, input, run, part(h0, at, B * S), part(c0, at, B * H));
+      hN.set(packed.subarray(layout.h, layout.h + B * S), at * B * S);
+      cN?.set(packed.subarray(layout.c, layout.length), at * B * H);
+      return packed.slice(layout.out, layout.h);
+    });
+    input = D === 1 ? outs[0]! : sideBySide(outs, [S, S], T * B);
+    I = D * S;
+  }
+  return { output: input, h: hN, c: cN, views: false };
+}
+
 /**
  * A stack's layers x directions (weights[layer][direction]) on host arrays: x [T, B, I] (or
  * [B, T, I]), h0 [L*D, B, S] and c0 [L*D, B, H] (LSTM; zeros when null) -> output [T, B, D*S]
- * (or [B, T, D*S]), hN [L*D, B, S], cN [L*D, B, H] (LSTM, else null). Layer k > 0 reads layer
- * k-1's directions side by side, as `tf.concat` on the last axis.
+ * (or [B, T, D*S]), hN [L*D, B, S], cN [L*D, B, H] (LSTM, else null), host arrays the caller owns.
+ * Layer k > 0 reads layer k-1's directions side by side, as `tf.concat` on the last axis.
  */
 export function kernelStack(
   k: Kernel,
@@ -105,39 +157,9 @@ export function kernelStack(
   r: Omit<HostRun, 'reverse'>,
   h0: Float32Array | null,
   c0: Float32Array | null,
-): { output: Float32Array; h: Float32Array; c: Float32Array | null } {
-  const { T, B } = r;
-  const w0 = weights[0]![0]!;
-  const H = w0.hiddenSize;
-  const S = stateSize(w0);
-  const D = weights[0]!.length;
-  const lstm = w0.mode === 'lstm';
-  const layout = packedLayout(T, B, S, H, lstm);
-  const hN = new Float32Array(weights.length * D * B * S);
-  const cN = lstm ? new Float32Array(weights.length * D * B * H) : null;
-  let input = x;
-  let I = r.I;
-  weights.forEach((dirs, layer) => {
-    const outs = dirs.map((w, d) => {
-      const at = layer * D + d;
-      const part = (s: Float32Array | null, n: number) => s?.subarray(at * n, (at + 1) * n) ?? null;
-      const run = { ...r, I, reverse: d === 1 };
-      const packed = kernelSequence(k, w, input, run, part(h0, B * S), part(c0, B * H));
-      hN.set(packed.subarray(layout.h, layout.h + B * S), at * B * S);
-      cN?.set(packed.subarray(layout.c, layout.length), at * B * H);
-      return packed.subarray(layout.out, layout.h);
-    });
-    input =
-      outs.length === 1
-        ? outs[0]!
-        : sideBySide(
-            outs,
-            outs.map(() => S),
-            T * B,
-          );
-    I = D * S;
-  });
-  return { output: input, h: hN, c: cN };
+): StackResult {
+  const { views, ...v } = stackViews(k, weights, x, r, h0, c0);
+  return views ? { output: v.output.slice(), h: v.h.slice(), c: v.c?.slice() ?? null } : v;
 }
 
 /** Rows of arrays [R, F_i] side by side: [R, sum of F_i], as tf.concat on the last axis. */
@@ -183,15 +205,22 @@ export function stackInference(
   const valid = lengths ? validSteps(lengths, T) : null;
   const [h0, c0] = init.map((s) => (s ? (s.dataSync() as Float32Array) : null));
   const run = { T, B, I, batchFirst: bf, valid };
-  const r = kernelStack(k, weights, x.dataSync() as Float32Array, run, h0 ?? null, c0 ?? null);
+  const r = stackViews(k, weights, x.dataSync() as Float32Array, run, h0 ?? null, c0 ?? null);
   const w0 = weights[0]![0]!;
   const LD = weights.length * weights[0]!.length;
   const F = r.output.length / (T * B);
   const outShape = !batched ? [T, F] : bf ? [B, T, F] : [T, B, F];
-  const state = (s: Float32Array, n: number) => tf.tensor(s, batched ? [LD, B, n] : [LD, n]);
-  return tf.tidy(() => {
-    const finals = [state(r.h, stateSize(w0))];
-    if (init.length > 1) finals.push(state(r.c!, w0.hiddenSize));
-    return { output: tf.tensor(r.output, outShape), finals };
-  });
+  const read = (s: Float32Array, shape: number[]) =>
+    r.views ? kernelTensor(s, shape) : tf.tensor(s, shape);
+  const state = (s: Float32Array, n: number) => read(s, batched ? [LD, B, n] : [LD, n]);
+  // The results' tensors, made last; if one fails, those made before it are disposed.
+  const made: tf.Tensor[] = [];
+  try {
+    made.push(state(r.h, stateSize(w0)));
+    if (init.length > 1) made.push(state(r.c!, w0.hiddenSize));
+    return { output: read(r.output, outShape), finals: made };
+  } catch (e) {
+    tf.dispose(made);
+    throw e;
+  }
 }

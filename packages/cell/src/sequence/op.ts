@@ -1,5 +1,6 @@
 import { RnnkitError } from '@rnnkit/ops';
 import * as tf from '@tensorflow/tfjs-core';
+import { kernelTensor } from '../wasm/memory.js';
 import type { KernelInputs } from '../wasm/recurrence.js';
 import type { RecurrentWeights } from '../weights.js';
 import { backward } from './backward.js';
@@ -41,7 +42,8 @@ export function recurrence(
     // The tape keeps W_hh and W_hr until backward (they may be temporaries, e.g. a split weight).
     // Saved only now: tfjs keeps its copies outside every tidy, so a failed forward would leak them.
     (args[args.length - 1] as tf.GradSaveFunc)(w.whr ? [w.whh, w.whr] : [w.whh]);
-    const value = tf.tensor1d(packed);
+    // The kernel's packed output is a view of its memory, read out before its next call.
+    const value = k ? kernelTensor(packed, [packed.length]) : tf.tensor1d(packed);
     const gradFunc = (dy: tf.Tensor, [whh, whr]: tf.Tensor[]) => {
       // A tape recording this backward would see host-array results as constants: a second
       // derivative of zero. The engine runs `stepwise` whenever one may be asked for (higherOrder).

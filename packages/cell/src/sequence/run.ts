@@ -6,6 +6,7 @@ import {
   validSteps,
 } from '@rnnkit/ops/internal';
 import * as tf from '@tensorflow/tfjs-core';
+import { kernelTensor } from '../wasm/memory.js';
 import type { RecurrentWeights, State } from '../weights.js';
 import { higherOrder, inferenceKernel, inLayout } from './engine.js';
 import { kernelSequence } from './infer.js';
@@ -88,9 +89,11 @@ function sequence(
     const data = (t: tf.Tensor) => t.dataSync() as Float32Array;
     const run = { T, B, I: x.shape[2], batchFirst, reverse, valid };
     const host = kernelSequence(k, w, data(x), run, data(init.h), c0 && data(c0));
-    const state: State = { h: tf.tensor2d(host.subarray(layout.h, layout.h + B * S), [B, S]) };
-    if (c0) state.c = tf.tensor2d(host.subarray(layout.c, layout.length), [B, H]);
-    return { output: tf.tensor3d(host.subarray(layout.out, layout.h), shape), state };
+    const read = (from: number, to: number, shape: number[]) =>
+      kernelTensor(host.subarray(from, to), shape);
+    const state: State = { h: read(layout.h, layout.h + B * S, [B, S]) };
+    if (c0) state.c = read(layout.c, layout.length, [B, H]);
+    return { output: read(layout.out, layout.h, shape) as tf.Tensor3D, state };
   }
   if (higherOrder()) return stepwise(w, x, init, reverse, valid);
   const packed = recurrence(w, projectInput(w, x, valid), init.h, c0, reverse, valid);

@@ -62,6 +62,15 @@ function reach(k: KernelExports, end: number): void {
 /** Bytes the kernel's memory holds now (it only grows, until `releaseKernelMemory`). */
 export const memoryBytes = (k: KernelExports): number => k.memory.buffer.byteLength;
 
+/**
+ * A tensor of `values` read from the kernel's memory (a view, valid until the kernel's next call):
+ * the wasm backend copies the values into its own memory as it makes the tensor (its `write`);
+ * other backends keep the array they are given, so they get a copy.
+ */
+export function kernelTensor(values: Float32Array, shape: number[]): tf.Tensor {
+  return tf.tensor(tf.getBackend() === 'wasm' ? values : values.slice(), shape);
+}
+
 /** Forgets every cached weight: the memory they were in is being dropped. */
 export function forgetWeights(): void {
   cache = [];

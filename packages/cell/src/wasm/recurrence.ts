@@ -20,16 +20,17 @@ export interface KernelInputs extends Run {
   bhh: Float32Array | null;
   /** [S, H] (LSTM projection) or null */
   whr: tf.Tensor | null;
-  /** [B, S] */
-  h0: Float32Array;
-  /** [B, H] (LSTM) or null */
+  /** [B, S], or null for zeros */
+  h0: Float32Array | null;
+  /** [B, H] (LSTM: null for zeros), null otherwise */
   c0: Float32Array | null;
 }
 
 /**
  * Runs the whole recurrence in the kernel, the batch split across threads when large. Returns the
- * packed output (layout.ts; outputs [B, T, S] with `batchFirst`) and, with `save`, the per-step
- * activations and states for BPTT.
+ * packed output (layout.ts; outputs [B, T, S] with `batchFirst`) as a view of the kernel's memory,
+ * valid until its next call (read it out, e.g. with `kernelTensor`, or copy it), and, with `save`,
+ * copies of the per-step activations and states for BPTT.
  */
 export function recurrence(
   k: KernelExports,
@@ -66,8 +67,14 @@ export function recurrence(
   const pOut = mem.alloc(layout.length);
   const ph = pOut + layout.h * 4;
   const pc = lstm ? pOut + layout.c * 4 : 0;
-  mem.f32(ph, B * S).set(a.h0);
-  if (pc) mem.f32(pc, B * H).set(a.c0!);
+  const h0 = mem.f32(ph, B * S);
+  if (a.h0) h0.set(a.h0);
+  else h0.fill(0);
+  if (pc) {
+    const c0 = mem.f32(pc, B * H);
+    if (a.c0) c0.set(a.c0);
+    else c0.fill(0);
+  }
   const args = {
     mode: MODES.indexOf(a.mode),
     T,
@@ -97,7 +104,7 @@ export function recurrence(
   };
   // Each thread runs a range of the batch through every step, or a range of the hidden units.
   runForward(k, mem, args);
-  const packed = mem.f32(pOut, layout.length).slice();
+  const packed = mem.f32(pOut, layout.length);
   const saved = save
     ? {
         gates: mem.f32(args.gates, T * B * G).slice(),
