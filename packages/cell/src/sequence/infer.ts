@@ -49,6 +49,20 @@ export function hostCopy(t: tf.Tensor): Float32Array | null {
 export const hostData = (t: tf.Tensor): Float32Array =>
   hostCopy(t) ?? (t.dataSync() as Float32Array);
 
+/** A backend that shows a tensor's values where it keeps them (tfjs-backend-wasm: its heap). */
+interface InPlace {
+  typedArrayFromHeap(t: tf.TensorInfo): Float32Array;
+}
+
+/**
+ * A float32 tensor's values, to be read before the next tfjs op: on the wasm backend a view of its
+ * heap (no copy; a later op may move or free them), elsewhere `dataSync` (cpu: its own array).
+ */
+export function hostView(t: tf.Tensor): Float32Array {
+  const b = tf.backend() as Partial<InPlace>;
+  return b.typedArrayFromHeap ? b.typedArrayFromHeap(t) : (t.dataSync() as Float32Array);
+}
+
 /** S: the size of h (the LSTM projection P, else H). */
 export const stateSize = (w: RecurrentWeights): number =>
   w.whr ? (w.whr.shape[0] as number) : w.hiddenSize;
@@ -203,9 +217,10 @@ export function stackInference(
       : [x.shape[0], x.shape[1]!];
   const I = x.shape[x.rank - 1]!;
   const valid = lengths ? validSteps(lengths, T) : null;
-  const [h0, c0] = init.map((s) => (s ? (s.dataSync() as Float32Array) : null));
+  // The inputs are read in place; the kernel copies them in before any tfjs op runs.
+  const [h0, c0] = init.map((s) => (s ? hostView(s) : null));
   const run = { T, B, I, batchFirst: bf, valid };
-  const r = stackViews(k, weights, x.dataSync() as Float32Array, run, h0 ?? null, c0 ?? null);
+  const r = stackViews(k, weights, hostView(x), run, h0 ?? null, c0 ?? null);
   const w0 = weights[0]![0]!;
   const LD = weights.length * weights[0]!.length;
   const F = r.output.length / (T * B);

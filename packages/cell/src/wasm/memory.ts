@@ -71,16 +71,25 @@ export function kernelTensor(values: Float32Array, shape: number[]): tf.Tensor {
   return tf.tensor(tf.getBackend() === 'wasm' ? values : values.slice(), shape);
 }
 
+/** Bumped whenever a call lays the memory out (an arena, weights packed, moved or dropped). */
+let epoch = 0;
+
+/** Changes whenever the memory's layout may have changed: what a call left there is intact while it holds. */
+export const memoryEpoch = (): number => epoch;
+
 /** Forgets every cached weight: the memory they were in is being dropped. */
 export function forgetWeights(): void {
   cache = [];
   cacheEnd = BASE;
+  epoch++;
 }
 
 /** Lays one call's buffers out in the kernel's memory, 16-byte aligned, growing it as needed. */
 export class Arena {
   private next = cacheEnd;
-  constructor(private readonly k: KernelExports) {}
+  constructor(private readonly k: KernelExports) {
+    epoch++;
+  }
   /** Reserves n floats (or bytes, with `bytes`) and returns the byte offset; 0 when n is 0. */
   alloc(n: number, bytes = false): number {
     if (n === 0) return 0;
@@ -113,6 +122,7 @@ const alive = (dataId: object) =>
 function compact(k: KernelExports, drop: (e: PackedWeight, i: number) => boolean): void {
   const kept = cache.filter((e, i) => !drop(e, i));
   if (kept.length === cache.length) return;
+  epoch++;
   const bytes = new Uint8Array(k.memory.buffer);
   let at = BASE;
   for (const e of kept) {
@@ -176,6 +186,7 @@ export class Weights {
       return true;
     });
     const e: PackedWeight = { key, N, K, at: cacheEnd, bytes };
+    epoch++;
     packAt(this.k, w, N, K, e.at, e.at + bytes);
     cache.push(e);
     cacheEnd += bytes;

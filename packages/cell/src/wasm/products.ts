@@ -9,10 +9,11 @@ export const sgemmBlocks = (mem: Arena): number =>
   mem.alloc(kernelThreads() * argBytes(SGEMM_ARGS), true);
 
 /**
- * c [M, N] = a [M, K] x packed b (+ bias), rows (or, for fewer than 8 rows, columns) split across
- * threads when large; `blocks` from `sgemmBlocks`.
+ * Writes the argument blocks of c [M, N] = a [M, K] x packed b (+ bias) at `blocks` (from
+ * `sgemmBlocks`), rows (or, for fewer than 8 rows, columns) split across threads when large;
+ * returns them, to run with `runShares`.
  */
-export function sgemm(
+export function sgemmShares(
   k: KernelExports,
   blocks: number,
   M: number,
@@ -22,14 +23,18 @@ export function sgemm(
   b: number,
   bias: number,
   c: number,
-): void {
-  const shares = productShares(M, N, M * N * K).map(({ r0, r1, j0, j1 }, i) => {
+): number[] {
+  return productShares(M, N, M * N * K).map(({ r0, r1, j0, j1 }, i) => {
     const at = blocks + i * argBytes(SGEMM_ARGS);
     const args = { M: r1 - r0, N, K, a: a + r0 * K * 4, b, bias, c: c + r0 * N * 4, j0, j1 };
     writeArgs(k.memory.buffer, at, SGEMM_ARGS, args);
     return at;
   });
-  runShares(k, 'sgemm', shares);
+}
+
+/** c [M, N] = a [M, K] x packed b (+ bias), run now (`sgemmShares`' arguments). */
+export function sgemm(...args: Parameters<typeof sgemmShares>): void {
+  runShares(args[0], 'sgemm', sgemmShares(...args));
 }
 
 /**

@@ -3,8 +3,9 @@ import { type Packed, packedLayout, type Run, type Saved } from '../sequence/lay
 import { MODES } from './args.js';
 import type { KernelExports } from './loader.js';
 import { Arena, Weights } from './memory.js';
-import { sgemm, sgemmBlocks } from './products.js';
-import { runForward } from './threads.js';
+import { sgemmBlocks, sgemmShares } from './products.js';
+import { keep, replayable } from './replay.js';
+import { forwardShares, runShares } from './threads.js';
 
 /** Host arrays of one recurrence call in the kernel (shapes as in sequence/op.ts). */
 export interface KernelInputs extends Run {
@@ -26,17 +27,69 @@ export interface KernelInputs extends Run {
   c0: Float32Array | null;
 }
 
+/** Where one call's buffers are in the kernel's memory (byte offsets; 0: none) and its argument blocks. */
+export interface Layout {
+  /** x as given: [T, B, I] to project, or [T, B, G] */
+  x: number;
+  /** h [B, S] and c [B, H], initial then final (inside the packed output), valid [T, B] */
+  h: number;
+  c: number;
+  valid: number;
+  /** The packed output and its floats */
+  out: number;
+  length: number;
+  /** The input projection's argument blocks (empty: x comes projected) and the recurrence's */
+  sgemm: number[];
+  forward: number[];
+  /** The recurrence's shares meet after every step (threads.ts `forwardShares`) */
+  together: boolean;
+  /** What the forward saves for BPTT, with `save` */
+  saved: { gates: number; hIn: number; cIn: number; hn: number } | null;
+}
+
 /**
  * Runs the whole recurrence in the kernel, the batch split across threads when large. Returns the
  * packed output (layout.ts; outputs [B, T, S] with `batchFirst`) as a view of the kernel's memory,
  * valid until its next call (read it out, e.g. with `kernelTensor`, or copy it), and, with `save`,
- * copies of the per-step activations and states for BPTT.
+ * copies of the per-step activations and states for BPTT. An inference of the same shapes and
+ * weights as the call before reuses its layout (replay.ts).
  */
 export function recurrence(
   k: KernelExports,
   a: KernelInputs,
   save: boolean,
 ): { packed: Float32Array; saved: Saved | null } {
+  const kept = save ? null : replayable(k, a);
+  const at = kept ?? layOut(k, a, save);
+  const buffer = k.memory.buffer;
+  const f32 = (offset: number, n: number) => new Float32Array(buffer, offset, n);
+  f32(at.x, a.x.length).set(a.x);
+  const state = (offset: number, n: number, s: Float32Array | null) => {
+    if (s) f32(offset, n).set(s);
+    else f32(offset, n).fill(0);
+  };
+  state(at.h, a.B * a.S, a.h0);
+  if (at.c) state(at.c, a.B * a.H, a.c0);
+  if (a.valid) new Uint8Array(buffer, at.valid, a.valid.length).set(a.valid);
+  if (at.sgemm.length) runShares(k, 'sgemm', at.sgemm);
+  runShares(k, 'forward', at.forward, at.together);
+  if (!save && !kept) keep(k, a, at);
+  const { T, B, H, G, S } = a;
+  const saved = at.saved && {
+    gates: f32(at.saved.gates, T * B * G).slice(),
+    hIn: f32(at.saved.hIn, T * B * S).slice(),
+    cIn: at.saved.cIn ? f32(at.saved.cIn, T * B * H).slice() : null,
+    hn: at.saved.hn ? f32(at.saved.hn, T * B * H).slice() : null,
+  };
+  return { packed: f32(at.out, at.length), saved };
+}
+
+/**
+ * Lays one call out in the kernel's memory: resolves its weights (cached or packed), places its
+ * buffers, copies its biases in and writes its argument blocks; the caller copies in x and the
+ * initial state and runs the blocks.
+ */
+function layOut(k: KernelExports, a: KernelInputs, save: boolean): Layout {
   const { T, B, H, G, S } = a;
   const lstm = a.mode === 'lstm';
   const gru = a.mode === 'gru';
@@ -47,34 +100,16 @@ export function recurrence(
   const iWhr = a.whr ? ws.add(a.whr, S, H) : -1;
   const mem = new Arena(k);
   const offsets = ws.offsets(mem);
-  let px: number;
-  if (p) {
-    px = mem.alloc(T * B * G);
-    const pIn = mem.put(a.x);
-    const pbi = p.bih ? mem.put(p.bih) : 0;
-    sgemm(k, sgemmBlocks(mem), T * B, G, p.I, pIn, offsets[iWih]!, pbi, px);
-  } else {
-    px = mem.put(a.x);
-  }
+  const px = p ? mem.alloc(T * B * G) : mem.alloc(a.x.length);
+  const input = p ? mem.alloc(a.x.length) : px;
+  const bih = p?.bih ? mem.put(p.bih) : 0;
+  const projection = p
+    ? sgemmShares(k, sgemmBlocks(mem), T * B, G, p.I, input, offsets[iWih]!, bih, px)
+    : [];
   const pb = a.bhh ? mem.put(a.bhh) : mem.alloc(G);
   if (!a.bhh) mem.f32(pb, G).fill(0);
-  let pValid = 0;
-  if (a.valid) {
-    pValid = mem.alloc(T * B, true);
-    new Uint8Array(k.memory.buffer, pValid, T * B).set(a.valid);
-  }
   const layout: Packed = packedLayout(T, B, S, H, lstm);
   const pOut = mem.alloc(layout.length);
-  const ph = pOut + layout.h * 4;
-  const pc = lstm ? pOut + layout.c * 4 : 0;
-  const h0 = mem.f32(ph, B * S);
-  if (a.h0) h0.set(a.h0);
-  else h0.fill(0);
-  if (pc) {
-    const c0 = mem.f32(pc, B * H);
-    if (a.c0) c0.set(a.c0);
-    else c0.fill(0);
-  }
   const args = {
     mode: MODES.indexOf(a.mode),
     T,
@@ -90,9 +125,9 @@ export function recurrence(
     whhT: offsets[iWhh]!,
     bhh: pb,
     whrT: iWhr >= 0 ? offsets[iWhr]! : 0,
-    valid: pValid,
-    h: ph,
-    c: pc,
+    valid: a.valid ? mem.alloc(T * B, true) : 0,
+    h: pOut + layout.h * 4,
+    c: lstm ? pOut + layout.c * 4 : 0,
     out: pOut,
     hp: mem.alloc(B * G),
     full: a.whr ? mem.alloc(B * H) : 0,
@@ -103,15 +138,20 @@ export function recurrence(
     cIn: save && lstm ? mem.alloc(T * B * H) : 0,
   };
   // Each thread runs a range of the batch through every step, or a range of the hidden units.
-  runForward(k, mem, args);
-  const packed = mem.f32(pOut, layout.length);
-  const saved = save
-    ? {
-        gates: mem.f32(args.gates, T * B * G).slice(),
-        hIn: mem.f32(args.hIn, T * B * S).slice(),
-        cIn: args.cIn ? mem.f32(args.cIn, T * B * H).slice() : null,
-        hn: args.hn ? mem.f32(args.hn, T * B * H).slice() : null,
-      }
-    : null;
-  return { packed, saved };
+  const { blocks: forward, together } = forwardShares(k, mem, args);
+  const { gates, hIn, cIn, hn } = args;
+  const saved = save ? { gates, hIn, cIn, hn } : null;
+  const { h, c, valid } = args;
+  return {
+    x: input,
+    h,
+    c,
+    valid,
+    out: pOut,
+    length: layout.length,
+    sgemm: projection,
+    forward,
+    together,
+    saved,
+  };
 }

@@ -197,16 +197,16 @@ const ONE: Args<ColumnField[]> = {
 };
 
 /**
- * Runs one recurrence call (`args` for the whole batch, FORWARD_ARGS) on its threads, their
- * argument blocks laid out in `mem`: ranges of the batch (`ranges`), or for fewer than 8
- * sequences ranges of hidden units (`unitRanges`) meeting after every step
- * (assembly/barrier.ts); one thread when small.
+ * Writes the argument blocks of one recurrence call (`args` for the whole batch, FORWARD_ARGS),
+ * one per thread, in `mem`: ranges of the batch (`ranges`), or for fewer than 8 sequences ranges
+ * of hidden units (`unitRanges`) meeting after every step (assembly/barrier.ts: `together`); one
+ * block when small. Run them with `runShares(k, 'forward', blocks, together)`.
  */
-export function runForward(
+export function forwardShares(
   k: KernelExports,
   mem: Arena,
   args: Omit<Args<typeof FORWARD_ARGS>, ColumnField>,
-): void {
+): { blocks: number[]; together: boolean } {
   const { T, B, H, S, G } = args;
   let parts: Array<Partial<Args<typeof FORWARD_ARGS>>> = ranges(B, T * B * G * S).map(
     ([b0, b1]) => ({ b0, b1 }),
@@ -230,7 +230,7 @@ export function runForward(
     writeArgs(k.memory.buffer, blocks + i * bytes, FORWARD_ARGS, part, args, ONE);
     return blocks + i * bytes;
   });
-  runShares(k, 'forward', shares, units.length > 1);
+  return { blocks: shares, together: units.length > 1 };
 }
 
 /**

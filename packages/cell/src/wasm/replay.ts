@@ -1,0 +1,95 @@
+import type * as tf from '@tensorflow/tfjs-core';
+import { enginePolicy } from '../policy.js';
+import type { KernelExports } from './loader.js';
+import { memoryEpoch } from './memory.js';
+import type { KernelInputs, Layout } from './recurrence.js';
+import { kernelThreads } from './threads.js';
+
+/**
+ * The last inference recurrence's layout, so that the next call of the same shapes and weights (a
+ * decode loop: one step after another) skips laying out the kernel's memory again: it copies its
+ * input and initial state in where the last call put them and runs the argument blocks that call
+ * wrote (its biases are still in place). Valid only while the memory is laid out as that call left it: the same kernel instance
+ * (releaseKernelMemory makes a new one), no other call since (each lays out an arena, packs or
+ * moves weights: memory.ts `memoryEpoch`), the same threads and split policy, and each of its
+ * products and its recurrence one share on this thread (a split call may need its barriers reset).
+ */
+
+interface Plan extends Layout {
+  k: KernelExports;
+  epoch: number;
+  threads: number;
+  minWork: number;
+  minStepWork: number;
+  /** What decides the layout, compared by identity: sizes, flags, weights' data, host biases */
+  key: unknown[];
+}
+
+let last: Plan | null = null;
+let replays = 0;
+
+/** What decides a call's layout; weights by their data (a tensor's data never changes). */
+function keyOf(a: KernelInputs): unknown[] {
+  const p = a.project;
+  const data = (t: tf.Tensor | null | undefined) => t?.dataId ?? null;
+  return [
+    a.mode,
+    a.T,
+    a.B,
+    a.H,
+    a.S,
+    a.G,
+    a.reverse,
+    a.batchFirst ?? false,
+    a.valid !== null,
+    p?.I ?? -1,
+    data(p?.wih),
+    p?.bih ?? null,
+    data(a.whh),
+    a.bhh,
+    data(a.whr),
+  ];
+}
+
+/**
+ * Keeps the layout of an inference call just run (`recurrence` without `save`), to be replayed;
+ * host biases are compared by identity: callers pass read-only arrays (e.g. `hostData`).
+ */
+export function keep(k: KernelExports, a: KernelInputs, at: Layout): void {
+  const single = at.sgemm.length <= 1 && at.forward.length === 1;
+  last = single
+    ? {
+        ...at,
+        k,
+        epoch: memoryEpoch(),
+        threads: kernelThreads(),
+        minWork: enginePolicy.minParallelWork,
+        minStepWork: enginePolicy.minStepWork,
+        key: keyOf(a),
+      }
+    : null;
+}
+
+/**
+ * The kept layout when `a` may run on it (the caller copies in x and the initial state and runs
+ * its blocks), else null (the caller lays the call out anew).
+ */
+export function replayable(k: KernelExports, a: KernelInputs): Layout | null {
+  const p = last;
+  if (
+    !p ||
+    p.k !== k ||
+    p.epoch !== memoryEpoch() ||
+    p.threads !== kernelThreads() ||
+    p.minWork !== enginePolicy.minParallelWork ||
+    p.minStepWork !== enginePolicy.minStepWork
+  )
+    return null;
+  const key = keyOf(a);
+  for (let i = 0; i < key.length; i++) if (key[i] !== p.key[i]) return null;
+  replays++;
+  return p;
+}
+
+/** Calls replayed so far (for tests). */
+export const replayCount = (): number => replays;
