@@ -125,7 +125,9 @@ function compact(k: KernelExports, drop: (e: PackedWeight, i: number) => boolean
   epoch++;
   const bytes = new Uint8Array(k.memory.buffer);
   let at = BASE;
-  for (const e of kept) {
+  // In address order (the cache's LRU order may differ): each entry moves down into room that is
+  // free by then, never over an entry still to be moved.
+  for (const e of [...kept].sort((a, b) => a.at - b.at)) {
     if (e.at !== at) bytes.copyWithin(at, e.at, e.at + e.bytes);
     e.at = at;
     at += e.bytes;
