@@ -14,6 +14,7 @@ import {
   checkOptions,
   connectedZeros,
   finiteOutputs,
+  numericsChecked,
 } from '@rnnkit/ops/internal';
 import * as tf from '@tensorflow/tfjs-core';
 import { checkForward, type StateArg } from './forward-checks.js';
@@ -203,6 +204,7 @@ export abstract class RecurrentLayer extends Module {
     };
     const init = states.map(([, s, size]): [tf.Tensor | undefined, number] => [s, size]);
     const out = naming(`${name}.forward`, () => runStack(stack, input, init, B, lengths));
+    if (!numericsChecked()) return out;
     return finiteOutputs(out, [
       [`${name}.forward: output`, out.output],
       ...out.finals.map(
