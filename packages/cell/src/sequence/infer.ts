@@ -164,15 +164,8 @@ function stackViews(
  * (or [B, T, D*S]), hN [L*D, B, S], cN [L*D, B, H] (LSTM, else null), host arrays the caller owns.
  * Layer k > 0 reads layer k-1's directions side by side, as `tf.concat` on the last axis.
  */
-export function kernelStack(
-  k: Kernel,
-  weights: readonly (readonly RecurrentWeights[])[],
-  x: Float32Array,
-  r: Omit<HostRun, 'reverse'>,
-  h0: Float32Array | null,
-  c0: Float32Array | null,
-): StackResult {
-  const { views, ...v } = stackViews(k, weights, x, r, h0, c0);
+export function kernelStack(...args: Parameters<typeof stackViews>): StackResult {
+  const { views, ...v } = stackViews(...args);
   return views ? { output: v.output.slice(), h: v.h.slice(), c: v.c?.slice() ?? null } : v;
 }
 
