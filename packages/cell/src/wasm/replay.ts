@@ -15,7 +15,8 @@ import { kernelThreads } from './threads.js';
  * products and its recurrence one share on this thread (a split call may need its barriers reset).
  */
 
-interface Plan extends Layout {
+interface Plan {
+  at: Layout;
   k: KernelExports;
   epoch: number;
   threads: number;
@@ -59,7 +60,7 @@ export function keep(k: KernelExports, a: KernelInputs, at: Layout): void {
   const single = at.sgemm.length <= 1 && at.forward.length === 1;
   last = single
     ? {
-        ...at,
+        at,
         k,
         epoch: memoryEpoch(),
         threads: kernelThreads(),
@@ -88,7 +89,7 @@ export function replayable(k: KernelExports, a: KernelInputs): Layout | null {
   const key = keyOf(a);
   for (let i = 0; i < key.length; i++) if (key[i] !== p.key[i]) return null;
   replays++;
-  return p;
+  return p.at;
 }
 
 /** Calls replayed so far (for tests). */
