@@ -1,0 +1,259 @@
+// AssemblyScript: the kernel's matrix product (see recurrence.ts, the module's entry). `pack` and
+// `packT` lay out a right-hand side; `sgemm` computes columns of a product, for the module's export
+// (`sgemmArgs`, reading an argument block) and for the recurrence's per-step products.
+import {
+  SGEMM_a,
+  SGEMM_b,
+  SGEMM_bias,
+  SGEMM_c,
+  SGEMM_K,
+  SGEMM_M,
+  SGEMM_N,
+  SGEMM_j0,
+  SGEMM_j1,
+} from './args';
+import { madd } from './math';
+
+/** Rows of A per panel: a panel of A (MC x K) stays in cache while B's column strips stream by. */
+const MC = 64;
+/** Columns per strip of a packed B (see `pack`). */
+const NR = 8;
+
+/**
+ * dst = w [N, K] (a PyTorch weight, out x in) packed as B = w^T [K, N] for `sgemm`: strips of 8
+ * columns, each K rows of 8 contiguous floats (ceil(N / 8) * 8 * K floats, the last strip padded
+ * with zeros), so the inner loop reads B contiguously instead of with a stride of N floats (which
+ * at N = 1024 maps every row of a strip onto the same cache set).
+ */
+export function pack(N: i32, K: i32, w: usize, dst: usize): void {
+  packStrips(N, K, w, K, 1, dst);
+}
+
+/**
+ * dst = b [K, N] (row-major, already K x N) packed for `sgemm` as `pack` lays out its w^T: the
+ * same strips of 8 columns, for products with an untransposed right-hand side (BPTT's dgates W_hh).
+ */
+export function packT(N: i32, K: i32, b: usize, dst: usize): void {
+  packStrips(N, K, b, 1, N, dst);
+}
+
+/** The strips of `pack` from B [K, N] at `src`, whose element (k, j) is at float j * sj + k * sk. */
+@inline
+function packStrips(N: i32, K: i32, src: usize, sj: i32, sk: i32, dst: usize): void {
+  const strips = (N + NR - 1) / NR;
+  for (let p = 0; p < strips; p++) {
+    for (let k = 0; k < K; k++) {
+      for (let jj = 0; jj < NR; jj++) {
+        const j = p * NR + jj;
+        const at = <usize>j * <usize>sj + <usize>k * <usize>sk;
+        const v: f32 = j < N ? load<f32>(src + (at << 2)) : 0;
+        store<f32>(dst + (((<usize>p * <usize>K + <usize>k) * NR + <usize>jj) << 2), v);
+      }
+    }
+  }
+}
+
+/**
+ * `sgemm` with its arguments read from the block at `args` (SGEMM_ARGS of src/wasm/args.ts): the
+ * module's export `sgemm`. Columns j0 <= j < j1 only (j1 = 0: N; j0 and j1 multiples of 8 or N).
+ */
+export function sgemmArgs(args: usize): void {
+  const N = load<i32>(args + SGEMM_N);
+  const j1 = load<i32>(args + SGEMM_j1);
+  sgemm(
+    load<i32>(args + SGEMM_M),
+    N,
+    load<i32>(args + SGEMM_K),
+    load<u32>(args + SGEMM_a),
+    load<u32>(args + SGEMM_b),
+    load<u32>(args + SGEMM_bias),
+    load<u32>(args + SGEMM_c),
+    load<i32>(args + SGEMM_j0),
+    j1 ? j1 : N,
+    0,
+  );
+}
+
+/**
+ * Columns j0 <= j < j1 of c [M, N] = a [M, K] x B [K, N] (+ bias [N] on every row when `bias` is
+ * not 0), B packed by `pack`. Panels of MC rows; inside one, the strips of 8 columns of B that lie
+ * in [j0, j1) (see `strips`); a strip that [j0, j1) cuts is computed whole into `tile` (8 floats)
+ * row by row and only its columns in range stored (so j0 and j1 need not be multiples of 8 when
+ * `tile` is given); the columns of a last partial strip are done lane by lane. Every element is
+ * computed as when [j0, j1) = [0, N), so threads may split the columns.
+ */
+export function sgemm(M: i32, N: i32, K: i32, a: usize, b: usize, bias: usize, c: usize, j0: i32, j1: i32, tile: usize): void {
+  const full = N / NR;
+  const strip = <usize>K * NR << 2;
+  const p0 = (j0 + NR - 1) / NR;
+  const p1 = min(j1 / NR, full);
+  // Strips cut by the range: the first's (when it starts inside one), the last's (when it ends
+  // inside one and that one is not the same).
+  const e0 = j0 % NR != 0 && j0 / NR < full ? j0 / NR : -1;
+  const e1 = j1 % NR != 0 && j1 / NR < full && j1 / NR != e0 && j1 / NR >= p0 ? j1 / NR : -1;
+  for (let i0 = 0; i0 < M; i0 += MC) {
+    const i1 = min(i0 + MC, M);
+    if (p0 < p1) strips(i0, i1, p0, p1, N, K, a, b, bias, c);
+    for (let e = 0; e < 2; e++) {
+      const p = e ? e1 : e0;
+      if (p < 0) continue;
+      const lo = max(j0, p * NR);
+      const hi = min(j1, p * NR + NR);
+      for (let i = i0; i < i1; i++) {
+        const pbias = bias ? bias + (<usize>(p * NR) << 2) : 0;
+        block(1, 2, 0, 0, NR, K, a + (<usize>i * <usize>K << 2), b + <usize>p * strip, 0, pbias, tile);
+        const at = c + ((<usize>i * <usize>N + <usize>lo) << 2);
+        memory.copy(at, tile + (<usize>(lo - p * NR) << 2), <usize>(hi - lo) << 2);
+      }
+    }
+    if (j1 > full * NR) {
+      const pb = b + (<usize>full * <usize>K * NR << 2);
+      for (let i = i0; i < i1; i++) {
+        for (let j = max(j0, full * NR); j < j1; j++) {
+          let acc: f32 = bias ? load<f32>(bias + (<usize>j << 2)) : 0;
+          const pa = a + (<usize>i * <usize>K << 2);
+          const lane = pb + (<usize>(j - full * NR) << 2);
+          for (let k = 0; k < K; k++) {
+            acc += load<f32>(pa + (<usize>k << 2)) * load<f32>(lane + (<usize>k * NR << 2));
+          }
+          store<f32>(c + ((<usize>i * <usize>N + <usize>j) << 2), acc);
+        }
+      }
+    }
+  }
+}
+
+/**
+ * Rows i0 <= i < i1 times the whole strips p0 <= p < p1 of sgemm: each strip times blocks of 4
+ * rows, then the last 2 rows times 2 strips at once and the last row times 3, with f32x4
+ * accumulators.
+ */
+@inline
+function strips(i0: i32, i1: i32, p0: i32, p1: i32, N: i32, K: i32, a: usize, b: usize, bias: usize, c: usize): void {
+  const strip = <usize>K * NR << 2;
+  const i4 = i0 + ((i1 - i0) & ~3);
+  for (let p = p0; p < p1; p++) {
+    const pb = b + <usize>p * strip;
+    for (let i = i0; i < i4; i += 4) block(4, 2, i, p * NR, N, K, a, pb, 0, bias, c);
+  }
+  // The last rows (fewer than 4: all of them when M < 4, as in a decode step) over several
+  // strips at once, so that 6 or 8 accumulators hide the latency of the multiply-adds (one
+  // strip: 2 or 4 chains, each waiting for its previous addition; 1.5-1.8x slower on AMD Zen 4;
+  // a last row over 2 strips instead of 3: 1.3-1.4x slower in the relaxed build). Four strips
+  // for one row measured no faster than one (register pressure in V8's code).
+  let i = i4;
+  if (i + 2 <= i1) {
+    let p = p0;
+    for (; p + 2 <= p1; p += 2) block(2, 4, i, p * NR, N, K, a, b + <usize>p * strip, strip, bias, c);
+    if (p < p1) block(2, 2, i, p * NR, N, K, a, b + <usize>p * strip, 0, bias, c);
+    i += 2;
+  }
+  if (i < i1) {
+    let p = p0;
+    for (; p + 3 <= p1; p += 3) block(1, 6, i, p * NR, N, K, a, b + <usize>p * strip, strip, bias, c);
+    for (; p + 2 <= p1; p += 2) block(1, 4, i, p * NR, N, K, a, b + <usize>p * strip, strip, bias, c);
+    for (; p < p1; p++) block(1, 2, i, p * NR, N, K, a, b + <usize>p * strip, 0, bias, c);
+  }
+}
+
+/**
+ * c[i..i+R, j..j+4W] of sgemm: R rows of a times W vectors of 4 columns, from the packed strip of
+ * columns j..j+8 at b and, when W > 2, the next (W / 2 - 1) strips, `strip` bytes apart: 4x8, 2x8,
+ * 1x8 (W = 2), 2x16, 1x16 (W = 4) or 1x24 (W = 6). Inlined with constant R and W, so Binaryen
+ * specialises it into a register block of R * W f32x4 accumulators q0..q7, in pairs (one strip of
+ * one row): q0 q1 row 0; q2 q3 row 1 (W = 2) or row 0's second strip; q4 q5 row 2 (W = 2), row 1
+ * (W = 4) or row 0's third strip; q6 q7 row 3 (W = 2) or row 1's second strip (W = 4). Every
+ * element starts from its bias (or 0) and adds its K products in order, whatever block computes
+ * it, so results do not depend on the block (nor on how threads split the rows).
+ */
+@inline
+function block(
+  R: i32,
+  W: i32,
+  i: i32,
+  j: i32,
+  N: i32,
+  K: i32,
+  a: usize,
+  b: usize,
+  strip: usize,
+  bias: usize,
+  c: usize,
+): void {
+  const wide = W > 2;
+  const three = W > 4;
+  let q0 = f32x4.splat(0);
+  let q1 = q0;
+  let q2 = q0;
+  let q3 = q0;
+  let q4 = q0;
+  let q5 = q0;
+  if (bias) {
+    const pbias = bias + (<usize>j << 2);
+    q0 = v128.load(pbias);
+    q1 = v128.load(pbias, 16);
+    q2 = wide ? v128.load(pbias, 32) : q0;
+    q3 = wide ? v128.load(pbias, 48) : q1;
+    q4 = three ? v128.load(pbias, 64) : q0;
+    q5 = three ? v128.load(pbias, 80) : q1;
+  }
+  // Rows after the first start from the same bias.
+  if (!three) {
+    q4 = q0;
+    q5 = q1;
+  }
+  let q6 = q2;
+  let q7 = q3;
+  const rowA = <usize>K << 2;
+  let pa = a + (<usize>i * <usize>K << 2);
+  let pb = b;
+  const end = pa + rowA;
+  while (pa < end) {
+    const b0 = v128.load(pb);
+    const b1 = v128.load(pb, 16);
+    const b2 = wide ? v128.load(pb + strip) : b0;
+    const b3 = wide ? v128.load(pb + strip, 16) : b1;
+    const x0 = v128.load32_splat(pa);
+    q0 = madd(x0, b0, q0);
+    q1 = madd(x0, b1, q1);
+    if (R * W > 2) {
+      const x1 = wide ? x0 : v128.load32_splat(pa + rowA);
+      q2 = madd(x1, b2, q2);
+      q3 = madd(x1, b3, q3);
+    }
+    if (R * W > 4) {
+      const b4 = three ? v128.load(pb + 2 * strip) : b0;
+      const b5 = three ? v128.load(pb + 2 * strip, 16) : b1;
+      const x2 = three ? x0 : v128.load32_splat(pa + (wide ? rowA : 2 * rowA));
+      q4 = madd(x2, b4, q4);
+      q5 = madd(x2, b5, q5);
+      if (R * W > 6) {
+        const x3 = wide ? x2 : v128.load32_splat(pa + 3 * rowA);
+        q6 = madd(x3, b2, q6);
+        q7 = madd(x3, b3, q7);
+      }
+    }
+    pa += 4;
+    pb += NR << 2;
+  }
+  const rowC = <usize>N << 2;
+  const pc = c + ((<usize>i * <usize>N + <usize>j) << 2);
+  v128.store(pc, q0);
+  v128.store(pc, q1, 16);
+  if (R * W > 2) {
+    const pc1 = pc + (wide ? 32 : rowC);
+    v128.store(pc1, q2);
+    v128.store(pc1, q3, 16);
+  }
+  if (R * W > 4) {
+    const pc2 = pc + (three ? 64 : wide ? rowC : 2 * rowC);
+    v128.store(pc2, q4);
+    v128.store(pc2, q5, 16);
+    if (R * W > 6) {
+      const pc3 = pc + (wide ? rowC + 32 : 3 * rowC);
+      v128.store(pc3, q6);
+      v128.store(pc3, q7, 16);
+    }
+  }
+}
+
