@@ -24,15 +24,14 @@ import { modelFile, type OnnxModels, ortSession, ortTensor } from './onnx.js';
 import { ortNodeSession, ortNodeTensor } from './onnx-node.js';
 import { runOrt } from './onnx-sessions.js';
 import {
-  keepWarming,
   maxAbsDiff,
-  planSamples,
   type RepPolicy,
   randomArray,
+  type SamplePlan,
   type Summary,
   summarize,
-  warmEstimate,
 } from './stats.js';
+import { callWhile, sample, type Timed, warmUp } from './timing.js';
 import { torchTrainer } from './torch.js';
 
 export const IMPLS = [
@@ -102,40 +101,11 @@ export interface RunOptions {
   progress?: (task: string) => void;
 }
 
-interface Contender {
+/** Its call returns the output sequence (forward) or the loss before the update (train). */
+interface Contender extends Timed<Float32Array | number> {
   name: ImplName;
-  /** One call; returns the output sequence (forward) or the loss before the update (train). */
-  call: () => Promise<Float32Array | number>;
   dispose: () => void;
   different?: boolean;
-  /** Run before each call or sample and after it, outside the timed region. */
-  enter?: () => Promise<unknown>;
-  exit?: () => Promise<unknown>;
-}
-
-const now = () => performance.now();
-
-/**
- * Calls `k` while `more()` says so, between its enter and exit hooks, recording each call's time
- * in `times`; returns the last call's output.
- */
-async function callWhile(
-  k: Contender,
-  times: number[],
-  more: () => boolean,
-): Promise<Float32Array | number | undefined> {
-  await k.enter?.();
-  try {
-    let out: Float32Array | number | undefined;
-    while (more()) {
-      const t0 = now();
-      out = await k.call();
-      times.push(now() - t0);
-    }
-    return out;
-  } finally {
-    await k.exit?.();
-  }
 }
 
 /** Hooks that run a contender's calls with the kernel on one thread, then restore `threads`. */
@@ -443,16 +413,14 @@ async function timeContenders(
       r.reason = `one cold run only (${fmtEta(first)} > ${fmtEta(opts.slowLimitMs)} limit)`;
       continue;
     }
-    // Warm-up by time: the first call pays for compiling and first-use setup, and V8 tiers up
-    // the JavaScript of every implementation only after many calls.
     progress(`${tag} ${k.name} warm-up`);
+    let plan: SamplePlan;
     try {
-      await callWhile(k, r.warmupMs!, () => keepWarming(r.warmupMs!, opts.policy));
+      plan = await warmUp(k, r.warmupMs!, opts.policy);
     } catch (e) {
       result.impls[k.name] = { status: 'error', reason: (e as Error).message };
       continue;
     }
-    const plan = planSamples(warmEstimate(r.warmupMs!), opts.policy);
     r.batch = plan.batch;
     timed.push({ k, r, reps: plan.samples, batch: plan.batch, samples: [] });
   }
@@ -464,22 +432,15 @@ async function timeContenders(
     for (const t of timed) {
       if (round >= t.reps) continue;
       progress(`${tag} ${t.k.name} ${round + 1}/${t.reps}${t.batch > 1 ? ` ×${t.batch}` : ''}`);
-      await t.k.enter?.();
       const before = tf.memory().numTensors;
-      const t0 = now();
-      let elapsed: number;
       try {
-        for (let i = 0; i < t.batch; i++) await t.k.call();
-        elapsed = now() - t0;
+        t.samples.push(await sample(t.k, t.batch));
       } catch (e) {
         t.r.status = 'error';
         t.r.reason = (e as Error).message;
         t.reps = round;
         continue;
-      } finally {
-        await t.k.exit?.();
       }
-      t.samples.push(elapsed / t.batch);
       leaks.set(t.k.name, (leaks.get(t.k.name) ?? 0) + tf.memory().numTensors - before);
     }
   }

@@ -18,14 +18,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as ort from 'onnxruntime-web';
 import type { BackendName } from './cases.js';
 import { APP_DIR, ortSession } from './onnx.js';
-import {
-  keepWarming,
-  maxAbsDiff,
-  POLICIES,
-  planSamples,
-  summarize,
-  warmEstimate,
-} from './stats.js';
+import { maxAbsDiff, POLICIES, summarize } from './stats.js';
+import { sample, warmUp } from './timing.js';
 
 export const SEQ2SEQ_SCRIPT = join(APP_DIR, 'export_seq2seq.py');
 
@@ -45,27 +39,15 @@ export interface Seq2SeqBench {
  * of one sample each, a sample timing enough consecutive calls to last 10 ms.
  */
 async function timeInterleaved<K extends string>(
-  fns: Record<K, () => unknown | Promise<unknown>>,
+  fns: Record<K, () => unknown>,
 ): Promise<Record<K, number>> {
-  const policy = POLICIES.full;
-  const names = Object.keys(fns) as K[];
   const plans = [];
-  for (const name of names) {
-    const warm: number[] = [];
-    while (keepWarming(warm, policy)) {
-      const t0 = performance.now();
-      await fns[name]();
-      warm.push(performance.now() - t0);
-    }
-    plans.push({ name, ...planSamples(warmEstimate(warm), policy), times: [] as number[] });
+  for (const name of Object.keys(fns) as K[]) {
+    const k = { call: fns[name] };
+    plans.push({ name, k, ...(await warmUp(k, [], POLICIES.full)), times: [] as number[] });
   }
   for (let round = 0; round < Math.max(...plans.map((p) => p.samples)); round++) {
-    for (const p of plans) {
-      if (round >= p.samples) continue;
-      const t0 = performance.now();
-      for (let i = 0; i < p.batch; i++) await fns[p.name]();
-      p.times.push((performance.now() - t0) / p.batch);
-    }
+    for (const p of plans) if (round < p.samples) p.times.push(await sample(p.k, p.batch));
   }
   return Object.fromEntries(plans.map((p) => [p.name, summarize(p.times).medianMs])) as Record<
     K,
