@@ -8,6 +8,12 @@ export { checkIds } from './embedding.js';
 export { describeFile, type FileInfo, type FileKind, MODEL_CONFIG_KEY } from './file-kind.js';
 export * from './guards.js';
 export { fillPadding, validSteps, zeroPadding } from './mask.js';
-export { linearProduct, type Products, TFJS_PRODUCTS, useProducts } from './product.js';
+export {
+  batchProduct,
+  linearProduct,
+  type Products,
+  TFJS_PRODUCTS,
+  useProducts,
+} from './product.js';
 export { dropoutMask, normal, randomStream, uniform } from './rng.js';
 export * from './sizes.js';

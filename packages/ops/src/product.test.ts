@@ -1,7 +1,7 @@
 import { expectClose, expectNoLeak } from '@rnnkit/vitest-config/helpers';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { linearProduct, type Products } from './product.js';
+import { batchProduct, linearProduct, type Products, TFJS_PRODUCTS } from './product.js';
 
 /** y = x w^T + b with tfjs's own matMul and its generic gradient: the reference. */
 const reference = (x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D) =>
@@ -36,6 +36,7 @@ describe('linearProduct', () => {
   it('runs every product through the given Products, with no tensor left behind', () => {
     const calls: string[] = [];
     const spy: Products = {
+      ...TFJS_PRODUCTS,
       forward: (xx, ww, bb) => {
         calls.push('forward');
         return tf.add(tf.matMul(xx, tf.transpose(ww)), bb ?? 0) as tf.Tensor2D;
@@ -57,6 +58,60 @@ describe('linearProduct', () => {
       [5, 3],
       [4, 3],
     ]);
+    tf.dispose(grads);
+  });
+});
+
+describe('batchProduct', () => {
+  const a = tf.randomNormal([3, 4, 5], 0, 1, 'float32', 5) as tf.Tensor3D;
+  const b = tf.randomNormal([3, 5, 2], 0, 1, 'float32', 6) as tf.Tensor3D;
+  const bT = tf.randomNormal([3, 2, 5], 0, 1, 'float32', 7) as tf.Tensor3D;
+  const dy = tf.randomNormal([3, 4, 2], 0, 1, 'float32', 8);
+
+  for (const transposeB of [false, true]) {
+    const right = transposeB ? bT : b;
+    const loss =
+      (f: (x: tf.Tensor3D, y: tf.Tensor3D) => tf.Tensor) => (x: tf.Tensor, y: tf.Tensor) =>
+        tf.sum(tf.mul(tf.tanh(f(x as tf.Tensor3D, y as tf.Tensor3D)), dy));
+    const ours = (x: tf.Tensor3D, y: tf.Tensor3D) => batchProduct(x, y, transposeB);
+    const theirs = (x: tf.Tensor3D, y: tf.Tensor3D) => tf.matMul(x, y, false, transposeB);
+
+    it(`equals tf.matMul and its gradients (transposeB ${transposeB})`, () => {
+      expectClose(ours(a, right), theirs(a, right), 1e-6);
+      const g = tf.grads(loss(ours))([a, right]);
+      const r = tf.grads(loss(theirs))([a, right]);
+      for (const [i, t] of g.entries()) expectClose(t, r[i]!, 1e-6);
+    });
+
+    it(`is differentiable twice (transposeB ${transposeB})`, () => {
+      const penalty = (f: typeof ours) => (y: tf.Tensor) =>
+        tf.sum(tf.square(tf.grad((x: tf.Tensor) => loss(f)(x, y))(a)));
+      expectClose(tf.grad(penalty(ours))(right), tf.grad(penalty(theirs))(right), 1e-5);
+    });
+  }
+
+  it('runs both directions through the given Products, with no tensor left behind', () => {
+    const calls: string[] = [];
+    const spy: Products = {
+      ...TFJS_PRODUCTS,
+      batchForward: (x, y, t) => {
+        calls.push('forward');
+        return TFJS_PRODUCTS.batchForward(x, y, t);
+      },
+      batchBackward: (d, x, y, t) => {
+        calls.push('backward');
+        return TFJS_PRODUCTS.batchBackward(d, x, y, t);
+      },
+    };
+    const grads = expectNoLeak(
+      () =>
+        tf.grads((x: tf.Tensor, y: tf.Tensor) =>
+          tf.sum(batchProduct(x as tf.Tensor3D, y as tf.Tensor3D, false, spy)),
+        )([a, b]),
+      2,
+    );
+    expect(calls).toEqual(['forward', 'backward']);
+    expect(grads.map((g) => g.shape)).toEqual([a.shape, b.shape]);
     tf.dispose(grads);
   });
 });

@@ -1,15 +1,29 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 /**
- * How the three products of y = x W^T are computed: x [N, K] and w [M, K] tensors in, tensors out.
- * The default runs them as tfjs matMuls; @rnnkit/cell installs its WebAssembly kernel's sgemm.
+ * How the products of y = x W^T (x [N, K], w [M, K]) and of batched y = a b (a [B, M, K], b
+ * [B, K, N], or b [B, N, K] used transposed with `transposeB`) are computed, with their gradients:
+ * tensors in, tensors out. The default runs them as tfjs matMuls; @rnnkit/cell installs its
+ * WebAssembly kernel's sgemm.
  */
 export interface Products {
   /** x w^T (+ b) -> [N, M] */
   forward(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D | null): tf.Tensor2D;
   /** dy [N, M] -> [dx = dy w [N, K], dw = dy^T x [M, K]] */
   backward(dy: tf.Tensor2D, x: tf.Tensor2D, w: tf.Tensor2D): [tf.Tensor2D, tf.Tensor2D];
+  /** a b (or a b^T) -> [B, M, N] */
+  batchForward(a: tf.Tensor3D, b: tf.Tensor3D, transposeB: boolean): tf.Tensor3D;
+  /** dy [B, M, N] -> [da, db], shaped as a and b */
+  batchBackward(
+    dy: tf.Tensor3D,
+    a: tf.Tensor3D,
+    b: tf.Tensor3D,
+    transposeB: boolean,
+  ): [tf.Tensor3D, tf.Tensor3D];
 }
+
+/** t [B, R, C] -> [B, C, R] */
+const swap = (t: tf.Tensor3D) => tf.transpose(t, [0, 2, 1]);
 
 /**
  * The products as tfjs matMuls, every one untransposed (the transposes are explicit copies):
@@ -23,6 +37,14 @@ export const TFJS_PRODUCTS: Products = {
   },
   backward(dy, x, w) {
     return [tf.matMul(dy, w), tf.matMul(tf.transpose(dy), x)];
+  },
+  batchForward(a, b, transposeB) {
+    return tf.matMul(a, transposeB ? swap(b) : b);
+  },
+  batchBackward(dy, a, b, transposeB) {
+    return transposeB
+      ? [tf.matMul(dy, b), tf.matMul(swap(dy), a)]
+      : [tf.matMul(dy, swap(b)), tf.matMul(swap(a), dy)];
   },
 };
 
@@ -70,4 +92,31 @@ export function linearProduct(
     return { value, gradFunc };
   });
   return op(...inputs) as tf.Tensor2D;
+}
+
+/**
+ * a [B, M, K] x b [B, K, N] (or b^T with `transposeB`, b [B, N, K]) -> [B, M, N], as
+ * tf.matMul(a, b, false, transposeB), differentiable in a and b, with its own gradient so that
+ * `products` decide every product, forward and backward (default: the installed ones).
+ */
+export function batchProduct(
+  a: tf.Tensor3D,
+  b: tf.Tensor3D,
+  transposeB = false,
+  products: Products = installed,
+): tf.Tensor3D {
+  const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const [as, bs] = args as [tf.Tensor3D, tf.Tensor3D];
+    const value = products.batchForward(as, bs, transposeB);
+    (args[2] as tf.GradSaveFunc)([as, bs]);
+    const gradFunc = (dy: tf.Tensor, [aSaved, bSaved]: tf.Tensor[]) =>
+      products.batchBackward(
+        dy as tf.Tensor3D,
+        aSaved as tf.Tensor3D,
+        bSaved as tf.Tensor3D,
+        transposeB,
+      );
+    return { value, gradFunc };
+  });
+  return op(a, b) as tf.Tensor3D;
 }

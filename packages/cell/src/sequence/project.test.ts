@@ -1,4 +1,4 @@
-import { linearProduct, TFJS_PRODUCTS } from '@rnnkit/ops/internal';
+import { batchProduct, linearProduct, TFJS_PRODUCTS } from '@rnnkit/ops/internal';
 import { expectNoLeak, maxAbs, maxAbsDiff, randn } from '@rnnkit/vitest-config/helpers';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
@@ -50,6 +50,52 @@ describe('linearProduct with the installed (kernel) products', () => {
   it('leaves no tensor behind', () => {
     expectNoLeak(() =>
       tf.dispose(tf.grads((xs: tf.Tensor) => tf.sum(linearProduct(xs as tf.Tensor2D, w, b)))([x])),
+    );
+  });
+});
+
+describe('batchProduct with the installed (kernel) products', () => {
+  // attention's shapes in small: queries [B, T, H] against keys [B, S, H], weights [B, T, S]
+  const q = randn([3, 4, 6], 4) as tf.Tensor3D;
+  const keys = randn([3, 5, 6], 5) as tf.Tensor3D;
+  const values = randn([3, 5, 7], 6) as tf.Tensor3D;
+  const run = (p?: typeof TFJS_PRODUCTS) => (qs: tf.Tensor, ks: tf.Tensor, vs: tf.Tensor) => {
+    const scores = batchProduct(qs as tf.Tensor3D, ks as tf.Tensor3D, true, p);
+    return tf.tanh(batchProduct(tf.softmax(scores), vs as tf.Tensor3D, false, p));
+  };
+  const both = (f: (p?: typeof TFJS_PRODUCTS) => tf.Tensor[]) => [f(), f(TFJS_PRODUCTS)] as const;
+
+  it('matches tfjs products forward and backward, with and without transposeB', () => {
+    const [ours, ref] = both((p) =>
+      tf.tidy(() => [
+        run(p)(q, keys, values),
+        ...tf.grads((a, b, c) => tf.sum(run(p)(a!, b!, c!)))([q, keys, values]),
+      ]),
+    );
+    for (const [i, t] of ours.entries()) {
+      expect(t.shape).toEqual(ref[i]!.shape);
+      expect(maxAbsDiff(t, ref[i]!)).toBeLessThanOrEqual(1e-5);
+    }
+    tf.dispose([...ours, ...ref]);
+  });
+
+  it('gives the right second derivative: a backward being recorded runs as tfjs ops', () => {
+    const penaltyGrad = (p?: typeof TFJS_PRODUCTS) =>
+      tf.tidy(() =>
+        tf.grad((ks: tf.Tensor) => {
+          const dq = tf.grad((qs: tf.Tensor) => tf.sum(run(p)(qs, ks, values)))(q);
+          return tf.sum(tf.square(dq));
+        })(keys),
+      );
+    const [ours, ref] = both((p) => [penaltyGrad(p)]);
+    expect(maxAbs(ref[0]!)).toBeGreaterThan(0.01);
+    expect(maxAbsDiff(ours[0]!, ref[0]!)).toBeLessThanOrEqual(1e-5);
+    tf.dispose([...ours, ...ref]);
+  });
+
+  it('leaves no tensor behind', () => {
+    expectNoLeak(() =>
+      tf.dispose(tf.grads((a, b, c) => tf.sum(run()(a!, b!, c!)))([q, keys, values])),
     );
   });
 });

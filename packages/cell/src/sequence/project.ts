@@ -1,7 +1,9 @@
 import { linearProduct, type Products, TFJS_PRODUCTS, useProducts } from '@rnnkit/ops/internal';
 import * as tf from '@tensorflow/tfjs-core';
+import { kernelTensor } from '../wasm/memory.js';
 import type { RecurrentWeights } from '../weights.js';
 import { kernel, tapeOn } from './engine.js';
+import { hostView } from './infer.js';
 
 /**
  * The products of `linearProduct` in the WebAssembly kernel's SIMD sgemm when it is ready (several
@@ -30,7 +32,42 @@ const KERNEL_PRODUCTS: Products = {
       tf.tensor2d(k.sumOuter(dHost, N, M, x.dataSync() as Float32Array, K), [M, K]),
     ];
   },
+  batchForward(a, b, transposeB) {
+    const k = kernel();
+    if (!k) return TFJS_PRODUCTS.batchForward(a, b, transposeB);
+    const [B, M, K] = a.shape;
+    const N = b.shape[transposeB ? 1 : 2];
+    const c = k.batchGemm(hostView(a), hostView(b), B, M, K, N, transposeB);
+    return kernelTensor(c, [B, M, N]) as tf.Tensor3D;
+  },
+  batchBackward(dy, a, b, transposeB) {
+    const k = tapeOn() ? null : kernel();
+    if (!k) return TFJS_PRODUCTS.batchBackward(dy, a, b, transposeB);
+    const [B, M, N] = dy.shape;
+    const K = a.shape[2];
+    // y = a b^T: da = dy b, db = dy^T a; y = a b: da = dy b^T, db = a^T dy. Each result becomes a
+    // tensor before the next kernel call, and no tfjs op runs while views of its heap are read.
+    const da = kernelTensor(k.batchGemm(hostView(dy), hostView(b), B, M, N, K, !transposeB), [
+      B,
+      M,
+      K,
+    ]);
+    const db = transposeB
+      ? k.batchGemm(swapLast(hostView(dy), B, M, N), hostView(a), B, N, M, K, false)
+      : k.batchGemm(swapLast(hostView(a), B, M, K), hostView(dy), B, K, M, N, false);
+    return [da as tf.Tensor3D, kernelTensor(db, b.shape) as tf.Tensor3D];
+  },
 };
+
+/** x [B, R, C] -> [B, C, R] (the left operands of batched gradients: small, e.g. attention weights) */
+function swapLast(x: Float32Array, B: number, R: number, C: number): Float32Array {
+  const out = new Float32Array(B * R * C);
+  for (let i = 0; i < B; i++) {
+    const o = i * R * C;
+    for (let r = 0; r < R; r++) for (let c = 0; c < C; c++) out[o + c * R + r] = x[o + r * C + c]!;
+  }
+  return out;
+}
 // Every `linearProduct` given no products (Linear's: attention, output layers) runs on them too.
 useProducts(KERNEL_PRODUCTS);
 

@@ -1,5 +1,5 @@
 import { type KernelExports, loadedExports } from './loader.js';
-import { gemmSession, project, sumOuter } from './products.js';
+import { batchGemm, gemmSession, project, sumOuter } from './products.js';
 import { recurrence } from './recurrence.js';
 
 /** A function F of products.ts or recurrence.ts without its first parameter (the kernel's exports). */
@@ -18,6 +18,8 @@ export interface Kernel {
   gemm: Bound<typeof gemmSession>;
   /** a^T b -> [M, N], a [R, M], b [R, N] (products.ts) */
   sumOuter: Bound<typeof sumOuter>;
+  /** a[i] [M, K] x b[i] (or b[i]^T) for every i of a batch -> [batch, M, N] (products.ts) */
+  batchGemm: Bound<typeof batchGemm>;
   /** One direction of one layer over every step (recurrence.ts) */
   recurrence: Bound<typeof recurrence>;
 }
@@ -27,6 +29,7 @@ const bind = (k: KernelExports): Kernel => ({
   project: (x, M, K, w, N, bias) => project(k, x, M, K, w, N, bias),
   gemm: (rhs, maxM) => gemmSession(k, rhs, maxM),
   sumOuter: (a, R, M, b, N) => sumOuter(k, a, R, M, b, N),
+  batchGemm: (a, b, batch, M, K, N, transposeB) => batchGemm(k, a, b, batch, M, K, N, transposeB),
   recurrence: (a, save) => recurrence(k, a, save),
 });
 

@@ -126,3 +126,34 @@ export function sumOuter(
   sgemm(k, blocks, M, N, R, paT, pbP, 0, pc);
   return mem.f32(pc, M * N).slice();
 }
+
+/**
+ * c[i] = a[i] [M, K] x b[i] for i < batch -> c [batch, M, N], with b[i] [K, N] row-major, or
+ * [N, K] (used transposed) when `transposeB`; a and b hold the batch's matrices one after another.
+ * Each b[i] is packed, then multiplied (small products, e.g. attention's: one thread each). The
+ * result is a view into the kernel's memory, valid until its next call (see `kernelTensor`).
+ */
+export function batchGemm(
+  k: KernelExports,
+  a: Float32Array,
+  b: Float32Array,
+  batch: number,
+  M: number,
+  K: number,
+  N: number,
+  transposeB: boolean,
+): Float32Array {
+  const mem = new Arena(k);
+  const pa = mem.put(a.subarray(0, batch * M * K));
+  const pb = mem.put(b.subarray(0, batch * K * N));
+  const pbP = mem.alloc(packedSize(N, K));
+  const pc = mem.alloc(batch * M * N);
+  const blocks = sgemmBlocks(mem);
+  for (let i = 0; i < batch; i++) {
+    const bi = pb + i * K * N * 4;
+    if (transposeB) k.pack(N, K, bi, pbP);
+    else k.packT(N, K, bi, pbP);
+    sgemm(k, blocks, M, N, K, pa + i * M * K * 4, pbP, 0, pc + i * M * N * 4);
+  }
+  return mem.f32(pc, batch * M * N);
+}

@@ -4,6 +4,7 @@ import {
   assertInt,
   assertOneOf,
   assertRank,
+  batchProduct,
   checkLengths,
   checkOptions,
   fmtShape,
@@ -190,15 +191,15 @@ export class Attention extends Module {
   } {
     const q = (query.rank === 2 ? tf.expandDims(query, 1) : query) as tf.Tensor3D;
     const weights = maskedSoftmax(this.scores(q, prepared), prepared.valid);
-    const context = tf.matMul(weights, prepared.keys);
+    const context = batchProduct(weights, prepared.keys);
     if (query.rank === 3) return { context, weights };
     return { context: tf.squeeze(context, [1]), weights: tf.squeeze(weights, [1]) };
   }
 
   /** q [B, Tq, Hq] -> scores [B, Tq, Tk] */
   private scores(q: tf.Tensor3D, p: AttentionKeys): tf.Tensor3D {
-    if (this.mode === 'dot') return tf.matMul(q, p.keys, false, true);
-    if (this.mode === 'general') return tf.matMul(q, p.projected!, false, true);
+    if (this.mode === 'dot') return batchProduct(q, p.keys, true);
+    if (this.mode === 'general') return batchProduct(q, p.projected!, true);
     const [B, Tq] = q.shape;
     const Tk = p.keys.shape[1];
     const A = this.attentionSize;
