@@ -2,6 +2,7 @@
 // threads setup, the progress bar, and the --save / --referee files.
 import { writeFileSync } from 'node:fs';
 import { setKernelThreads } from '@rnnkit/cell';
+import { kernelBuild } from '@rnnkit/cell/internal';
 import { type BackendName, setBackend } from '@rnnkit/ops';
 import cliProgress from 'cli-progress';
 import { type Command, Option } from 'commander';
@@ -154,6 +155,7 @@ export function finishTraining(
   lines: (s: Record<string, any>) => string[],
 ): void {
   const s = r.summary;
+  s.kernelBuild = kernelBuild();
   if (flags.save) {
     writeFileSync(flags.save, r.modelFile);
     Object.assign(s, { savedModel: flags.save, modelBytes: r.modelFile.length });

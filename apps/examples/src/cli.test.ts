@@ -167,6 +167,16 @@ describe('rnnkit-examples CLI', () => {
     expect(r.stderr).toMatch(/expected an integer/);
   });
 
+  it('the built bin trains on the relaxed-SIMD kernel (Node 20 has it behind a flag)', () => {
+    const bin = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
+    if (!existsSync(bin)) return; // built by `turbo run test` (test depends on build)
+    const args = [bin, 'names', '--epochs', '1', '--limit', '20', '--backend', 'cpu', '--json'];
+    const r = spawnSync(process.execPath, args, { encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    const lines = r.stdout.trim().split('\n');
+    expect(JSON.parse(lines[lines.length - 1]!).kernelBuild).toBe('relaxed');
+  });
+
   it('the committed models are rnnkit model files: loadModel rebuilds them, predict classifies with them', async () => {
     await setBackend('cpu');
     const models = fileURLToPath(new URL('../models/', import.meta.url));
