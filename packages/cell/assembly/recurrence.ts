@@ -50,6 +50,7 @@ import { madd, sigmoid, sigmoidv, tanhv } from './math';
 import { sgemm } from './sgemm';
 
 export { pack, packT, sgemmArgs as sgemm } from './sgemm';
+export { transpose } from './transpose';
 
 /**
  * One gate's activations: g[j] = tanh or sigmoid (by `tanh`, a constant where inlined) of

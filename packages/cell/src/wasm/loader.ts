@@ -13,6 +13,8 @@ export interface KernelExports {
   sgemm(args: number): void;
   /** A recurrence; `args` points at a block of FORWARD_ARGS (args.ts). */
   forward(args: number): void;
+  /** dst [C, R] = src [R, C]^T */
+  transpose(R: number, C: number, src: number, dst: number): void;
 }
 
 /**

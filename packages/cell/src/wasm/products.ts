@@ -107,21 +107,13 @@ export function sumOuter(
   N: number,
 ): Float32Array {
   const mem = new Arena(k);
+  const pa = mem.put(a.subarray(0, R * M));
   const paT = mem.alloc(M * R);
   const pb = mem.put(b.subarray(0, R * N));
   const pbP = mem.alloc(packedSize(N, R));
   const pc = mem.alloc(M * N);
   const blocks = sgemmBlocks(mem);
-  const aT = mem.f32(paT, M * R);
-  // Transposed in blocks of rows, so reads and writes both stay within a few cache lines.
-  const BLK = 16;
-  for (let r0 = 0; r0 < R; r0 += BLK) {
-    const r1 = Math.min(r0 + BLK, R);
-    for (let m = 0; m < M; m++) {
-      const row = m * R;
-      for (let r = r0; r < r1; r++) aT[row + r] = a[r * M + m]!;
-    }
-  }
+  k.transpose(R, M, pa, paT);
   k.packT(N, R, pb, pbP);
   sgemm(k, blocks, M, N, R, paT, pbP, 0, pc);
   return mem.f32(pc, M * N).slice();
