@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, describe, expect, it } from 'vitest';
-import { BACKENDS, type BackendName, getBackend, setBackend } from './backend.js';
+import { afterSetBackend, BACKENDS, type BackendName, getBackend, setBackend } from './backend.js';
 import { Linear } from './linear.js';
 import { manualSeed } from './rng.js';
 import { trainStep } from './train.js';
@@ -81,5 +81,20 @@ describe('backends', () => {
     tf.dispose([x, y0, y1, y2]);
     opt.dispose();
     m.dispose();
+  });
+});
+
+describe('afterSetBackend', () => {
+  it('makes setBackend wait for each hook; a failing hook does not fail it', async () => {
+    const backend = getBackend();
+    let done = false;
+    afterSetBackend(async () => {
+      await new Promise((r) => setTimeout(r, 20));
+      done = true;
+    });
+    afterSetBackend(() => Promise.reject(new Error('hook failed')));
+    await setBackend(backend);
+    expect(done).toBe(true);
+    expect(getBackend()).toBe(backend);
   });
 });

@@ -83,10 +83,23 @@ async function restore(previous: string | null, failed: BackendName): Promise<vo
   }
 }
 
+/** Work every successful `setBackend` waits for before it resolves (`afterSetBackend`). */
+const readyHooks: Array<() => Promise<unknown>> = [];
+
 /**
- * Loads, initialises and activates a tfjs backend ('cpu' or 'wasm'). Call it once, before the
- * first tensor. Throws BackendError saying which backend failed, why and what to try; the previous
- * backend then stays active.
+ * Makes `setBackend` wait for `hook` once the backend is active: @rnnkit/cell loads its kernel and
+ * starts its threads there, so that a loop that never awaits uses them from its first call. A hook
+ * that fails does not fail `setBackend`.
+ */
+export function afterSetBackend(hook: () => Promise<unknown>): void {
+  readyHooks.push(hook);
+}
+
+/**
+ * Loads, initialises and activates a tfjs backend ('cpu' or 'wasm'), then waits for what the
+ * packages loaded need before the first call (@rnnkit/cell: its WebAssembly kernel and threads).
+ * Call it once, before the first tensor. Throws BackendError saying which backend failed, why and
+ * what to try; the previous backend then stays active.
  * @param name the backend to activate
  * @param opts where the wasm files are and whether tfjs may use threads
  * @example
@@ -140,6 +153,7 @@ export async function setBackend(name: BackendName, opts: BackendOptions = {}): 
         (previous && previous !== name ? ` The '${previous}' backend is still active.` : ''),
     );
   }
+  await Promise.all(readyHooks.map((hook) => hook().catch(() => undefined)));
 }
 
 /** The active backend's name. */

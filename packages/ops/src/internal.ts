@@ -3,6 +3,7 @@
  * masks, raw initialisers). Outside semver: may change in any release.
  */
 
+export { afterSetBackend } from './backend.js';
 export { connectedZero, connectedZeros } from './connected-zeros.js';
 export { checkIds } from './embedding.js';
 export { describeFile, type FileInfo, type FileKind, MODEL_CONFIG_KEY } from './file-kind.js';

@@ -1,13 +1,19 @@
 import { KernelError } from '@rnnkit/ops';
+import { afterSetBackend } from '@rnnkit/ops/internal';
 import * as tf from '@tensorflow/tfjs-core';
 import { enginePolicy } from '../policy.js';
 import { type Kernel, loadedKernel } from '../wasm/kernel.js';
+import { initKernel } from '../wasm/threads.js';
 
 /**
  * The one place that decides whether the WebAssembly kernel or the plain JS path runs, and in
  * which layout a sequence runs. Every kernel call starts from `kernel()`: its result is the only
  * way to reach the kernel's entry points.
  */
+
+// `await setBackend(...)` resolves with the kernel loaded and its threads started (initKernel), so
+// that a loop that never awaits runs in the kernel, on every thread, from its first call.
+afterSetBackend(initKernel);
 
 /** The kernel when it is loaded and allowed (enginePolicy.kernel), else null: the JS path. */
 export function kernel(): Kernel | null {
