@@ -99,7 +99,8 @@ describe('frameWhere', () => {
     expect(frameWhere(frame('main', import.meta.url))).toBe('@rnnkit/bench');
     const core = pathToFileURL(createRequire(import.meta.url).resolve('@tensorflow/tfjs-core'));
     expect(frameWhere(frame('Engine.runKernel', core.href))).toBe('tfjs-core');
-    expect(frameWhere(frame('recurrence/sgemm', 'wasm://wasm/abc'))).toBe('recurrence.wasm');
+    expect(frameWhere(frame('recurrence/forward', 'wasm://wasm/abc'))).toBe('recurrence.wasm');
+    expect(frameWhere(frame('sgemm/sgemm', 'wasm://wasm/abc'))).toBe('recurrence.wasm');
     expect(frameWhere(frame('$func12', 'wasm://wasm/abc'))).toBe('wasm');
     expect(frameWhere(frame('post', 'node:inspector'))).toBe('node:inspector');
     expect(frameWhere(frame('(garbage collector)'))).toBe('');

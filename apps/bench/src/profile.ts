@@ -283,17 +283,16 @@ function functionName(frame: CallFrame): string {
 }
 
 /**
- * Where a frame's function lives, short: a WebAssembly module ("recurrence.wasm", or "wasm"
- * without a module name), the npm package of a file ("@rnnkit/cell"; tfjs packages without their
- * "@tensorflow/" scope), a Node built-in ("node:inspector"), or "" for V8's own entries.
+ * Where a frame's function lives, short: rnnkit's kernel ("recurrence.wasm": the one module with
+ * a name section, whose functions are named after their AssemblyScript file, "sgemm/sgemm",
+ * "recurrence/forward"), another WebAssembly module ("wasm"), the npm package of a file
+ * ("@rnnkit/cell"; tfjs packages without their "@tensorflow/" scope), a Node built-in
+ * ("node:inspector"), or "" for V8's own entries.
  */
 export function frameWhere(frame: CallFrame): string {
   const { url, functionName: name } = frame;
   if (url === '') return '';
-  if (url.startsWith('wasm://')) {
-    const slash = name.indexOf('/');
-    return slash > 0 ? `${name.slice(0, slash)}.wasm` : 'wasm';
-  }
+  if (url.startsWith('wasm://')) return name.indexOf('/') > 0 ? 'recurrence.wasm' : 'wasm';
   if (url.startsWith('file://')) {
     const file = fileURLToPath(url);
     return packageOf(dirname(file)) ?? file.split('/').pop()!;
@@ -331,7 +330,7 @@ const PROBE_K = 32;
 const probes = new Map<boolean, (reps: number) => number>();
 
 /**
- * GFLOP/s of sgemm's inner loop (assembly/recurrence.ts, block4x8: per k, two f32x4 loads of b,
+ * GFLOP/s of sgemm's inner loop (assembly/sgemm.ts, block4x8: per k, two f32x4 loads of b,
  * four splat loads of a, eight f32x4 multiplies and eight adds into eight accumulators; with
  * `relaxed`, eight f32x4.relaxed_madd instead, as the kernel's relaxed-SIMD build) on data in L1
  * cache, on this thread: what the kernel's products could reach if memory cost nothing. Best of

@@ -74,7 +74,8 @@ describe('batchProduct', () => {
       (f: (x: tf.Tensor3D, y: tf.Tensor3D) => tf.Tensor) => (x: tf.Tensor, y: tf.Tensor) =>
         tf.sum(tf.mul(tf.tanh(f(x as tf.Tensor3D, y as tf.Tensor3D)), dy));
     const ours = (x: tf.Tensor3D, y: tf.Tensor3D) => batchProduct(x, y, transposeB);
-    const theirs = (x: tf.Tensor3D, y: tf.Tensor3D) => tf.matMul(x, y, false, transposeB);
+    const theirs = (x: tf.Tensor3D, y: tf.Tensor3D): tf.Tensor3D =>
+      tf.matMul(x, y, false, transposeB);
 
     it(`equals tf.matMul and its gradients (transposeB ${transposeB})`, () => {
       expectClose(ours(a, right), theirs(a, right), 1e-6);
