@@ -2,6 +2,7 @@ import { validSteps } from '@rnnkit/ops/internal';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Kernel } from '../wasm/kernel.js';
 import { kernelTensor } from '../wasm/memory.js';
+import type { KernelInputs } from '../wasm/recurrence.js';
 import type { RecurrentWeights } from '../weights.js';
 import { inferenceKernel } from './engine.js';
 import { packedLayout } from './layout.js';
@@ -68,40 +69,46 @@ export const stateSize = (w: RecurrentWeights): number =>
   w.whr ? (w.whr.shape[0] as number) : w.hiddenSize;
 
 /**
- * One direction of one layer in one kernel call (projection and recurrence): x [T, B, I] (or
- * [B, T, I]), h0 [B, S] and c0 [B, H] (LSTM; zeros when null) -> the packed output (layout.ts), a
- * view of the kernel's memory valid until its next call.
+ * The kernel call of one direction of one layer (projection and recurrence): x [T, B, I] (or
+ * [B, T, I]), h0 [B, S] and c0 [B, H] (LSTM; zeros when null).
  */
-export function kernelSequence(
-  k: Kernel,
+export function layerCall(
   w: RecurrentWeights,
   x: Float32Array,
   r: HostRun,
   h0: Float32Array | null,
   c0: Float32Array | null,
-): Float32Array {
+): KernelInputs {
   const data = (t: tf.Tensor | null) => (t ? hostData(t) : null);
-  return k.recurrence(
-    {
-      mode: w.mode,
-      T: r.T,
-      B: r.B,
-      H: w.hiddenSize,
-      G: w.whh.shape[0] as number,
-      S: stateSize(w),
-      reverse: r.reverse,
-      valid: r.valid,
-      batchFirst: r.batchFirst,
-      x,
-      project: { I: r.I, wih: w.wih, bih: data(w.bih) },
-      whh: w.whh,
-      bhh: data(w.bhh),
-      whr: w.whr,
-      h0,
-      c0,
-    },
-    false,
-  ).packed;
+  return {
+    mode: w.mode,
+    T: r.T,
+    B: r.B,
+    H: w.hiddenSize,
+    G: w.whh.shape[0] as number,
+    S: stateSize(w),
+    reverse: r.reverse,
+    valid: r.valid,
+    batchFirst: r.batchFirst,
+    x,
+    project: { I: r.I, wih: w.wih, bih: data(w.bih) },
+    whh: w.whh,
+    bhh: data(w.bhh),
+    whr: w.whr,
+    h0,
+    c0,
+  };
+}
+
+/**
+ * One direction of one layer in one kernel call (`layerCall`) -> the packed output (layout.ts), a
+ * view of the kernel's memory valid until its next call.
+ */
+export function kernelSequence(
+  k: Kernel,
+  ...call: Parameters<typeof layerCall>
+): Float32Array {
+  return k.recurrence(layerCall(...call), false).packed;
 }
 
 /** A stack's results: output [T, B, D*S] (or [B, T, D*S]), hN [L*D, B, S], cN [L*D, B, H] or null. */
