@@ -22,7 +22,12 @@ export {
 } from './sequence/infer.js';
 export { projectInput } from './sequence/project.js';
 export { runSequence, type SequenceOptions } from './sequence/run.js';
-export type { AttendInputs, DecodeInputs, DecodePlan } from './wasm/decode.js';
+export {
+  type AttendInputs,
+  type DecodeInputs,
+  type DecodePlan,
+  stepLayouts,
+} from './wasm/decode.js';
 export type { Kernel } from './wasm/kernel.js';
 export { type Build, kernelBuild, relaxedSimdSupported } from './wasm/loader.js';
 export { kernelTensor } from './wasm/memory.js';

@@ -104,10 +104,7 @@ export function layerCall(
  * One direction of one layer in one kernel call (`layerCall`) -> the packed output (layout.ts), a
  * view of the kernel's memory valid until its next call.
  */
-export function kernelSequence(
-  k: Kernel,
-  ...call: Parameters<typeof layerCall>
-): Float32Array {
+export function kernelSequence(k: Kernel, ...call: Parameters<typeof layerCall>): Float32Array {
   return k.recurrence(layerCall(...call), false).packed;
 }
 

@@ -88,7 +88,8 @@ export class DecodePlan {
 
   /** Floats at byte offset `at`, n of them: a view of the kernel's memory. */
   private view(at: number, n: number): Float32Array {
-    if (this.heap.buffer !== this.k.memory.buffer) this.heap = new Float32Array(this.k.memory.buffer);
+    if (this.heap.buffer !== this.k.memory.buffer)
+      this.heap = new Float32Array(this.k.memory.buffer);
     return this.heap.subarray(at >> 2, (at >> 2) + n);
   }
 
@@ -151,9 +152,17 @@ export class DecodePlan {
   /** What the output layer read [B, F]: tanh(combine) with attention, else the top layer's h (a view) */
   hidden(): Float32Array {
     const { B, F } = this.sizes;
-    return this.view(this.tail.combine.length ? this.tail.hidden : this.at[this.at.length - 1]!.out, B * F);
+    return this.view(
+      this.tail.combine.length ? this.tail.hidden : this.at[this.at.length - 1]!.out,
+      B * F,
+    );
   }
 }
+
+let layouts = 0;
+
+/** Steps laid out so far (for tests). */
+export const stepLayouts = (): number => layouts;
 
 /**
  * Lays a step of `d` out in the kernel's memory (weights resolved together, cached or packed;
@@ -167,6 +176,7 @@ export function layOutStep(k: KernelExports, d: DecodeInputs): DecodePlan {
   const [Hq, Hk] = [top.S, att?.Hk ?? 0];
   const H = d.combine ? (d.combine.shape[0] as number) : Hq;
   const V = d.out.shape[0] as number;
+  layouts++;
   const ws = new Weights(k);
   const which = d.layers.map((a) => addWeights(ws, a));
   const iq = att?.query ? ws.add(att.query.w, att.D, Hq) : -1;
@@ -191,7 +201,21 @@ export function layOutStep(k: KernelExports, d: DecodeInputs): DecodePlan {
     tail.weights = mem.alloc(B * att.S);
     tail.attend = mem.alloc(argBytes(ATTEND_ARGS), true);
     const { S, D } = att;
-    const args = { B, S, D, Hq, Hk, query, qp, v, against, keys, valid, weights: tail.weights, both };
+    const args = {
+      B,
+      S,
+      D,
+      Hq,
+      Hk,
+      query,
+      qp,
+      v,
+      against,
+      keys,
+      valid,
+      weights: tail.weights,
+      both,
+    };
     writeArgs(k.memory.buffer, tail.attend, ATTEND_ARGS, args);
     hidden = tail.hidden = mem.alloc(B * H);
     tail.combine = sgemmShares(k, sgemmBlocks(mem), B, H, Hk + Hq, both, offsets[ic]!, 0, hidden);

@@ -140,7 +140,13 @@ function layOut(k: Kernel, m: FusedModel, state: Seq2SeqState, B: number): Decod
     const attention = m.attention && attendInputs(m.attention, state.memory, made);
     const out = m.out;
     const outBias = out.bias ? hostData(out.bias) : null;
-    return k.decodeStep({ layers, attention, combine: m.combine?.weight ?? null, out: out.weight, outBias });
+    return k.decodeStep({
+      layers,
+      attention,
+      combine: m.combine?.weight ?? null,
+      out: out.weight,
+      outBias,
+    });
   } finally {
     tf.dispose(made);
   }
