@@ -14,9 +14,7 @@ export {
   hostCopy,
   hostData,
   hostView,
-  kernelStack,
   layerCall,
-  sideBySide,
   stackInference,
   stateSize,
 } from './sequence/infer.js';

@@ -116,8 +116,12 @@ interface StackResult {
 }
 
 /**
- * `kernelStack`'s results; with `views`, they are views of the kernel's memory (valid until its
- * next call): one layer and direction reads its results straight from its packed output.
+ * A stack's layers x directions (weights[layer][direction]) on host arrays: x [T, B, I] (or
+ * [B, T, I]), h0 [L*D, B, S] and c0 [L*D, B, H] (LSTM; zeros when null) -> output [T, B, D*S]
+ * (or [B, T, D*S]), hN [L*D, B, S], cN [L*D, B, H] (LSTM, else null). Layer k > 0 reads layer
+ * k-1's directions side by side, as `tf.concat` on the last axis. With `views`, the results are
+ * views of the kernel's memory (valid until its next call): one layer and direction reads its
+ * results straight from its packed output; else host arrays the caller owns.
  */
 function stackViews(
   k: Kernel,
@@ -166,19 +170,8 @@ function stackViews(
   return { output: input, h: hN, c: cN, views: false };
 }
 
-/**
- * A stack's layers x directions (weights[layer][direction]) on host arrays: x [T, B, I] (or
- * [B, T, I]), h0 [L*D, B, S] and c0 [L*D, B, H] (LSTM; zeros when null) -> output [T, B, D*S]
- * (or [B, T, D*S]), hN [L*D, B, S], cN [L*D, B, H] (LSTM, else null), host arrays the caller owns.
- * Layer k > 0 reads layer k-1's directions side by side, as `tf.concat` on the last axis.
- */
-export function kernelStack(...args: Parameters<typeof stackViews>): StackResult {
-  const { views, ...v } = stackViews(...args);
-  return views ? { output: v.output.slice(), h: v.h.slice(), c: v.c?.slice() ?? null } : v;
-}
-
 /** Rows of arrays [R, F_i] side by side: [R, sum of F_i], as tf.concat on the last axis. */
-export function sideBySide(parts: Float32Array[], widths: number[], R: number): Float32Array {
+function sideBySide(parts: Float32Array[], widths: number[], R: number): Float32Array {
   const F = widths.reduce((a, b) => a + b, 0);
   const out = new Float32Array(R * F);
   for (let row = 0; row < R; row++) {
