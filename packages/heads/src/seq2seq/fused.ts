@@ -83,8 +83,7 @@ export function fusedStep(m: FusedModel, ids: tf.Tensor, state: Seq2SeqState): S
   if (B === 0 || [state.h, state.c, state.feed, keys, projected, valid].some((t) => t?.isDisposed))
     return null;
   const key = planKey(m, state.memory, B);
-  const plan =
-    kept && kept.plan.holds() && sameKey(kept.key, key) ? kept.plan : layOut(k, m, state, B);
+  const plan = kept?.plan.holds() && sameKey(kept.key, key) ? kept.plan : layOut(k, m, state, B);
   kept = plan.reusable ? { plan, key } : null;
   // The input: the embedding rows, then the previous attentional state with input feeding.
   const x = plan.input();
