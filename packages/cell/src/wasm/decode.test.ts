@@ -104,22 +104,16 @@ const inputs = (L: number, seed: number) => ({
 });
 
 /** Runs a step; returns copies of its results. */
-function run(
-  plan: DecodePlan,
-  L: number,
-  lstm: boolean,
-  x: Float32Array,
-  h: Float32Array,
-  c: Float32Array,
-) {
-  plan.input().set(x);
+function run(plan: DecodePlan, lstm: boolean, x: Float32Array, h: Float32Array, c: Float32Array) {
+  plan.views.input.set(x);
   plan.run(h, lstm ? c : null);
+  const v = plan.views;
   return {
-    logits: Array.from(plan.logits()),
-    h: Array.from({ length: L }, (_, l) => Array.from(plan.h(l))),
-    c: lstm ? Array.from({ length: L }, (_, l) => Array.from(plan.c(l))) : null,
-    weights: plan.weights(S) && Array.from(plan.weights(S)!),
-    hidden: Array.from(plan.hidden()),
+    logits: Array.from(v.logits),
+    h: v.h.map((s) => Array.from(s)),
+    c: lstm ? v.c.map((s) => Array.from(s!)) : null,
+    weights: v.weights && Array.from(v.weights),
+    hidden: Array.from(v.hidden),
   };
 }
 
@@ -149,7 +143,7 @@ describe('a decoder step in the kernel', () => {
       const lstm = mode === 'lstm';
       const plan = layOut(m, scorer);
       const { x, h, c } = inputs(L, 20);
-      const got = run(plan, L, lstm, x, h, c);
+      const got = run(plan, lstm, x, h, c);
       // each layer: bit-identical to the layer's inference on the layer below's output
       const toLayers = (s: Float32Array) =>
         tf.tidy(() => tf.transpose(tf.tensor3d(s, [B, L, H]), [1, 0, 2]));
@@ -213,16 +207,16 @@ describe('a decoder step in the kernel', () => {
     const plan = layOut(m, 'dot');
     expect(plan.reusable).toBe(true);
     const steps = [inputs(2, 30), inputs(2, 40)];
-    const first = steps.map((s) => run(plan, 2, false, s.x, s.h, s.c));
+    const first = steps.map((s) => run(plan, false, s.x, s.h, s.c));
     expect(plan.holds()).toBe(true);
     // The same steps again, in the other order: nothing left over from the step before.
-    expect(run(plan, 2, false, steps[1]!.x, steps[1]!.h, steps[1]!.c)).toEqual(first[1]);
-    expect(run(plan, 2, false, steps[0]!.x, steps[0]!.h, steps[0]!.c)).toEqual(first[0]);
+    expect(run(plan, false, steps[1]!.x, steps[1]!.h, steps[1]!.c)).toEqual(first[1]);
+    expect(run(plan, false, steps[0]!.x, steps[0]!.h, steps[0]!.c)).toEqual(first[0]);
     expect(first[0]).not.toEqual(first[1]);
     loadedKernel()!.project(new Float32Array(E), 1, E, m.layers[0]!.wih, 3 * H, null);
     expect(plan.holds()).toBe(false);
     const fresh = layOut(m, 'dot');
-    expect(run(fresh, 2, false, steps[0]!.x, steps[0]!.h, steps[0]!.c)).toEqual(first[0]);
+    expect(run(fresh, false, steps[0]!.x, steps[0]!.h, steps[0]!.c)).toEqual(first[0]);
     enginePolicy.minParallelWork = 1;
     expect(fresh.holds()).toBe(false);
     disposeModel(m);
@@ -232,17 +226,17 @@ describe('a decoder step in the kernel', () => {
     const m = model('lstm', 2);
     const { x, h, c } = inputs(2, 50);
     await setKernelThreads(1);
-    const one = run(layOut(m, 'additive'), 2, true, x, h, c);
+    const one = run(layOut(m, 'additive'), true, x, h, c);
     await setKernelThreads(2);
     Object.assign(enginePolicy, { minParallelWork: 1, minStepWork: 1 });
     const plan = layOut(m, 'additive');
     if (kernelThreads() === 2) expect(plan.reusable).toBe(false); // hidden units split: meets per step
-    expect(run(plan, 2, true, x, h, c)).toEqual(one);
+    expect(run(plan, true, x, h, c)).toEqual(one);
     enginePolicy.minStepWork = ENGINE_DEFAULTS.minStepWork;
     const rows = layOut(m, 'additive');
     expect(rows.reusable).toBe(true);
-    expect(run(rows, 2, true, x, h, c)).toEqual(one);
-    expect(run(rows, 2, true, x, h, c)).toEqual(one);
+    expect(run(rows, true, x, h, c)).toEqual(one);
+    expect(run(rows, true, x, h, c)).toEqual(one);
     disposeModel(m);
   });
 });

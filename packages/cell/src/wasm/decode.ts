@@ -51,30 +51,65 @@ export interface DecodeInputs {
 /** Byte offsets of one layer's step: its input, state (h [B, S], c [B, H]), output and blocks. */
 type LayerAt = Pick<Layout, 'x' | 'h' | 'c' | 'out' | 'sgemm' | 'forward' | 'together'>;
 
+/**
+ * A step's buffers as views of the kernel's memory (valid until its next call lays one out): the
+ * input to write before `run`, and the results it leaves.
+ */
+export interface StepViews {
+  /** [B, I]: the step's input */
+  input: Float32Array;
+  /** Each layer's h [B, S] and c [B, H] (LSTM, else null), the new state after `run` */
+  h: Float32Array[];
+  c: Array<Float32Array | null>;
+  /** [B, V] */
+  logits: Float32Array;
+  /** [B, S_keys] attention weights, or null without attention */
+  weights: Float32Array | null;
+  /** [B, F], what the output layer read: tanh(combine) with attention, else the top layer's h */
+  hidden: Float32Array;
+}
+
+/** Sizes of a step: B rows, input I, state S, cell H, V logits, F hidden, Sk keys. */
+interface Sizes {
+  B: number;
+  I: number;
+  S: number;
+  H: number;
+  V: number;
+  F: number;
+  Sk: number;
+}
+
+/** Byte offsets and argument blocks of the step after the layers (0 or []: none). */
+interface Tail {
+  qp: number[];
+  attend: number;
+  weights: number;
+  combine: number[];
+  hidden: number;
+  out: number[];
+  logits: number;
+}
+
 /** A step laid out in the kernel's memory (see `layOutStep`). */
 export class DecodePlan {
   /** False when a run changes what the next one relies on (a recurrence split across threads) */
   readonly reusable: boolean;
-  private heap: Float32Array;
-  private readonly at: LayerAt[];
+  private cached: {
+    buffer: ArrayBufferLike;
+    views: StepViews;
+    x: Float32Array[];
+    out: Float32Array[];
+  };
   constructor(
     private readonly k: KernelExports,
     private readonly stamped: Stamp,
-    layers: Layout[],
-    private readonly sizes: { B: number; I: number; S: number; H: number; V: number; F: number },
-    private readonly tail: {
-      qp: number[];
-      attend: number;
-      weights: number;
-      combine: number[];
-      hidden: number;
-      out: number[];
-      logits: number;
-    },
+    private readonly at: LayerAt[],
+    private readonly sizes: Sizes,
+    private readonly tail: Tail,
   ) {
-    this.at = layers;
-    this.reusable = !layers.some((l) => l.together);
-    this.heap = new Float32Array(k.memory.buffer);
+    this.reusable = !at.some((l) => l.together);
+    this.cached = this.viewsOf(k.memory.buffer);
   }
 
   /**
@@ -86,34 +121,57 @@ export class DecodePlan {
     return this.reusable && k !== null && holds(this.stamped, k);
   }
 
-  /** Floats at byte offset `at`, n of them: a view of the kernel's memory. */
-  private view(at: number, n: number): Float32Array {
-    if (this.heap.buffer !== this.k.memory.buffer)
-      this.heap = new Float32Array(this.k.memory.buffer);
-    return this.heap.subarray(at >> 2, (at >> 2) + n);
+  /** The step's buffers (made once per buffer of the kernel's memory, which grows only in layouts) */
+  get views(): StepViews {
+    return this.current().views;
   }
 
-  /** The step's input [B, I], to be written before `run`. */
-  input(): Float32Array {
-    return this.view(this.at[0]!.x, this.sizes.B * this.sizes.I);
+  private current() {
+    if (this.cached.buffer !== this.k.memory.buffer)
+      this.cached = this.viewsOf(this.k.memory.buffer);
+    return this.cached;
+  }
+
+  private viewsOf(buffer: ArrayBufferLike) {
+    const { B, I, S, H, V, F, Sk } = this.sizes;
+    const f32 = (at: number, n: number) => new Float32Array(buffer, at, n);
+    const t = this.tail;
+    const top = this.at[this.at.length - 1]!;
+    const views: StepViews = {
+      input: f32(this.at[0]!.x, B * I),
+      h: this.at.map((a) => f32(a.h, B * S)),
+      c: this.at.map((a) => (a.c ? f32(a.c, B * H) : null)),
+      logits: f32(t.logits, B * V),
+      weights: t.attend ? f32(t.weights, B * Sk) : null,
+      hidden: f32(t.combine.length ? t.hidden : top.out, B * F),
+    };
+    const x = this.at.map((a, l) => f32(a.x, B * (l ? S : I)));
+    const out = this.at.map((a) => f32(a.out, B * S));
+    return { buffer, views, x, out };
   }
 
   /**
    * Runs a step from states h [B, L, S] and c [B, L, H] (LSTM; as a Seq2Seq state holds them),
-   * the input written into `input()` before.
+   * the input written into `views.input` before.
    */
   run(h: Float32Array, c: Float32Array | null): void {
-    const { B, S, H } = this.sizes;
+    const { B, S, H, F } = this.sizes;
     const L = this.at.length;
     const k = this.k;
+    const { views, x, out } = this.current();
     for (let l = 0; l < L; l++) {
       const a = this.at[l]!;
-      for (let b = 0; b < B; b++) {
-        const row = b * L + l;
-        this.view(a.h + b * S * 4, S).set(h.subarray(row * S, (row + 1) * S));
-        if (c) this.view(a.c + b * H * 4, H).set(c.subarray(row * H, (row + 1) * H));
+      if (L === 1) views.h[0]!.set(h);
+      else
+        for (let b = 0; b < B; b++)
+          views.h[l]!.set(h.subarray((b * L + l) * S, (b * L + l + 1) * S), b * S);
+      if (c) {
+        if (L === 1) views.c[0]!.set(c);
+        else
+          for (let b = 0; b < B; b++)
+            views.c[l]!.set(c.subarray((b * L + l) * H, (b * L + l + 1) * H), b * H);
       }
-      if (l > 0) this.view(a.x, B * S).set(this.view(this.at[l - 1]!.out, B * S));
+      if (l > 0) x[l]!.set(out[l - 1]!);
       runShares(k, 'sgemm', a.sgemm);
       runShares(k, 'forward', a.forward, a.together);
     }
@@ -124,38 +182,9 @@ export class DecodePlan {
     }
     if (t.combine.length) {
       runShares(k, 'sgemm', t.combine);
-      k.tanhInPlace(t.hidden, B * this.sizes.F);
+      k.tanhInPlace(t.hidden, B * F);
     }
     runShares(k, 'sgemm', t.out);
-  }
-
-  /** Logits [B, V] of the last run (a view, valid until the kernel's next call). */
-  logits(): Float32Array {
-    return this.view(this.tail.logits, this.sizes.B * this.sizes.V);
-  }
-
-  /** Layer l's new h [B, S] (a view) */
-  h(l: number): Float32Array {
-    return this.view(this.at[l]!.h, this.sizes.B * this.sizes.S);
-  }
-
-  /** Layer l's new c [B, H] (LSTM; a view) */
-  c(l: number): Float32Array {
-    return this.view(this.at[l]!.c, this.sizes.B * this.sizes.H);
-  }
-
-  /** Attention weights [B, S_keys] (a view), or null without attention */
-  weights(S: number): Float32Array | null {
-    return this.tail.attend ? this.view(this.tail.weights, this.sizes.B * S) : null;
-  }
-
-  /** What the output layer read [B, F]: tanh(combine) with attention, else the top layer's h (a view) */
-  hidden(): Float32Array {
-    const { B, F } = this.sizes;
-    return this.view(
-      this.tail.combine.length ? this.tail.hidden : this.at[this.at.length - 1]!.out,
-      B * F,
-    );
   }
 }
 
@@ -224,6 +253,6 @@ export function layOutStep(k: KernelExports, d: DecodeInputs): DecodePlan {
   const logits = mem.alloc(B * V);
   const out = sgemmShares(k, sgemmBlocks(mem), B, V, H, hidden, offsets[io]!, bias, logits);
   const I = d.layers[0]!.x.length / B;
-  const sizes = { B, I, S: Hq, H: top.H, V, F: H };
+  const sizes = { B, I, S: Hq, H: top.H, V, F: H, Sk: att?.S ?? 0 };
   return new DecodePlan(k, stamp(k), layers, sizes, { ...tail, out, logits });
 }

@@ -86,7 +86,8 @@ export function fusedStep(m: FusedModel, ids: tf.Tensor, state: Seq2SeqState): S
   const plan = kept?.plan.holds() && sameKey(kept.key, key) ? kept.plan : layOut(k, m, state, B);
   kept = plan.reusable ? { plan, key } : null;
   // The input: the embedding rows, then the previous attentional state with input feeding.
-  const x = plan.input();
+  const v = plan.views;
+  const x = v.input;
   const I = x.length / B;
   const E = embed(m.tgtEmbedding.weight, ids, x, I);
   if (state.feed) {
@@ -102,21 +103,20 @@ export function fusedStep(m: FusedModel, ids: tf.Tensor, state: Seq2SeqState): S
     results.push(t);
     return t as T;
   };
-  const layers = (part: (l: number) => Float32Array): tf.Tensor3D =>
-    keep(L === 1 ? kernelTensor(part(0), [B, 1, H]) : tf.tensor3d(stacked(part, L, B), [B, L, H]));
+  const layers = (parts: Float32Array[]): tf.Tensor3D =>
+    keep(L === 1 ? kernelTensor(parts[0]!, [B, 1, H]) : tf.tensor3d(stacked(parts, B), [B, L, H]));
   try {
     const out: StepResult = {
-      logits: keep<tf.Tensor2D>(kernelTensor(plan.logits(), [B, V])),
+      logits: keep<tf.Tensor2D>(kernelTensor(v.logits, [B, V])),
       state: {
         memory: state.memory,
-        h: layers((l) => plan.h(l)),
-        ...(state.c ? { c: layers((l) => plan.c(l)) } : {}),
-        ...(state.feed ? { feed: keep<tf.Tensor2D>(kernelTensor(plan.hidden(), [B, H])) } : {}),
+        h: layers(v.h),
+        ...(state.c ? { c: layers(v.c as Float32Array[]) } : {}),
+        ...(state.feed ? { feed: keep<tf.Tensor2D>(kernelTensor(v.hidden, [B, H])) } : {}),
       },
     };
-    const S = keys.shape[1] as number;
-    const weights = plan.weights(S);
-    if (weights) out.attention = keep<tf.Tensor2D>(kernelTensor(weights, [B, S]));
+    if (v.weights)
+      out.attention = keep<tf.Tensor2D>(kernelTensor(v.weights, [B, v.weights.length / B]));
     return out;
   } catch (e) {
     tf.dispose(results);
@@ -189,13 +189,12 @@ function embed(table: tf.Tensor, ids: tf.Tensor, x: Float32Array, I: number): nu
   return E;
 }
 
-/** Layers' arrays part(l) [B, H] -> [B, L, H] */
-function stacked(part: (l: number) => Float32Array, L: number, B: number): Float32Array {
-  const H = part(0).length / B;
+/** Layers' arrays [B, H] -> [B, L, H] */
+function stacked(parts: Float32Array[], B: number): Float32Array {
+  const [L, H] = [parts.length, parts[0]!.length / B];
   const out = new Float32Array(B * L * H);
   for (let l = 0; l < L; l++) {
-    const p = part(l);
-    for (let b = 0; b < B; b++) out.set(p.subarray(b * H, (b + 1) * H), (b * L + l) * H);
+    for (let b = 0; b < B; b++) out.set(parts[l]!.subarray(b * H, (b + 1) * H), (b * L + l) * H);
   }
   return out;
 }
