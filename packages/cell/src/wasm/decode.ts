@@ -36,7 +36,7 @@ export interface AttendInputs {
 export interface DecodeInputs {
   /**
    * The layers, bottom first, of T 1 (batch-first, no `valid`); only the lengths of their x and
-   * none of their h0 and c0 count: `DecodePlan.input` and `run` take a step's input and state,
+   * none of their h0 and c0 count: a step's input goes into `views.input` and its state to `run`,
    * and each layer above the first reads the output of the one below.
    */
   layers: KernelInputs[];
