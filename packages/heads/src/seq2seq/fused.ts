@@ -106,14 +106,13 @@ export function fusedStep(m: FusedModel, ids: tf.Tensor, state: Seq2SeqState): S
   const layers = (parts: Float32Array[]): tf.Tensor3D =>
     keep(L === 1 ? kernelTensor(parts[0]!, [B, 1, H]) : tf.tensor3d(stacked(parts, B), [B, L, H]));
   try {
+    // Spelled out: object spreads cost a good part of a step's JavaScript in V8 (Node 20).
+    const next: Seq2SeqState = { memory: state.memory, h: layers(v.h) };
+    if (state.c) next.c = layers(v.c as Float32Array[]);
+    if (state.feed) next.feed = keep<tf.Tensor2D>(kernelTensor(v.hidden, [B, H]));
     const out: StepResult = {
       logits: keep<tf.Tensor2D>(kernelTensor(v.logits, [B, V])),
-      state: {
-        memory: state.memory,
-        h: layers(v.h),
-        ...(state.c ? { c: layers(v.c as Float32Array[]) } : {}),
-        ...(state.feed ? { feed: keep<tf.Tensor2D>(kernelTensor(v.hidden, [B, H])) } : {}),
-      },
+      state: next,
     };
     if (v.weights)
       out.attention = keep<tf.Tensor2D>(kernelTensor(v.weights, [B, v.weights.length / B]));
