@@ -49,6 +49,7 @@ import { meet } from './barrier';
 import { madd, sigmoid, sigmoidv, tanhv } from './math';
 import { sgemm } from './sgemm';
 
+export { attend, tanhInPlace } from './attend';
 export { pack, packT, sgemmArgs as sgemm } from './sgemm';
 export { transpose } from './transpose';
 

@@ -17,7 +17,7 @@ async function argLists() {
   const lists = {};
   for (const [, name, body] of text.matchAll(/export const (\w+) = \[([^\]]*)\] as const;/g))
     lists[name] = [...body.matchAll(/'(\w+)'/g)].map((m) => m[1]);
-  for (const name of ['MODES', 'SGEMM_ARGS', 'FORWARD_ARGS'])
+  for (const name of ['MODES', 'SGEMM_ARGS', 'FORWARD_ARGS', 'ATTEND_ARGS'])
     if (!lists[name]?.length) throw new Error(`build-kernel: no ${name} list in src/wasm/args.ts`);
   return lists;
 }
@@ -33,7 +33,9 @@ await writeFile(
     "// Byte offsets of the fields of sgemm's argument block.\n" +
     block('SGEMM', lists.SGEMM_ARGS) +
     "// Byte offsets of the fields of forward's argument block.\n" +
-    block('FORWARD', lists.FORWARD_ARGS),
+    block('FORWARD', lists.FORWARD_ARGS) +
+    "// Byte offsets of the fields of attend's argument block.\n" +
+    block('ATTEND', lists.ATTEND_ARGS),
 );
 
 const common = [

@@ -13,15 +13,22 @@ export {
 export {
   hostCopy,
   hostData,
-  kernelStack,
-  sideBySide,
+  hostView,
+  layerCall,
   stackInference,
   stateSize,
 } from './sequence/infer.js';
 export { projectInput } from './sequence/project.js';
 export { runSequence, type SequenceOptions } from './sequence/run.js';
+export {
+  type AttendInputs,
+  type DecodeInputs,
+  type DecodePlan,
+  stepLayouts,
+} from './wasm/decode.js';
 export type { Kernel } from './wasm/kernel.js';
 export { type Build, kernelBuild, relaxedSimdSupported } from './wasm/loader.js';
+export { kernelTensor } from './wasm/memory.js';
 export { kernelMemory } from './wasm/release.js';
 export {
   type CellMode,

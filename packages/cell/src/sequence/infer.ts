@@ -2,6 +2,7 @@ import { validSteps } from '@rnnkit/ops/internal';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Kernel } from '../wasm/kernel.js';
 import { kernelTensor } from '../wasm/memory.js';
+import type { KernelInputs } from '../wasm/recurrence.js';
 import type { RecurrentWeights } from '../weights.js';
 import { inferenceKernel } from './engine.js';
 import { packedLayout } from './layout.js';
@@ -68,40 +69,43 @@ export const stateSize = (w: RecurrentWeights): number =>
   w.whr ? (w.whr.shape[0] as number) : w.hiddenSize;
 
 /**
- * One direction of one layer in one kernel call (projection and recurrence): x [T, B, I] (or
- * [B, T, I]), h0 [B, S] and c0 [B, H] (LSTM; zeros when null) -> the packed output (layout.ts), a
- * view of the kernel's memory valid until its next call.
+ * The kernel call of one direction of one layer (projection and recurrence): x [T, B, I] (or
+ * [B, T, I]), h0 [B, S] and c0 [B, H] (LSTM; zeros when null).
  */
-export function kernelSequence(
-  k: Kernel,
+export function layerCall(
   w: RecurrentWeights,
   x: Float32Array,
   r: HostRun,
   h0: Float32Array | null,
   c0: Float32Array | null,
-): Float32Array {
+): KernelInputs {
   const data = (t: tf.Tensor | null) => (t ? hostData(t) : null);
-  return k.recurrence(
-    {
-      mode: w.mode,
-      T: r.T,
-      B: r.B,
-      H: w.hiddenSize,
-      G: w.whh.shape[0] as number,
-      S: stateSize(w),
-      reverse: r.reverse,
-      valid: r.valid,
-      batchFirst: r.batchFirst,
-      x,
-      project: { I: r.I, wih: w.wih, bih: data(w.bih) },
-      whh: w.whh,
-      bhh: data(w.bhh),
-      whr: w.whr,
-      h0,
-      c0,
-    },
-    false,
-  ).packed;
+  return {
+    mode: w.mode,
+    T: r.T,
+    B: r.B,
+    H: w.hiddenSize,
+    G: w.whh.shape[0] as number,
+    S: stateSize(w),
+    reverse: r.reverse,
+    valid: r.valid,
+    batchFirst: r.batchFirst,
+    x,
+    project: { I: r.I, wih: w.wih, bih: data(w.bih) },
+    whh: w.whh,
+    bhh: data(w.bhh),
+    whr: w.whr,
+    h0,
+    c0,
+  };
+}
+
+/**
+ * One direction of one layer in one kernel call (`layerCall`) -> the packed output (layout.ts), a
+ * view of the kernel's memory valid until its next call.
+ */
+export function kernelSequence(k: Kernel, ...call: Parameters<typeof layerCall>): Float32Array {
+  return k.recurrence(layerCall(...call), false).packed;
 }
 
 /** A stack's results: output [T, B, D*S] (or [B, T, D*S]), hN [L*D, B, S], cN [L*D, B, H] or null. */
@@ -112,8 +116,12 @@ interface StackResult {
 }
 
 /**
- * `kernelStack`'s results; with `views`, they are views of the kernel's memory (valid until its
- * next call): one layer and direction reads its results straight from its packed output.
+ * A stack's layers x directions (weights[layer][direction]) on host arrays: x [T, B, I] (or
+ * [B, T, I]), h0 [L*D, B, S] and c0 [L*D, B, H] (LSTM; zeros when null) -> output [T, B, D*S]
+ * (or [B, T, D*S]), hN [L*D, B, S], cN [L*D, B, H] (LSTM, else null). Layer k > 0 reads layer
+ * k-1's directions side by side, as `tf.concat` on the last axis. With `views`, the results are
+ * views of the kernel's memory (valid until its next call): one layer and direction reads its
+ * results straight from its packed output; else host arrays the caller owns.
  */
 function stackViews(
   k: Kernel,
@@ -162,19 +170,8 @@ function stackViews(
   return { output: input, h: hN, c: cN, views: false };
 }
 
-/**
- * A stack's layers x directions (weights[layer][direction]) on host arrays: x [T, B, I] (or
- * [B, T, I]), h0 [L*D, B, S] and c0 [L*D, B, H] (LSTM; zeros when null) -> output [T, B, D*S]
- * (or [B, T, D*S]), hN [L*D, B, S], cN [L*D, B, H] (LSTM, else null), host arrays the caller owns.
- * Layer k > 0 reads layer k-1's directions side by side, as `tf.concat` on the last axis.
- */
-export function kernelStack(...args: Parameters<typeof stackViews>): StackResult {
-  const { views, ...v } = stackViews(...args);
-  return views ? { output: v.output.slice(), h: v.h.slice(), c: v.c?.slice() ?? null } : v;
-}
-
 /** Rows of arrays [R, F_i] side by side: [R, sum of F_i], as tf.concat on the last axis. */
-export function sideBySide(parts: Float32Array[], widths: number[], R: number): Float32Array {
+function sideBySide(parts: Float32Array[], widths: number[], R: number): Float32Array {
   const F = widths.reduce((a, b) => a + b, 0);
   const out = new Float32Array(R * F);
   for (let row = 0; row < R; row++) {

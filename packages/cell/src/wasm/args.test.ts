@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { argBytes, FORWARD_ARGS, MODES, SGEMM_ARGS, writeArgs } from './args.js';
+import { ATTEND_ARGS, argBytes, FORWARD_ARGS, MODES, SGEMM_ARGS, writeArgs } from './args.js';
 
 /** The constants of assembly/args.ts, which scripts/build-kernel.mjs generates from args.ts. */
 function generated(): Map<string, number> {
@@ -14,9 +14,11 @@ function generated(): Map<string, number> {
 describe('kernel argument blocks', () => {
   it("the kernel reads each field at the offset of its place in args.ts's list, and numbers the modes in order", () => {
     const consts = generated();
-    expect(consts.size).toBe(MODES.length + SGEMM_ARGS.length + FORWARD_ARGS.length);
-    for (const [i, f] of FORWARD_ARGS.entries()) expect(consts.get(`FORWARD_${f}`), f).toBe(i * 4);
-    for (const [i, f] of SGEMM_ARGS.entries()) expect(consts.get(`SGEMM_${f}`), f).toBe(i * 4);
+    const blocks = { SGEMM: SGEMM_ARGS, FORWARD: FORWARD_ARGS, ATTEND: ATTEND_ARGS };
+    const fields = Object.values(blocks).reduce((n, b) => n + b.length, 0);
+    expect(consts.size).toBe(MODES.length + fields);
+    for (const [name, block] of Object.entries(blocks))
+      for (const [i, f] of block.entries()) expect(consts.get(`${name}_${f}`), f).toBe(i * 4);
     for (const [i, m] of MODES.entries()) expect(consts.get(m.toUpperCase()), m).toBe(i);
   });
 

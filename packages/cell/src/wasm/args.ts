@@ -58,6 +58,26 @@ export const FORWARD_ARGS = [
   'hNext',
 ] as const;
 
+/**
+ * attend: attention of B queries over S keys each (one decoder step; see assembly/attend.ts for
+ * what each buffer holds). D: the width of a scored row (the query's Hq; A with `qp`).
+ */
+export const ATTEND_ARGS = [
+  'B',
+  'S',
+  'D',
+  'Hq',
+  'Hk',
+  'query',
+  'qp',
+  'v',
+  'against',
+  'keys',
+  'valid',
+  'weights',
+  'both',
+] as const;
+
 /** The values of one block, by field name. */
 export type Args<F extends readonly string[]> = Record<F[number], number>;
 

@@ -1,8 +1,9 @@
+import { layOutStep } from './decode.js';
 import { type KernelExports, loadedExports } from './loader.js';
 import { batchGemm, gemmSession, project, sumOuter } from './products.js';
 import { recurrence } from './recurrence.js';
 
-/** A function F of products.ts or recurrence.ts without its first parameter (the kernel's exports). */
+/** A function F of products.ts, recurrence.ts or decode.ts without its first parameter (the kernel's exports). */
 type Bound<F> = F extends (k: KernelExports, ...args: infer A) => infer R
   ? (...args: A) => R
   : never;
@@ -22,6 +23,8 @@ export interface Kernel {
   batchGemm: Bound<typeof batchGemm>;
   /** One direction of one layer over every step (recurrence.ts) */
   recurrence: Bound<typeof recurrence>;
+  /** A decoder step laid out to run for every step of a decode (decode.ts) */
+  decodeStep: Bound<typeof layOutStep>;
 }
 
 /** The entry points bound to the kernel's exports `k`. */
@@ -31,6 +34,7 @@ const bind = (k: KernelExports): Kernel => ({
   sumOuter: (a, R, M, b, N) => sumOuter(k, a, R, M, b, N),
   batchGemm: (a, b, batch, M, K, N, transposeB) => batchGemm(k, a, b, batch, M, K, N, transposeB),
   recurrence: (a, save) => recurrence(k, a, save),
+  decodeStep: (d) => layOutStep(k, d),
 });
 
 /** Entry points by the exports of the build they call (loader.ts `kernelBuild`). */

@@ -15,6 +15,10 @@ export interface KernelExports {
   forward(args: number): void;
   /** dst [C, R] = src [R, C]^T */
   transpose(R: number, C: number, src: number, dst: number): void;
+  /** A decoder step's attention; `args` points at a block of ATTEND_ARGS (args.ts). */
+  attend(args: number): void;
+  /** x = tanh(x) over n floats at `x`. */
+  tanhInPlace(x: number, n: number): void;
 }
 
 /**

@@ -90,21 +90,51 @@ export function recurrence(
  * initial state and runs the blocks.
  */
 function layOut(k: KernelExports, a: KernelInputs, save: boolean): Layout {
+  const ws = new Weights(k);
+  const which = addWeights(ws, a);
+  const mem = new Arena(k);
+  return place(k, mem, a, save, ws.offsets(mem), which);
+}
+
+/** Which of a call's weights `place` reads: indices into the offsets of `ws` (-1: none). */
+export interface CallWeights {
+  wih: number;
+  whh: number;
+  whr: number;
+}
+
+/** Adds the weights of call `a` to `ws` (resolved together with those of other calls). */
+export function addWeights(ws: Weights, a: KernelInputs): CallWeights {
+  const { H, G, S } = a;
+  const p = a.project;
+  return {
+    wih: p ? ws.add(p.wih, G, p.I) : -1,
+    whh: ws.add(a.whh, G, S),
+    whr: a.whr ? ws.add(a.whr, S, H) : -1,
+  };
+}
+
+/**
+ * Places call `a` in `mem`, its weights at `offsets` (of the `Weights` that `addWeights` added
+ * them to, indexed by `which`): its buffers, biases and argument blocks (`layOut`).
+ */
+export function place(
+  k: KernelExports,
+  mem: Arena,
+  a: KernelInputs,
+  save: boolean,
+  offsets: number[],
+  which: CallWeights,
+): Layout {
   const { T, B, H, G, S } = a;
   const lstm = a.mode === 'lstm';
   const gru = a.mode === 'gru';
   const p = a.project;
-  const ws = new Weights(k);
-  const iWih = p ? ws.add(p.wih, G, p.I) : -1;
-  const iWhh = ws.add(a.whh, G, S);
-  const iWhr = a.whr ? ws.add(a.whr, S, H) : -1;
-  const mem = new Arena(k);
-  const offsets = ws.offsets(mem);
   const px = p ? mem.alloc(T * B * G) : mem.alloc(a.x.length);
   const input = p ? mem.alloc(a.x.length) : px;
   const bih = p?.bih ? mem.put(p.bih) : 0;
   const projection = p
-    ? sgemmShares(k, sgemmBlocks(mem), T * B, G, p.I, input, offsets[iWih]!, bih, px)
+    ? sgemmShares(k, sgemmBlocks(mem), T * B, G, p.I, input, offsets[which.wih]!, bih, px)
     : [];
   const pb = a.bhh ? mem.put(a.bhh) : mem.alloc(G);
   if (!a.bhh) mem.f32(pb, G).fill(0);
@@ -122,9 +152,9 @@ function layOut(k: KernelExports, a: KernelInputs, save: boolean): Layout {
     b0: 0,
     b1: B,
     x: px,
-    whhT: offsets[iWhh]!,
+    whhT: offsets[which.whh]!,
     bhh: pb,
-    whrT: iWhr >= 0 ? offsets[iWhr]! : 0,
+    whrT: which.whr >= 0 ? offsets[which.whr]! : 0,
     valid: a.valid ? mem.alloc(T * B, true) : 0,
     h: pOut + layout.h * 4,
     c: lstm ? pOut + layout.c * 4 : 0,

@@ -15,13 +15,38 @@ import { kernelThreads } from './threads.js';
  * products and its recurrence one share on this thread (a split call may need its barriers reset).
  */
 
-interface Plan {
-  at: Layout;
+/** What a layout kept in the kernel's arena relies on besides its own inputs. */
+export interface Stamp {
   k: KernelExports;
   epoch: number;
   threads: number;
   minWork: number;
   minStepWork: number;
+}
+
+/** The stamp of a layout just made (by a call of kernel exports `k`). */
+export const stamp = (k: KernelExports): Stamp => ({
+  k,
+  epoch: memoryEpoch(),
+  threads: kernelThreads(),
+  minWork: enginePolicy.minParallelWork,
+  minStepWork: enginePolicy.minStepWork,
+});
+
+/**
+ * True while a layout of stamp `s` is intact and split as a new one would be: the same kernel
+ * instance, no layout since, the same threads and split policy.
+ */
+export const holds = (s: Stamp, k: KernelExports): boolean =>
+  s.k === k &&
+  s.epoch === memoryEpoch() &&
+  s.threads === kernelThreads() &&
+  s.minWork === enginePolicy.minParallelWork &&
+  s.minStepWork === enginePolicy.minStepWork;
+
+interface Plan {
+  at: Layout;
+  stamp: Stamp;
   /** What decides the layout, compared by identity: sizes, flags, weights' data, host biases */
   key: unknown[];
 }
@@ -58,17 +83,7 @@ function keyOf(a: KernelInputs): unknown[] {
  */
 export function keep(k: KernelExports, a: KernelInputs, at: Layout): void {
   const single = at.sgemm.length <= 1 && at.forward.length === 1;
-  last = single
-    ? {
-        at,
-        k,
-        epoch: memoryEpoch(),
-        threads: kernelThreads(),
-        minWork: enginePolicy.minParallelWork,
-        minStepWork: enginePolicy.minStepWork,
-        key: keyOf(a),
-      }
-    : null;
+  last = single ? { at, stamp: stamp(k), key: keyOf(a) } : null;
 }
 
 /**
@@ -77,15 +92,7 @@ export function keep(k: KernelExports, a: KernelInputs, at: Layout): void {
  */
 export function replayable(k: KernelExports, a: KernelInputs): Layout | null {
   const p = last;
-  if (
-    !p ||
-    p.k !== k ||
-    p.epoch !== memoryEpoch() ||
-    p.threads !== kernelThreads() ||
-    p.minWork !== enginePolicy.minParallelWork ||
-    p.minStepWork !== enginePolicy.minStepWork
-  )
-    return null;
+  if (!p || !holds(p.stamp, k)) return null;
   const key = keyOf(a);
   for (let i = 0; i < key.length; i++) if (key[i] !== p.key[i]) return null;
   replays++;

@@ -2,7 +2,7 @@
 // enginePolicy.kernel = false): every attention mode and cell, input feeding, padded memory,
 // several steps carrying the state; the tensors a step makes; the decoders; the cases it leaves
 // to the op-by-op path (dropout in training mode, a disposed memory).
-import { ENGINE_DEFAULTS, enginePolicy } from '@rnnkit/cell/internal';
+import { ENGINE_DEFAULTS, enginePolicy, stepLayouts } from '@rnnkit/cell/internal';
 import { DisposedError, manualSeed } from '@rnnkit/ops';
 import { expectNoLeak, maxAbsDiff, seeded } from '@rnnkit/vitest-config/helpers';
 import * as tf from '@tensorflow/tfjs-core';
@@ -118,6 +118,63 @@ describe('Seq2Seq.step, fused', () => {
       tf.dispose([before, after, ...own(r)]);
     });
     tf.dispose([src, ids, ...Object.values(state.memory), state.h, state.c, state.feed]);
+    m.dispose();
+  });
+
+  for (const v of [{ cell: 'gru' }, { cell: 'lstm', numLayers: 2 }] as const) {
+    it(`gives h and c bit-identical to the decoder's differentiable forward: ${v.cell}`, () => {
+      const m = seeded(5, () => new Seq2Seq({ ...base, ...v }));
+      m.eval();
+      const src = source();
+      const init = m.encode(src, LENGTHS);
+      const ids = tf.tensor1d([4, 9, 2], 'int32');
+      const r = m.step(ids, init);
+      // the same step through the decoder's forward, recorded for a gradient
+      const layers = (s: tf.Tensor) => tf.transpose(s, [1, 0, 2]);
+      const [h0, c0] = [layers(init.h), init.c && layers(init.c)];
+      const emb = tf.expandDims(tf.gather(m.tgtEmbedding.weight, ids), 1);
+      let want: number[][] = [];
+      tf.grad((e: tf.Tensor) => {
+        const [, final] = m.decoder.forward(e, c0 ? [h0, c0] : h0);
+        const states = Array.isArray(final) ? final : [final];
+        want = states.map((s) => Array.from(layers(s).dataSync()));
+        return tf.sum(states[0]!);
+      })(emb).dispose();
+      expect(Array.from(r.state.h.dataSync())).toEqual(want[0]);
+      if (c0) expect(Array.from(r.state.c!.dataSync())).toEqual(want[1]);
+      tf.dispose([...own(r), ids, emb, h0, c0, src, ...Object.values(init.memory), init.h, init.c]);
+      m.dispose();
+    });
+  }
+
+  it("lays a decode's step out once, and again after other kernel calls, with the same results", () => {
+    const m = seeded(6, () => new Seq2Seq({ ...base, cell: 'lstm', attention: 'additive' }));
+    m.eval();
+    const src = source();
+    const init = m.encode(src, LENGTHS);
+    const steps = (n: number) => {
+      const out: number[][] = [];
+      let s = init;
+      for (let i = 0; i < n; i++) {
+        const ids = tf.tensor1d([1 + i, 2, 3], 'int32');
+        const r = m.step(ids, s);
+        out.push(Array.from(r.logits.dataSync()), Array.from(r.state.h.dataSync()));
+        if (s !== init) tf.dispose([s.h, s.c]);
+        tf.dispose([ids, r.logits, r.attention]);
+        s = r.state;
+      }
+      tf.dispose([s.h, s.c]);
+      return out;
+    };
+    const before = stepLayouts();
+    const first = steps(4);
+    expect(stepLayouts()).toBe(before + 1);
+    // another source encoded in between (kernel calls of its own): laid out anew
+    const other = m.encode(src, [1, 1, 1]);
+    expect(steps(4)).toEqual(first);
+    expect(stepLayouts()).toBe(before + 2);
+    tf.dispose([src, ...Object.values(init.memory), init.h, init.c]);
+    tf.dispose([...Object.values(other.memory), other.h, other.c]);
     m.dispose();
   });
 

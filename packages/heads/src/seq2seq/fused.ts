@@ -1,10 +1,14 @@
 import {
+  type AttendInputs,
+  type DecodePlan,
   hostCopy,
   hostData,
+  hostView,
   inferenceKernel,
   type Kernel,
-  kernelStack,
-  sideBySide,
+  kernelTensor,
+  layerCall,
+  stateSize,
 } from '@rnnkit/cell/internal';
 import type { Embedding, Linear } from '@rnnkit/ops';
 import { numericsChecked } from '@rnnkit/ops/internal';
@@ -28,11 +32,13 @@ export interface FusedModel {
 }
 
 /**
- * Seq2Seq.step for an inference, fused on host arrays: the embedding rows, the decoder's layers in
- * the WebAssembly kernel (the call its forward makes, so h and c are bit-identical to it), attention
- * over the memory read once per decode, the combine and output layers as the kernel's products.
- * About a dozen fewer tfjs kernels per step than the op-by-op path, whose results it matches within
- * float32 rounding (the products sum in another order than tfjs's matMul).
+ * Seq2Seq.step for an inference, in the WebAssembly kernel (cell's wasm/decode.ts): the decoder's
+ * layers (the calls their forward makes, so h and c are bit-identical to it), attention over the
+ * memory, the combine and output layers, laid out in the kernel's memory by a decode's first step
+ * (the memory copied in once) and run again by the next ones; a step writes in the embedding rows
+ * and the state, makes a kernel call per product, recurrence and attention, and makes its results'
+ * tensors from the kernel's memory. Its results match the op-by-op path's within float32 rounding
+ * (the products and softmax sum in another order than tfjs's).
  */
 
 /** What Seq2Seq.step returns. */
@@ -42,33 +48,25 @@ export interface StepResult {
   attention?: tf.Tensor2D;
 }
 
-/**
- * Host copies of attention memory tensors (keys, projected keys, masks), which stay the same for
- * every step of a decode: read once, dropped once their tensor is disposed; at most MAX_CACHED.
- */
-const cached = new Map<tf.Tensor, Float32Array | Uint8Array>();
-const MAX_CACHED = 8;
+/** The last step's layout and what decided it (compared by identity: `planKey`). */
+let kept: { plan: DecodePlan; key: unknown[] } | null = null;
 
-/** t's values, from the cache when t is memory seen before. */
-function memoryData(t: tf.Tensor): Float32Array | Uint8Array {
-  for (const key of cached.keys()) if (key.isDisposed) cached.delete(key);
-  let data = cached.get(t);
-  if (data) return data;
-  data = t.dataSync() as Float32Array | Uint8Array;
-  if (cached.size >= MAX_CACHED) cached.delete(cached.keys().next().value!);
-  cached.set(t, data);
-  return data;
+/**
+ * What decides a step's layout: the model, B, the memory's tensors (immutable, so their identity
+ * stands for their values) and every weight's data (assigning a parameter gives it new data).
+ */
+function planKey(m: FusedModel, memory: AttentionKeys, B: number): unknown[] {
+  const key: unknown[] = [m, B, memory.keys, memory.projected, memory.valid];
+  for (const [w] of m.decoder.stackWeights)
+    key.push(w!.wih.dataId, w!.whh.dataId, w!.whr?.dataId, w!.bih?.dataId, w!.bhh?.dataId);
+  const a = m.attention;
+  const params = [a?.linear, a?.queryProj, a?.v, m.combine, m.out];
+  for (const p of params) key.push(p?.weight.dataId, p?.bias?.dataId);
+  return key;
 }
 
-/**
- * The values of the state tensors this step made (h, c, feed), entered as they are made, so the
- * next step reads none of them back (tfjs tensors never change their values).
- */
-const stateValues = new WeakMap<tf.Tensor, Float32Array>();
-
-/** A state tensor's values: this step's own copy, or read now. */
-const stateData = (t: tf.Tensor): Float32Array =>
-  stateValues.get(t) ?? (t.dataSync() as Float32Array);
+const sameKey = (a: unknown[], b: unknown[]) =>
+  a.length === b.length && a.every((v, i) => v === b[i]);
 
 /**
  * The step fused when the engine runs inference in the kernel (no gradient recorded), no dropout
@@ -84,46 +82,40 @@ export function fusedStep(m: FusedModel, ids: tf.Tensor, state: Seq2SeqState): S
   const { keys, projected, valid } = state.memory;
   if (B === 0 || [state.h, state.c, state.feed, keys, projected, valid].some((t) => t?.isDisposed))
     return null;
-  const [L, H, V] = [m.numLayers, m.hiddenSize, m.tgtVocab];
-  const emb = embed(m.tgtEmbedding.weight, ids);
-  const feed = state.feed ? stateData(state.feed) : null;
-  const x = feed ? sideBySide([emb, feed], [emb.length / B, H], B) : emb;
-  const layers = (s?: tf.Tensor) => (s ? swap01(stateData(s), B, L, H) : null);
-  const run = { T: 1, B, I: x.length / B, batchFirst: true, valid: null };
-  const r = kernelStack(k, m.decoder.stackWeights, x, run, layers(state.h), layers(state.c));
-  let hidden = r.output; // [B, H], the top layer's h
-  let weights: Float32Array | null = null;
-  if (m.attention) {
-    const a = attend(k, m, hidden, state.memory, B);
-    weights = a.weights;
-    const Hk = a.context.length / B;
-    const both = sideBySide([a.context, hidden], [Hk, H], B);
-    // map, not a loop: the builtin needs no warming up in the first steps of a decode
-    hidden = k.project(both, B, Hk + H, m.combine!.weight, H, null).map(Math.tanh);
+  const key = planKey(m, state.memory, B);
+  const plan = kept?.plan.holds() && sameKey(kept.key, key) ? kept.plan : layOut(k, m, state, B);
+  kept = plan.reusable ? { plan, key } : null;
+  // The input: the embedding rows, then the previous attentional state with input feeding.
+  const v = plan.views;
+  const x = v.input;
+  const I = x.length / B;
+  const E = embed(m.tgtEmbedding.weight, ids, x, I);
+  if (state.feed) {
+    const feed = hostView(state.feed);
+    for (let b = 0; b < B; b++) x.set(feed.subarray(b * (I - E), (b + 1) * (I - E)), b * I + E);
   }
-  const logits = k.project(hidden, B, H, m.out.weight, V, m.out.bias && hostData(m.out.bias));
+  // The states are read in place (no tfjs op runs in between) and copied in.
+  plan.run(hostView(state.h), state.c ? hostView(state.c) : null);
+  const [L, H, V] = [m.numLayers, m.hiddenSize, m.tgtVocab];
   // The results' tensors, made last: nothing else can fail after them.
   const results: tf.Tensor[] = [];
-  const keep = <T extends tf.Tensor>(t: T, values?: Float32Array): T => {
+  const keep = <T extends tf.Tensor>(t: tf.Tensor): T => {
     results.push(t);
-    if (values) stateValues.set(t, values); // the next step's state
-    return t;
+    return t as T;
   };
-  const stateTensor = (v: Float32Array) => {
-    const values = swap01(v, L, B, H);
-    return keep(tf.tensor3d(values, [B, L, H]), values);
-  };
+  const layers = (parts: Float32Array[]): tf.Tensor3D =>
+    keep(L === 1 ? kernelTensor(parts[0]!, [B, 1, H]) : tf.tensor3d(stacked(parts, B), [B, L, H]));
   try {
+    // Spelled out: object spreads cost a good part of a step's JavaScript in V8 (Node 20).
+    const next: Seq2SeqState = { memory: state.memory, h: layers(v.h) };
+    if (state.c) next.c = layers(v.c as Float32Array[]);
+    if (state.feed) next.feed = keep<tf.Tensor2D>(kernelTensor(v.hidden, [B, H]));
     const out: StepResult = {
-      logits: keep(tf.tensor2d(logits, [B, V])),
-      state: {
-        memory: state.memory,
-        h: stateTensor(r.h),
-        ...(r.c ? { c: stateTensor(r.c) } : {}),
-        ...(feed ? { feed: keep(tf.tensor2d(hidden, [B, H]), hidden) } : {}),
-      },
+      logits: keep<tf.Tensor2D>(kernelTensor(v.logits, [B, V])),
+      state: next,
     };
-    if (weights) out.attention = keep(tf.tensor2d(weights, [B, weights.length / B]));
+    if (v.weights)
+      out.attention = keep<tf.Tensor2D>(kernelTensor(v.weights, [B, v.weights.length / B]));
     return out;
   } catch (e) {
     tf.dispose(results);
@@ -131,133 +123,77 @@ export function fusedStep(m: FusedModel, ids: tf.Tensor, state: Seq2SeqState): S
   }
 }
 
-/** Rows ids [B] of the embedding table [V, E] -> [B, E]. */
-function embed(table: tf.Tensor, ids: tf.Tensor): Float32Array {
-  const host = hostCopy(table);
-  if (!host) {
-    const rows = tf.gather(table, ids);
-    try {
-      return rows.dataSync() as Float32Array;
-    } finally {
-      rows.dispose();
-    }
+/** Lays out a step of m for B rows over the state's memory (cell's wasm/decode.ts). */
+function layOut(k: Kernel, m: FusedModel, state: Seq2SeqState, B: number): DecodePlan {
+  const made: tf.Tensor[] = [];
+  try {
+    const stack = m.decoder.stackWeights;
+    const S = stateSize(stack[0]![0]!);
+    const x0 = (m.tgtEmbedding.weight.shape[1] as number) + (state.feed ? m.hiddenSize : 0);
+    const layers = stack.map(([w], l) => {
+      const I = l ? S : x0;
+      const run = { T: 1, B, I, batchFirst: true, reverse: false, valid: null };
+      return layerCall(w!, new Float32Array(B * I), run, null, null);
+    });
+    const attention = m.attention && attendInputs(m.attention, state.memory, made);
+    const out = m.out;
+    const outBias = out.bias ? hostData(out.bias) : null;
+    return k.decodeStep({
+      layers,
+      attention,
+      combine: m.combine?.weight ?? null,
+      out: out.weight,
+      outBias,
+    });
+  } finally {
+    tf.dispose(made);
   }
-  const E = table.shape[1] as number;
-  const rows = ids.dataSync();
-  const out = new Float32Array(rows.length * E);
-  for (let b = 0; b < rows.length; b++)
-    out.set(host.subarray(rows[b]! * E, (rows[b]! + 1) * E), b * E);
-  return out;
 }
 
-/**
- * q [B, Hq] (the decoder's output) against the memory -> context [B, Hk] and weights [B, S], as
- * Attention.attend: scores by the model's scorer, softmax over the valid keys (0 on padding).
- */
-function attend(
-  k: Kernel,
-  m: FusedModel,
-  q: Float32Array,
-  memory: AttentionKeys,
-  B: number,
-): { context: Float32Array; weights: Float32Array } {
-  const att = m.attention!;
+/** The attention's part of a step's layout; tensors it makes go to `made`, to dispose after. */
+function attendInputs(att: Attention, memory: AttentionKeys, made: tf.Tensor[]): AttendInputs {
   const [, S, Hk] = memory.keys.shape;
-  const Hq = att.querySize;
-  const keys = memoryData(memory.keys) as Float32Array;
-  const proj = memory.projected ? (memoryData(memory.projected) as Float32Array) : null;
-  const valid = memory.valid ? (memoryData(memory.valid) as Uint8Array) : null;
-  const scores = new Float32Array(B * S);
+  const keys = memory.keys.dataSync() as Float32Array;
+  const valid = memory.valid ? (memory.valid.dataSync() as Uint8Array) : null;
   if (att.mode === 'dot' || att.mode === 'general') {
-    // q.k, or q.(W k) with W k projected once by encode
-    const against = att.mode === 'dot' ? keys : proj!;
-    if (B === 1) {
-      // One row (a word's decode): scores and context as two products in the kernel.
-      const mul = k.gemm(
-        [
-          { b: q, K: Hq, N: 1 },
-          { b: keys, K: S, N: Hk },
-        ],
-        S,
-      );
-      const weights = maskedSoftmax(mul(0, against, S), valid, 1, S);
-      return { context: mul(1, weights, 1).slice(), weights };
-    }
-    for (let b = 0; b < B; b++) {
-      for (let s = 0; s < S; s++) scores[b * S + s] = dot(q, b * Hq, against, (b * S + s) * Hq, Hq);
-    }
-  } else {
-    // v.tanh(Wq q + key half), the key half projected once by encode; concat's Wq is the query
-    // columns of its weight, applied as the whole weight to [q; 0].
-    const A = att.attentionSize;
-    const qp =
-      att.mode === 'additive'
-        ? k.project(q, B, Hq, att.queryProj!.weight, A, null)
-        : k.project(
-            sideBySide([q, new Float32Array(B * Hk)], [Hq, Hk], B),
-            B,
-            Hq + Hk,
-            att.linear!.weight,
-            A,
-            null,
-          );
-    const v = hostData(att.v!.weight);
-    const hidden = new Float32Array(A);
-    for (let b = 0; b < B; b++) {
-      for (let s = 0; s < S; s++) {
-        const at = (b * S + s) * A;
-        for (let a = 0; a < A; a++) hidden[a] = Math.tanh(qp[b * A + a]! + proj![at + a]!);
-        scores[b * S + s] = dot(hidden, 0, v, 0, A);
-      }
-    }
+    const against = att.mode === 'dot' ? keys : (memory.projected!.dataSync() as Float32Array);
+    return { S, Hk, keys, D: att.querySize, against, valid, query: null };
   }
-  const weights = maskedSoftmax(scores, valid, B, S);
-  const context = new Float32Array(B * Hk);
-  for (let b = 0; b < B; b++) {
-    for (let s = 0; s < S; s++) {
-      const w = weights[b * S + s]!;
-      const at = (b * S + s) * Hk;
-      for (let j = 0; j < Hk; j++) context[b * Hk + j] += w * keys[at + j]!;
-    }
-  }
-  return { context, weights };
+  // v.tanh(Wq q + the key half, projected once by encode); concat's Wq: its weight's query columns
+  const A = att.attentionSize;
+  const w =
+    att.mode === 'additive'
+      ? att.queryProj!.weight
+      : tf.slice(att.linear!.weight, [0, 0], [A, att.querySize]);
+  if (w !== att.queryProj?.weight) made.push(w);
+  const against = memory.projected!.dataSync() as Float32Array;
+  return { S, Hk, keys, D: A, against, valid, query: { w, v: hostData(att.v!.weight) } };
 }
 
-/** Rows of scores [B, S] -> softmax over the keys where valid [B, S] (all when null), 0 elsewhere. */
-function maskedSoftmax(
-  scores: Float32Array,
-  valid: Uint8Array | null,
-  B: number,
-  S: number,
-): Float32Array {
-  const out = new Float32Array(B * S);
-  for (let b = 0; b < B; b++) {
-    const on = (s: number) => valid?.[b * S + s] !== 0;
-    let top = Number.NEGATIVE_INFINITY;
-    for (let s = 0; s < S; s++) if (on(s)) top = Math.max(top, scores[b * S + s]!);
-    let sum = 0;
-    for (let s = 0; s < S; s++) {
-      if (on(s)) sum += out[b * S + s] = Math.exp(scores[b * S + s]! - top);
+/** Rows ids [B] of the embedding table [V, E] -> the first E floats of x's rows of I; returns E. */
+function embed(table: tf.Tensor, ids: tf.Tensor, x: Float32Array, I: number): number {
+  const E = table.shape[1] as number;
+  const host = hostCopy(table);
+  const rows = host ? null : tf.gather(table, ids);
+  try {
+    const from = host ?? (rows!.dataSync() as Float32Array);
+    const at = host ? ids.dataSync() : null;
+    for (let b = 0; b < ids.shape[0]!; b++) {
+      const r = at ? at[b]! : b;
+      x.set(from.subarray(r * E, (r + 1) * E), b * I);
     }
-    for (let s = 0; s < S; s++) if (on(s)) out[b * S + s] /= sum;
+  } finally {
+    rows?.dispose();
   }
-  return out;
+  return E;
 }
 
-/** a[ia..ia+n) . b[ib..ib+n) */
-function dot(a: Float32Array, ia: number, b: Float32Array, ib: number, n: number): number {
-  let sum = 0;
-  for (let j = 0; j < n; j++) sum += a[ia + j]! * b[ib + j]!;
-  return sum;
-}
-
-/** x [P, Q, H] -> [Q, P, H] */
-function swap01(x: Float32Array, P: number, Q: number, H: number): Float32Array {
-  if (P === 1 || Q === 1) return x;
-  const out = new Float32Array(x.length);
-  for (let p = 0; p < P; p++) {
-    for (let q = 0; q < Q; q++)
-      out.set(x.subarray((p * Q + q) * H, (p * Q + q + 1) * H), (q * P + p) * H);
+/** Layers' arrays [B, H] -> [B, L, H] */
+function stacked(parts: Float32Array[], B: number): Float32Array {
+  const [L, H] = [parts.length, parts[0]!.length / B];
+  const out = new Float32Array(B * L * H);
+  for (let l = 0; l < L; l++) {
+    for (let b = 0; b < B; b++) out.set(parts[l]!.subarray(b * H, (b + 1) * H), (b * L + l) * H);
   }
   return out;
 }
