@@ -29,13 +29,11 @@ import {
   FORWARD_out,
   FORWARD_parties,
   FORWARD_reverse,
-  FORWARD_s0,
-  FORWARD_s1,
   FORWARD_savedStride,
+  FORWARD_stateChunk,
   FORWARD_sync,
   FORWARD_tile,
-  FORWARD_u0,
-  FORWARD_u1,
+  FORWARD_unitChunk,
   FORWARD_valid,
   FORWARD_whhT,
   FORWARD_whrT,
@@ -45,7 +43,7 @@ import {
   RNN_RELU,
   RNN_TANH,
 } from './args';
-import { meet } from './barrier';
+import { claim, done, open } from './barrier';
 import { madd, sigmoid, sigmoidv, tanhv } from './math';
 import { sgemm } from './sgemm';
 
@@ -88,12 +86,14 @@ function row(batchFirst: bool, t: i32, b: i32, T: i32, B: i32): usize {
  *
  * Threads sharing this memory split a call by rows or by columns. Rows: only the sequences
  * b0 <= b < b1 are run (their rows of every buffer, nothing else is read or written). Columns
- * (`parties` > 1 threads, each with its own `tile` of 8 floats): each runs its hidden units
- * u0 <= j < u1 (u1 = 0: H; u0 and u1 multiples of 8 or H) of every gate, their c and the state's
- * columns s0 <= j < s1 (s1 = 0: S; LSTM with a projection: its share of P, else the same as the
- * units), and all meet at `sync` (barrier.ts; `blocking`: this thread may block) at the end of
- * each step and before the projection. The state then alternates between h and hNext [B, S], so
- * that no thread writes the state that another is still reading; h holds it at the end.
+ * (`parties` > 1 threads, each with its own `tile` of 8 floats, all with the same `sync`): every
+ * step (and with a projection each of its two phases) is cut into chunks of `unitChunk` hidden
+ * units (0: H; a multiple of 8) of every gate, with their c and, without a projection, the same
+ * columns of the state, then of `stateChunk` columns of the projected state (0: S); each thread
+ * claims the next free chunk until the call is done (barrier.ts; `blocking`: this thread may
+ * block while it waits for a step to end). Which thread runs a chunk does not change its result.
+ * The state then alternates between h and hNext [B, S], so that no thread writes the state that
+ * another is still reading; h holds it at the end.
  *
  * In: x [T, B, G] (x W_ih^T + b_ih; [B, T, G] when `batchFirst`), whhT [S, G] and whrT [H, S]
  * (or 0) packed by `pack`, bhh [G], valid [T, B] u8 (or 0). In/out: h [B, S], c [B, H] (LSTM).
@@ -129,15 +129,16 @@ export function forward(args: usize): void {
   const savedStride = load<i32>(args + FORWARD_savedStride) != 0;
   const hIn = <usize>load<u32>(args + FORWARD_hIn);
   const cIn = <usize>load<u32>(args + FORWARD_cIn);
-  const u0 = load<i32>(args + FORWARD_u0);
-  const u1 = load<i32>(args + FORWARD_u1) || H;
-  const s0 = load<i32>(args + FORWARD_s0);
-  const s1 = load<i32>(args + FORWARD_s1) || S;
   const parties = load<i32>(args + FORWARD_parties);
+  const split = parties > 1;
+  const unitChunk = split ? load<i32>(args + FORWARD_unitChunk) || H : H;
+  const stateChunk = split ? load<i32>(args + FORWARD_stateChunk) || S : S;
   const sync = <usize>load<u32>(args + FORWARD_sync);
   const blocking = load<i32>(args + FORWARD_blocking) != 0;
   const tile = <usize>load<u32>(args + FORWARD_tile);
-  const split = parties > 1;
+  // The state alternates between h (even steps read it) and hNext when the columns are split, so
+  // that no thread writes the state that another is still reading; one thread updates h in place.
+  const hNext = split ? <usize>load<u32>(args + FORWARD_hNext) : h;
 
   const bs = <usize>B * <usize>S << 2;
   const bh = <usize>B * <usize>H << 2;
@@ -145,125 +146,167 @@ export function forward(args: usize): void {
   const nb = b1 - b0;
   const rowS = <usize>S << 2;
   const rowH = <usize>H << 2;
-  // This share's columns: bytes from the start of a row of H (units) and of S (state).
-  const u = <usize>u0 << 2;
-  const w = <usize>(u1 - u0) << 2;
-  const su = <usize>s0 << 2;
-  const sw = <usize>(s1 - s0) << 2;
-  // The state this step reads and the one it writes (the same unless the columns are split).
-  let cur = h;
-  let nxt = split ? <usize>load<u32>(args + FORWARD_hNext) : h;
+  // A step is one stage, or two with a projection: the gates (chunks of units), then h (of S).
+  const phases = whrT ? 2 : 1;
+  const stages = T * phases;
+  const unitChunks = (H + unitChunk - 1) / unitChunk;
+  const stateChunks = (S + stateChunk - 1) / stateChunk;
   // This range's rows of hp and full; the projection's result goes to the start of its hp rows.
   const hpb = hp + (<usize>b0 * <usize>G << 2);
   const fb = full + <usize>b0 * rowH;
-  for (let s = 0; s < T; s++) {
+  let next = 0;
+  for (;;) {
+    let stage = next++;
+    let chunk = 0;
+    if (split) {
+      const w = claim(sync, stages, unitChunks, stateChunks, phases, blocking);
+      if (w < 0) break;
+      stage = <i32>(w >>> 32);
+      chunk = <i32>w;
+    } else if (stage >= stages) break;
+    const s = stage / phases;
+    const second = stage - s * phases == 1;
     const t = reverse ? T - 1 - s : s;
-    for (let b = b0; b < b1; b++) {
-      const at = <usize>b * rowS + su;
-      if (hIn) memory.copy(hIn + <usize>t * bs + at, cur + at, sw);
-      if (cIn) memory.copy(cIn + <usize>t * bh + <usize>b * rowH + u, c + <usize>b * rowH + u, w);
-    }
-    const hb = cur + <usize>b0 * rowS;
-    if (u0 == 0 && u1 == H) sgemm(nb, G, S, hb, whhT, bhh, hpb, 0, G, tile);
-    else for (let g = 0; g < G; g += H) sgemm(nb, G, S, hb, whhT, bhh, hpb, g + u0, g + u1, tile);
-    const gt = savedStride ? gates + <usize>t * bg : gates;
-    const nt = savedStride ? hn + <usize>t * bh : hn;
-    const target = whrT ? full : nxt;
-    for (let b = b0; b < b1; b++) {
-      if (valid && !load<u8>(valid + <usize>t * <usize>B + <usize>b)) continue;
-      const xo = x + (row(batchFirst, t, b, T, B) * <usize>G << 2) + u;
-      const po = hp + (<usize>b * <usize>G << 2) + u;
-      const go = gt + (<usize>b * <usize>G << 2) + u;
-      const ho = (<usize>b * <usize>H << 2) + u;
-      const h4 = <usize>H << 2;
-      // Each gate's activations in a pass of its own (gate), then the state update: a pass's
-      // iterations are short and independent, so the core overlaps several of them instead of
-      // waiting on one long chain of dependent steps (an activation, then the next one using it).
-      // Four units at a time up to the last H % 4 (u0 is a multiple of 8), as on one thread.
-      const v4 = w & ~15;
-      if (mode == RNN_TANH) {
-        gate(true, xo, po, go, w);
-        memory.copy(nxt + ho, go, w);
-      } else if (mode == RNN_RELU) {
-        for (let j: usize = 0; j < w; j += 4) {
-          const y = max<f32>(load<f32>(xo + j) + load<f32>(po + j), 0);
-          store<f32>(go + j, y);
-          store<f32>(nxt + ho + j, y);
-        }
-      } else if (mode == LSTM) {
-        gate(false, xo, po, go, w);
-        gate(false, xo + h4, po + h4, go + h4, w);
-        gate(true, xo + 2 * h4, po + 2 * h4, go + 2 * h4, w);
-        gate(false, xo + 3 * h4, po + 3 * h4, go + 3 * h4, w);
-        for (let j: usize = 0; j < v4; j += 16) {
-          const i = v128.load(go + j);
-          const f = v128.load(go + h4 + j);
-          const g = v128.load(go + 2 * h4 + j);
-          const o = v128.load(go + 3 * h4 + j);
-          const cj = madd(f, v128.load(c + ho + j), f32x4.mul(i, g));
-          v128.store(c + ho + j, cj);
-          v128.store(target + ho + j, f32x4.mul(o, tanhv(cj)));
-        }
-        for (let j = v4; j < w; j += 4) {
-          const i = load<f32>(go + j);
-          const f = load<f32>(go + h4 + j);
-          const g = load<f32>(go + 2 * h4 + j);
-          const o = load<f32>(go + 3 * h4 + j);
-          const cj = f * load<f32>(c + ho + j) + i * g;
-          store<f32>(c + ho + j, cj);
-          store<f32>(target + ho + j, o * Mathf.tanh(cj));
-        }
-      } else if (mode == GRU) {
-        const no = nt + ho;
-        gate(false, xo, po, go, w);
-        gate(false, xo + h4, po + h4, go + h4, w);
-        for (let j: usize = 0; j < v4; j += 16) {
-          const r = v128.load(go + j);
-          const z = v128.load(go + h4 + j);
-          const hnj = v128.load(po + 2 * h4 + j);
-          const n = tanhv(madd(r, hnj, v128.load(xo + 2 * h4 + j)));
-          v128.store(go + 2 * h4 + j, n);
-          v128.store(no + j, hnj);
-          const hj = v128.load(cur + ho + j);
-          v128.store(nxt + ho + j, madd(z, f32x4.sub(hj, n), n));
-        }
-        for (let j = v4; j < w; j += 4) {
-          const r = load<f32>(go + j);
-          const z = load<f32>(go + h4 + j);
-          const hnj = load<f32>(po + 2 * h4 + j);
-          const n = Mathf.tanh(load<f32>(xo + 2 * h4 + j) + r * hnj);
-          store<f32>(go + 2 * h4 + j, n);
-          store<f32>(no + j, hnj);
-          store<f32>(nxt + ho + j, n + z * (load<f32>(cur + ho + j) - n));
+    const cur = s & 1 ? hNext : h;
+    const nxt = s & 1 ? h : hNext;
+    if (!second) {
+      // This chunk's units u0 <= j < u1 of every gate: bytes from the start of a row of H.
+      const u0 = chunk * unitChunk;
+      const u1 = min(u0 + unitChunk, H);
+      const u = <usize>u0 << 2;
+      const w = <usize>(u1 - u0) << 2;
+      for (let b = b0; b < b1; b++) {
+        const at = <usize>b * rowS + u;
+        if (hIn && !whrT) memory.copy(hIn + <usize>t * bs + at, cur + at, w);
+        if (cIn) memory.copy(cIn + <usize>t * bh + <usize>b * rowH + u, c + <usize>b * rowH + u, w);
+      }
+      const hb = cur + <usize>b0 * rowS;
+      if (u0 == 0 && u1 == H) sgemm(nb, G, S, hb, whhT, bhh, hpb, 0, G, tile);
+      else for (let g = 0; g < G; g += H) sgemm(nb, G, S, hb, whhT, bhh, hpb, g + u0, g + u1, tile);
+      cells(mode, t, B, T, H, G, b0, b1, batchFirst, valid, x, hp, savedStride ? gates + <usize>t * bg : gates, savedStride ? hn + <usize>t * bh : hn, c, cur, whrT ? full : nxt, u, w);
+      if (!whrT) outputs(t, B, T, b0, b1, batchFirst, valid, out, rowS, cur, nxt, u, w);
+    } else {
+      // LSTM projection into hp (free again once every chunk of the gates is done), then
+      // h = full W_hr^T for the sequences still running: this chunk's columns s0 <= j < s1 of S.
+      const s0 = chunk * stateChunk;
+      const s1 = min(s0 + stateChunk, S);
+      const su = <usize>s0 << 2;
+      const sw = <usize>(s1 - s0) << 2;
+      if (hIn) {
+        for (let b = b0; b < b1; b++) {
+          const at = <usize>b * rowS + su;
+          memory.copy(hIn + <usize>t * bs + at, cur + at, sw);
         }
       }
-    }
-    if (whrT) {
-      // LSTM projection into hp (free again once every thread is done with its gates), then
-      // h = full W_hr^T for the sequences still running.
-      if (split) meet(sync, parties, blocking);
       sgemm(nb, S, H, fb, whrT, 0, hpb, s0, s1, tile);
       for (let b = b0; b < b1; b++) {
         if (valid && !load<u8>(valid + <usize>t * <usize>B + <usize>b)) continue;
         memory.copy(nxt + <usize>b * rowS + su, hpb + <usize>(b - b0) * rowS + su, sw);
       }
+      outputs(t, B, T, b0, b1, batchFirst, valid, out, rowS, cur, nxt, su, sw);
     }
-    for (let b = b0; b < b1; b++) {
-      const o = out + row(batchFirst, t, b, T, B) * rowS + su;
-      const at = <usize>b * rowS + su;
-      if (valid && !load<u8>(valid + <usize>t * <usize>B + <usize>b)) {
-        memory.fill(o, 0, sw);
-        if (split) memory.copy(nxt + at, cur + at, sw);
-      } else memory.copy(o, nxt + at, sw);
-    }
-    if (split) {
-      meet(sync, parties, blocking);
-      const next = cur;
-      cur = nxt;
-      nxt = next;
+    if (split && done(sync, second ? stateChunks : unitChunks)) {
+      // The last chunk of the last step: the state ends in hNext after an odd number of steps.
+      if (stage == stages - 1 && T & 1) {
+        memory.copy(h + <usize>b0 * rowS, hNext + <usize>b0 * rowS, <usize>nb * rowS);
+      }
+      open(sync, stage + 1);
     }
   }
-  if (cur != h) {
-    for (let b = b0; b < b1; b++) memory.copy(h + <usize>b * rowS + su, cur + <usize>b * rowS + su, sw);
+}
+
+/**
+ * The gate math of step t for the sequences b0 <= b < b1 (those `valid` at t), over the units
+ * whose bytes from the start of a row of H are [u, u + w): activations from x [*, G] (row of step
+ * t) and hp [B, G] into g [B, G] (and GRU's hn [B, H]), then c (LSTM) and the new state into
+ * `target` [B, H] (nxt, or LSTM's full before the projection), from the state `cur` (GRU).
+ */
+@inline
+function cells(mode: i32, t: i32, B: i32, T: i32, H: i32, G: i32, b0: i32, b1: i32, batchFirst: bool, valid: usize, x: usize, hp: usize, gt: usize, nt: usize, c: usize, cur: usize, target: usize, u: usize, w: usize): void {
+  const h4 = <usize>H << 2;
+  for (let b = b0; b < b1; b++) {
+    if (valid && !load<u8>(valid + <usize>t * <usize>B + <usize>b)) continue;
+    const xo = x + (row(batchFirst, t, b, T, B) * <usize>G << 2) + u;
+    const po = hp + (<usize>b * <usize>G << 2) + u;
+    const go = gt + (<usize>b * <usize>G << 2) + u;
+    const ho = (<usize>b * <usize>H << 2) + u;
+    // Each gate's activations in a pass of its own (gate), then the state update: a pass's
+    // iterations are short and independent, so the core overlaps several of them instead of
+    // waiting on one long chain of dependent steps (an activation, then the next one using it).
+    // Four units at a time up to the last H % 4 (u is a multiple of 8 floats), as on one thread.
+    const v4 = w & ~15;
+    if (mode == RNN_TANH) {
+      gate(true, xo, po, go, w);
+      memory.copy(target + ho, go, w);
+    } else if (mode == RNN_RELU) {
+      for (let j: usize = 0; j < w; j += 4) {
+        const y = max<f32>(load<f32>(xo + j) + load<f32>(po + j), 0);
+        store<f32>(go + j, y);
+        store<f32>(target + ho + j, y);
+      }
+    } else if (mode == LSTM) {
+      gate(false, xo, po, go, w);
+      gate(false, xo + h4, po + h4, go + h4, w);
+      gate(true, xo + 2 * h4, po + 2 * h4, go + 2 * h4, w);
+      gate(false, xo + 3 * h4, po + 3 * h4, go + 3 * h4, w);
+      for (let j: usize = 0; j < v4; j += 16) {
+        const i = v128.load(go + j);
+        const f = v128.load(go + h4 + j);
+        const g = v128.load(go + 2 * h4 + j);
+        const o = v128.load(go + 3 * h4 + j);
+        const cj = madd(f, v128.load(c + ho + j), f32x4.mul(i, g));
+        v128.store(c + ho + j, cj);
+        v128.store(target + ho + j, f32x4.mul(o, tanhv(cj)));
+      }
+      for (let j = v4; j < w; j += 4) {
+        const i = load<f32>(go + j);
+        const f = load<f32>(go + h4 + j);
+        const g = load<f32>(go + 2 * h4 + j);
+        const o = load<f32>(go + 3 * h4 + j);
+        const cj = f * load<f32>(c + ho + j) + i * g;
+        store<f32>(c + ho + j, cj);
+        store<f32>(target + ho + j, o * Mathf.tanh(cj));
+      }
+    } else if (mode == GRU) {
+      const no = nt + ho;
+      gate(false, xo, po, go, w);
+      gate(false, xo + h4, po + h4, go + h4, w);
+      for (let j: usize = 0; j < v4; j += 16) {
+        const r = v128.load(go + j);
+        const z = v128.load(go + h4 + j);
+        const hnj = v128.load(po + 2 * h4 + j);
+        const n = tanhv(madd(r, hnj, v128.load(xo + 2 * h4 + j)));
+        v128.store(go + 2 * h4 + j, n);
+        v128.store(no + j, hnj);
+        const hj = v128.load(cur + ho + j);
+        v128.store(target + ho + j, madd(z, f32x4.sub(hj, n), n));
+      }
+      for (let j = v4; j < w; j += 4) {
+        const r = load<f32>(go + j);
+        const z = load<f32>(go + h4 + j);
+        const hnj = load<f32>(po + 2 * h4 + j);
+        const n = Mathf.tanh(load<f32>(xo + 2 * h4 + j) + r * hnj);
+        store<f32>(go + 2 * h4 + j, n);
+        store<f32>(no + j, hnj);
+        store<f32>(target + ho + j, n + z * (load<f32>(cur + ho + j) - n));
+      }
+    }
+  }
+}
+
+/**
+ * Step t's output for the sequences b0 <= b < b1, columns [su, su + sw) bytes of a row of S: the
+ * new state `nxt`, or zeros for a sequence not `valid` at t, whose state carries over (from
+ * `cur` when that is another buffer).
+ */
+@inline
+function outputs(t: i32, B: i32, T: i32, b0: i32, b1: i32, batchFirst: bool, valid: usize, out: usize, rowS: usize, cur: usize, nxt: usize, su: usize, sw: usize): void {
+  for (let b = b0; b < b1; b++) {
+    const o = out + row(batchFirst, t, b, T, B) * rowS + su;
+    const at = <usize>b * rowS + su;
+    if (valid && !load<u8>(valid + <usize>t * <usize>B + <usize>b)) {
+      memory.fill(o, 0, sw);
+      if (nxt != cur) memory.copy(nxt + at, cur + at, sw);
+    } else memory.copy(o, nxt + at, sw);
   }
 }

@@ -18,6 +18,13 @@ export interface EnginePolicy {
    */
   minStepWork: number;
   /**
+   * Microseconds a kernel worker keeps polling for its next share after one before it blocks, and
+   * a calling thread that may block polls for a worker's share before it does: a share that comes
+   * (or ends) within it costs no wake-up (tens of microseconds in Node, more in a browser, as long
+   * as a whole decode step). @default 200
+   */
+  spinMicros: number;
+  /**
    * Most bytes of WebAssembly memory a kernel call may reach; a call that needs more throws a
    * KernelError. @default 2 ** 32 (4 GiB: all that 32-bit WebAssembly can address)
    */
@@ -36,6 +43,7 @@ export const ENGINE_DEFAULTS: Readonly<EnginePolicy> = Object.freeze({
   kernel: true,
   minParallelWork: 1 << 21,
   minStepWork: 1 << 16,
+  spinMicros: 200,
   maxKernelBytes: 2 ** 32,
   relaxedSimd: true,
 });

@@ -17,9 +17,9 @@ export const MODES = ['rnn_tanh', 'rnn_relu', 'lstm', 'gru'] as const;
 export const SGEMM_ARGS = ['M', 'N', 'K', 'a', 'b', 'bias', 'c', 'j0', 'j1'] as const;
 
 /**
- * forward: the recurrence of sequences b0 <= b < b1 over T steps, or of hidden units u0 <= j < u1
- * by `parties` threads meeting at `sync` after every step (see assembly/recurrence.ts for what each
- * buffer holds).
+ * forward: the recurrence of sequences b0 <= b < b1 over T steps, or of all of them by `parties`
+ * threads sharing chunks of every step's columns through `sync` (see assembly/recurrence.ts for
+ * what each buffer holds).
  */
 export const FORWARD_ARGS = [
   'mode',
@@ -47,10 +47,8 @@ export const FORWARD_ARGS = [
   'savedStride',
   'hIn',
   'cIn',
-  'u0',
-  'u1',
-  's0',
-  's1',
+  'unitChunk',
+  'stateChunk',
   'parties',
   'sync',
   'blocking',

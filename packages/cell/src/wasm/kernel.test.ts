@@ -8,7 +8,7 @@ import { kernelReady } from '../sequence/engine.js';
 import { runSequence } from '../sequence/run.js';
 import { type CellMode, createRecurrentWeights, type RecurrentWeights } from '../weights.js';
 import { kernelBuild, relaxedSimdSupported } from './loader.js';
-import { initKernel, kernelThreads, setKernelThreads, unitRanges } from './threads.js';
+import { columnShares, initKernel, kernelThreads, setKernelThreads } from './threads.js';
 
 /** The kernel on (the default) or off (the plain JS path). */
 const setKernelEnabled = (on: boolean) => {
@@ -311,18 +311,18 @@ describe('kernel worker threads', () => {
     expect(JSON.parse(r.stdout)).toEqual([true, 1, 1]);
   });
 
-  it('splits hidden units by default only where it measured to pay: one LSTM sequence of H 256 over 1000 steps', async () => {
+  it('splits hidden units by default only where each thread gets enough of every step and of the call', async () => {
     expect(await setKernelThreads(2)).toBe(2);
-    // (B, T, H, G, S): LSTM B=1 T=1000 H=256 splits; the decode step, the tutorial, H=64 over
-    // 10000 steps (each step too small) and 8 sequences (split by rows instead) do not.
-    expect(unitRanges(1, 1000, 256, 1024, 256)).toEqual([
-      [0, 128],
-      [128, 256],
-    ]);
-    expect(unitRanges(1, 1, 256, 1024, 256)).toEqual([[0, 256]]);
-    expect(unitRanges(2, 10, 256, 1024, 256)).toEqual([[0, 256]]);
-    expect(unitRanges(1, 10000, 64, 256, 64)).toEqual([[0, 64]]);
-    expect(unitRanges(8, 1000, 256, 1024, 256)).toEqual([[0, 256]]);
+    const split = (unitChunk: number) => ({ parties: 2, unitChunk, stateChunk: unitChunk });
+    const one = { parties: 1, unitChunk: 0, stateChunk: 0 };
+    // (B, T, H, G, S): LSTM B=1 T=1000 H=256 and the tutorial (B=2 T=10) split, in chunks of a
+    // quarter of H; the decode step, H=64 over 10000 steps (each step too small) and 8 sequences
+    // (split by rows instead) do not.
+    expect(columnShares(1, 1000, 256, 1024, 256)).toEqual(split(64));
+    expect(columnShares(2, 10, 256, 1024, 256)).toEqual(split(64));
+    expect(columnShares(1, 1, 256, 1024, 256)).toEqual(one);
+    expect(columnShares(1, 10000, 64, 256, 64)).toEqual(one);
+    expect(columnShares(8, 1000, 256, 1024, 256)).toEqual(one);
   });
 
   it('property: any batch (B >= 8: by rows; fewer: by hidden units) split across 2 or 3 threads gives the one-thread forward bit for bit', async () => {
@@ -402,14 +402,11 @@ describe('kernel worker threads', () => {
           const one = run(w, true, reverse, true, batch);
           expect(await setKernelThreads(2)).toBe(2);
           const G = { rnn_tanh: 1, rnn_relu: 1, lstm: 4, gru: 3 }[c.mode] * hidden;
-          const units = unitRanges(batch.B, T, hidden, G, c.proj ?? hidden);
-          expect(units).toEqual(
+          // Chunks of 8 units (0-7, 8-15, 16-19) and of P: 0-7, 8-11.
+          expect(columnShares(batch.B, T, hidden, G, c.proj ?? hidden)).toEqual(
             batch.B < 8
-              ? [
-                  [0, 16],
-                  [16, 20],
-                ]
-              : [[0, hidden]],
+              ? { parties: 2, unitChunk: 8, stateChunk: 8 }
+              : { parties: 1, unitChunk: 0, stateChunk: 0 },
           );
           const two = run(w, true, reverse, true, batch);
           const js = run(w, false, reverse, true, batch);

@@ -141,6 +141,33 @@ describe('ThreadPool (the kernel on worker threads)', () => {
     expect(pool.stolen - before).toBeGreaterThan(0);
   });
 
+  it('has its workers poll for spinMicros after a call, then block; a call after that runs normally', async () => {
+    k.sgemm(rows(0, M));
+    const one = result();
+    const until = async (test: () => boolean) => {
+      for (const t0 = Date.now(); !test(); ) {
+        if (Date.now() - t0 > 5000) throw new Error('timed out');
+        await new Promise((r) => setTimeout(r, 1));
+      }
+    };
+    pool.spinMicros = 0;
+    pool.run(k, 'sgemm', [rows(0, 12), rows(12, 24), rows(24, M)]);
+    await until(() => pool.sleeping === 2);
+    // A call wakes both workers (whether they run their shares or this thread takes them back);
+    // each then polls for 100 ms before it blocks again.
+    pool.spinMicros = 100_000;
+    pool.run(k, 'sgemm', [rows(0, 12), rows(12, 24), rows(24, M)]);
+    expect(result()).toEqual(one);
+    await until(() => pool.sleeping === 0);
+    const awake = performance.now();
+    await until(() => pool.sleeping === 2);
+    expect(performance.now() - awake).toBeGreaterThanOrEqual(50);
+    pool.spinMicros = 0;
+    new Float32Array(k.memory.buffer, at.c, M * N).fill(Number.NaN);
+    pool.run(k, 'sgemm', [rows(0, 12), rows(12, 24), rows(24, M)]);
+    expect(result()).toEqual(one);
+  });
+
   it('never deadlocks over a million back-to-back split calls (a worker late for one call and the next)', () => {
     // Tiny shares: the caller posts the next call while a worker may still be in its loop from the
     // previous one; the worker must report the call it actually claimed.

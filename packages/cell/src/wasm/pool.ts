@@ -20,7 +20,8 @@ export type Fn = keyof typeof FN;
 /**
  * Bytes of control per worker (a cache line): int32 sequence number of the last call posted, of
  * the last call done, of the last call that failed; the function; its argument block (a uint32
- * byte offset); who claimed the call posted last.
+ * byte offset); who claimed the call posted last; how long (µs) the worker polls for the next call
+ * before it blocks; whether it is blocked (in Atomics.wait) now.
  */
 const SLOT = 64;
 const SEQ = 0;
@@ -29,6 +30,8 @@ const ERR = 2;
 const FUNC = 3;
 const ARG = 4;
 const CLAIM = 5;
+const SPIN = 6;
+const ASLEEP = 7;
 /** CLAIM: posted and not yet claimed; claimed by the worker; taken back by the caller. */
 const OPEN = 0;
 const BY_WORKER = 1;
@@ -59,8 +62,17 @@ function start({ modules, memory, ctl, slot }) {
   const idle = () => Atomics.load(i32, ${SEQ}) === seq && Atomics.load(i32, ${CLAIM}) !== ${OPEN};
   for (;;) {
     // A call is new when its number is, or open while this worker saw its number already (it
-    // tried to claim it before the caller opened it; see claimed()).
-    if (idle()) Atomics.wait(i32, ${SEQ}, seq);
+    // tried to claim it before the caller opened it: if it sleeps through that call, the caller
+    // runs it, see finish()). Polls for it a while first:
+    // a call that comes soon (the next step of a decode loop, the next layer) then costs no
+    // wake-up, which takes tens of microseconds, as long as a whole small call.
+    const until = performance.now() + Atomics.load(i32, ${SPIN}) / 1000;
+    for (let n = 1; idle() && (n % 64 !== 0 || performance.now() < until); n++);
+    if (idle()) {
+      Atomics.store(i32, ${ASLEEP}, 1);
+      Atomics.wait(i32, ${SEQ}, seq);
+      Atomics.store(i32, ${ASLEEP}, 0);
+    }
     seq = Atomics.load(i32, ${SEQ});
     // The caller may have run this call itself already: only an open call is ours.
     if (Atomics.compareExchange(i32, ${CLAIM}, ${OPEN}, ${BY_WORKER}) !== ${OPEN}) continue;
@@ -92,6 +104,12 @@ export class ThreadPool {
   readonly blocking: boolean;
   /** Posted shares this thread ran itself because no worker had claimed them yet. */
   stolen = 0;
+  /**
+   * How long (µs) a worker polls for its next call after one, and this thread for a worker's
+   * share, before blocking in Atomics.wait (a browser's main thread never blocks: it polls).
+   * @default 0
+   */
+  spinMicros = 0;
 
   private constructor(
     private readonly kernels: Builds<Exports>,
@@ -136,6 +154,13 @@ export class ThreadPool {
     }
   }
 
+  /** Workers blocked in Atomics.wait now (neither running a call nor polling for one). */
+  get sleeping(): number {
+    let n = 0;
+    for (let w = 0; w < this.workers.length; w++) n += Atomics.load(this.ctl, w * (SLOT / 4) + ASLEEP);
+    return n;
+  }
+
   /** Threads a call can use: the workers and the calling thread. */
   get size(): number {
     return this.workers.length + 1;
@@ -144,11 +169,10 @@ export class ThreadPool {
   /**
    * Runs `fn` of the build whose exports are `kernel` once per argument block (byte offsets in the
    * shared memory), at once: the first on this thread, the others on workers; returns when all
-   * have finished. The calls must write disjoint memory. `together`: the calls meet each other
-   * (a recurrence split by columns), so each must run on a thread of its own: this thread waits
-   * until every worker has claimed its call before running its own.
+   * have finished. The calls must write disjoint memory, or share their work among themselves
+   * (a recurrence split by columns), and each must be correct whichever thread runs it, in any order.
    */
-  run(kernel: Exports, fn: Fn, calls: number[], together = false): void {
+  run(kernel: Exports, fn: Fn, calls: number[]): void {
     const build = BUILDS.findIndex((b) => this.kernels[b] === kernel);
     if (build < 0) throw new KernelError('rnnkit kernel: a split call of a build the workers lack');
     const posted = calls.length - 1;
@@ -156,6 +180,7 @@ export class ThreadPool {
       const base = w * (SLOT / 4);
       this.ctl[base + FUNC] = FN[fn] + 2 * build;
       this.ctl[base + ARG] = calls[w + 1]!;
+      this.ctl[base + SPIN] = this.spinMicros;
       // The new sequence number first, then open: a worker that claims the call then reads the
       // number of this call. (Opening first let a worker still in its loop from the previous call
       // claim this one, read the old number, report that, and leave the caller waiting forever.)
@@ -163,7 +188,6 @@ export class ThreadPool {
       Atomics.store(this.ctl, base + CLAIM, OPEN);
       Atomics.notify(this.ctl, base + SEQ);
     }
-    if (together) this.claimed(posted);
     let ok = false;
     try {
       kernel[fn](calls[0]!);
@@ -192,28 +216,18 @@ export class ThreadPool {
         continue;
       }
       const seq = Atomics.load(this.ctl, base + SEQ);
-      for (;;) {
+      // A browser's main thread may not block: it polls (the workers' shares are as long as its
+      // own); others poll for spinMicros, then block.
+      const until = this.blocking ? performance.now() + this.spinMicros / 1000 : Infinity;
+      for (let n = 1; ; n++) {
         const done = Atomics.load(this.ctl, base + DONE);
         if (done === seq) break;
-        // A browser's main thread may not block: it spins (the workers' shares are as long as its own).
-        if (this.blocking) Atomics.wait(this.ctl, base + DONE, done);
+        if (n % 64 === 0 && performance.now() > until) Atomics.wait(this.ctl, base + DONE, done);
       }
       if (Atomics.load(this.ctl, base + ERR) === seq) failed++;
     }
     if (failed > 0)
       throw new KernelError(`rnnkit kernel: ${fn} failed in ${failed} share(s) of a split call`);
-  }
-
-  /**
-   * Returns once the first `posted` workers have claimed their calls, notifying them again now and
-   * then: a worker that looked before its call was open may be asleep again.
-   */
-  private claimed(posted: number): void {
-    for (let w = 0; w < posted; w++) {
-      const base = w * (SLOT / 4);
-      for (let n = 1; Atomics.load(this.ctl, base + CLAIM) === OPEN; n++)
-        if (n % 1024 === 0) Atomics.notify(this.ctl, base + SEQ);
-    }
   }
 
   /** Stops the workers (each ends its loop when it sees function 0). */

@@ -158,37 +158,50 @@ export function productShares(M: number, N: number, work: number): Share[] {
 }
 
 /**
- * Ranges of hidden units (multiples of 8) for the threads that split a recurrence of B < 8
- * sequences over T steps (G = gates * H, S the state's size): one per thread when each thread's
- * share of a step reaches `enginePolicy.minStepWork` multiply-adds and its share of the call 4x
- * `enginePolicy.minParallelWork` (every thread must be running before the first step: a late
- * worker's start is not hidden behind the calling thread's work, as it is for rows); else the
- * one range [0, H).
+ * How a recurrence of B < 8 sequences over T steps shares its columns among threads (G = gates * H,
+ * S the state's size): `parties` threads (1: not split) claiming chunks of `unitChunk` hidden units
+ * (a multiple of 8) of every step, and with an LSTM projection `stateChunk` columns of S; about
+ * CHUNKS chunks per thread, so that a thread late to a step (or to the call) leaves its chunks to
+ * the others instead of holding them up. Split when each thread's share of a step reaches
+ * `enginePolicy.minStepWork` multiply-adds and its share of the call `enginePolicy.minParallelWork`.
  */
-export function unitRanges(
+export function columnShares(
   B: number,
   T: number,
   H: number,
   G: number,
   S: number,
-): Array<[number, number]> {
+): { parties: number; unitChunk: number; stateChunk: number } {
   const step = B * G * S;
-  if (B >= 8) return [[0, H]];
-  const n = Math.min(
-    threadsFor((T * step) / 4),
-    Math.ceil(H / 8),
-    Math.floor(step / enginePolicy.minStepWork),
-  );
-  return n < 2 ? [[0, H]] : cut(H, n, 8);
+  const n =
+    B >= 8
+      ? 1
+      : Math.min(
+          threadsFor(T * step),
+          Math.ceil(H / 8),
+          Math.floor(step / enginePolicy.minStepWork),
+        );
+  const chunk = (size: number) => Math.ceil(size / (n * CHUNKS) / 8) * 8;
+  return n < 2
+    ? { parties: 1, unitChunk: 0, stateChunk: 0 }
+    : { parties: n, unitChunk: chunk(H), stateChunk: chunk(S) };
 }
 
+/** Chunks per thread of a step split by columns (`columnShares`). */
+const CHUNKS = 2;
+
 /** The fields of a recurrence's block that split its columns, and their values on one thread. */
-type ColumnField = 'u0' | 'u1' | 's0' | 's1' | 'parties' | 'sync' | 'blocking' | 'tile' | 'hNext';
+type ColumnField =
+  | 'unitChunk'
+  | 'stateChunk'
+  | 'parties'
+  | 'sync'
+  | 'blocking'
+  | 'tile'
+  | 'hNext';
 const ONE: Args<ColumnField[]> = {
-  u0: 0,
-  u1: 0,
-  s0: 0,
-  s1: 0,
+  unitChunk: 0,
+  stateChunk: 0,
   parties: 0,
   sync: 0,
   blocking: 0,
@@ -196,11 +209,15 @@ const ONE: Args<ColumnField[]> = {
   hNext: 0,
 };
 
+/** Byte offset of the field `sync` in a recurrence's argument block. */
+const SYNC = FORWARD_ARGS.indexOf('sync') * 4;
+
 /**
  * Writes the argument blocks of one recurrence call (`args` for the whole batch, FORWARD_ARGS),
- * one per thread, in `mem`: ranges of the batch (`ranges`), or for fewer than 8 sequences ranges
- * of hidden units (`unitRanges`) meeting after every step (assembly/barrier.ts: `together`); one
- * block when small. Run them with `runShares(k, 'forward', blocks, together)`.
+ * one per thread, in `mem`: ranges of the batch (`ranges`), or for fewer than 8 sequences threads
+ * sharing the chunks of every step's columns (`columnShares`; `together`: their control block is
+ * reset before each run, see runShares); one block when small. Run them with
+ * `runShares(k, 'forward', blocks, together)`.
  */
 export function forwardShares(
   k: KernelExports,
@@ -211,17 +228,15 @@ export function forwardShares(
   let parts: Array<Partial<Args<typeof FORWARD_ARGS>>> = ranges(B, T * B * G * S).map(
     ([b0, b1]) => ({ b0, b1 }),
   );
-  const units = unitRanges(B, T, H, G, S);
-  if (units.length > 1) {
-    const cols = args.whrT ? cut(S, units.length, 8) : units;
-    const sync = mem.alloc(8, true);
-    new Int32Array(k.memory.buffer, sync, 2).fill(0);
-    const tiles = mem.alloc(8 * units.length);
+  const { parties, unitChunk, stateChunk } = columnShares(B, T, H, G, S);
+  if (parties > 1) {
+    // The chunks' control block (assembly/barrier.ts) on a cache line of its own.
+    const sync = mem.alloc(64, true);
+    const tiles = mem.alloc(8 * parties);
     const hNext = mem.alloc(B * S);
-    parts = units.map(([u0, u1], i) => {
-      const [s0, s1] = cols[i] ?? [S, S];
+    parts = Array.from({ length: parties }, (_, i) => {
       const blocking = i > 0 || pool!.blocking ? 1 : 0;
-      return { u0, u1, s0, s1, parties: units.length, sync, blocking, tile: tiles + 32 * i, hNext };
+      return { unitChunk, stateChunk, parties, sync, blocking, tile: tiles + 32 * i, hNext };
     });
   }
   const bytes = argBytes(FORWARD_ARGS);
@@ -230,14 +245,20 @@ export function forwardShares(
     writeArgs(k.memory.buffer, blocks + i * bytes, FORWARD_ARGS, part, args, ONE);
     return blocks + i * bytes;
   });
-  return { blocks: shares, together: units.length > 1 };
+  return { blocks: shares, together: parties > 1 };
 }
 
 /**
- * Runs export `fn` once per argument block in `blocks` (one per share), at once; `together`: each
- * on a thread of its own (shares that meet each other, see ThreadPool.run).
+ * Runs export `fn` once per argument block in `blocks` (one per share), at once; `together`: the
+ * shares of a recurrence split by columns, whose control block is zeroed first (so that a layout
+ * may run again, replay.ts).
  */
 export function runShares(k: KernelExports, fn: Fn, blocks: number[], together = false): void {
-  if (blocks.length === 1) k[fn](blocks[0]!);
-  else pool!.run(k, fn, blocks, together);
+  if (blocks.length === 1) return k[fn](blocks[0]!);
+  if (together) {
+    const sync = new Uint32Array(k.memory.buffer, blocks[0]! + SYNC, 1)[0]!;
+    new Int32Array(k.memory.buffer, sync, 4).fill(0);
+  }
+  pool!.spinMicros = enginePolicy.spinMicros;
+  pool!.run(k, fn, blocks);
 }
