@@ -7,14 +7,16 @@ export interface EnginePolicy {
   /** False: every call runs the plain JS path, even where the WebAssembly kernel is ready. @default true */
   kernel: boolean;
   /**
-   * Multiply-adds each thread's share of a split kernel call must reach. @default 2 ** 21 (about
-   * 40 µs of work on one core, against the tens of microseconds that waking a worker costs)
+   * Multiply-adds each thread's share of a split kernel call must reach. @default 2 ** 16 (a few
+   * µs of work on one core: a worker still polling after its last share (`spinMicros`) takes the
+   * next one within a microsecond; one that has to be woken takes tens, and the calling thread
+   * runs the shares no worker has taken yet, so a split call costs little more than one thread)
    */
   minParallelWork: number;
   /**
    * Multiply-adds each thread's share of one step must reach for a recurrence of fewer than 8
-   * sequences to split its hidden units across threads (they meet after every step: 0.3-1 µs when
-   * every thread has a core, a scheduler's time slice when one has not). @default 2 ** 16
+   * sequences to split its hidden units across threads (they share chunks of every step and wait
+   * for its last: about a microsecond per step when every thread has a core). @default 2 ** 16
    */
   minStepWork: number;
   /**
@@ -41,7 +43,7 @@ export interface EnginePolicy {
 /** The defaults, to restore the policy after changing it. */
 export const ENGINE_DEFAULTS: Readonly<EnginePolicy> = Object.freeze({
   kernel: true,
-  minParallelWork: 1 << 21,
+  minParallelWork: 1 << 16,
   minStepWork: 1 << 16,
   spinMicros: 200,
   maxKernelBytes: 2 ** 32,

@@ -11,8 +11,8 @@ import { kernelThreads } from './threads.js';
  * input and initial state in where the last call put them and runs the argument blocks that call
  * wrote (its biases are still in place). Valid only while the memory is laid out as that call left it: the same kernel instance
  * (releaseKernelMemory makes a new one), no other call since (each lays out an arena, packs or
- * moves weights: memory.ts `memoryEpoch`), the same threads and split policy, and each of its
- * products and its recurrence one share on this thread (a split call may need its barriers reset).
+ * moves weights: memory.ts `memoryEpoch`), the same threads and split policy (a recurrence split
+ * by columns has its control block reset before each run: threads.ts `runShares`).
  */
 
 /** What a layout kept in the kernel's arena relies on besides its own inputs. */
@@ -82,8 +82,7 @@ function keyOf(a: KernelInputs): unknown[] {
  * host biases are compared by identity: callers pass read-only arrays (e.g. `hostData`).
  */
 export function keep(k: KernelExports, a: KernelInputs, at: Layout): void {
-  const single = at.sgemm.length <= 1 && at.forward.length === 1;
-  last = single ? { at, stamp: stamp(k), key: keyOf(a) } : null;
+  last = { at, stamp: stamp(k), key: keyOf(a) };
 }
 
 /**
