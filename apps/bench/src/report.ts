@@ -1,4 +1,5 @@
 /** The run as one JSON object and as the Markdown that RESULTS.md (and the README) shows. */
+import { ENGINE_DEFAULTS } from '@rnnkit/cell/internal';
 import { type BackendName, type CellKind, fmtShape, GROUPS, type Group } from './cases.js';
 import type { MemoryResult } from './memprobe.js';
 import type { ProfileResult } from './profile.js';
@@ -297,7 +298,7 @@ function threadsNote(threads: number): string {
   const ours =
     threads > 1
       ? `rnnkit's WebAssembly kernel splits large calls across ${threads} threads (worker_threads on one shared memory; ` +
-        'calls under about 4 M multiply-adds stay on one thread); the next section times it on one thread as well.'
+        `calls under ${2 * ENGINE_DEFAULTS.minParallelWork} multiply-adds stay on one thread); the next section times it on one thread as well.`
       : "rnnkit's WebAssembly kernel ran on one thread.";
   return (
     `Threads: ${ours} tfjs-layers and the naive loop run on tfjs's backends, which are single-threaded in Node ` +
