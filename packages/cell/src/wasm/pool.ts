@@ -157,7 +157,8 @@ export class ThreadPool {
   /** Workers blocked in Atomics.wait now (neither running a call nor polling for one). */
   get sleeping(): number {
     let n = 0;
-    for (let w = 0; w < this.workers.length; w++) n += Atomics.load(this.ctl, w * (SLOT / 4) + ASLEEP);
+    for (let w = 0; w < this.workers.length; w++)
+      n += Atomics.load(this.ctl, w * (SLOT / 4) + ASLEEP);
     return n;
   }
 

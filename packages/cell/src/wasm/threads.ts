@@ -191,14 +191,7 @@ export function columnShares(
 const CHUNKS = 2;
 
 /** The fields of a recurrence's block that split its columns, and their values on one thread. */
-type ColumnField =
-  | 'unitChunk'
-  | 'stateChunk'
-  | 'parties'
-  | 'sync'
-  | 'blocking'
-  | 'tile'
-  | 'hNext';
+type ColumnField = 'unitChunk' | 'stateChunk' | 'parties' | 'sync' | 'blocking' | 'tile' | 'hNext';
 const ONE: Args<ColumnField[]> = {
   unitChunk: 0,
   stateChunk: 0,
@@ -254,7 +247,10 @@ export function forwardShares(
  * may run again, replay.ts).
  */
 export function runShares(k: KernelExports, fn: Fn, blocks: number[], together = false): void {
-  if (blocks.length === 1) return k[fn](blocks[0]!);
+  if (blocks.length === 1) {
+    k[fn](blocks[0]!);
+    return;
+  }
   if (together) {
     const sync = new Uint32Array(k.memory.buffer, blocks[0]! + SYNC, 1)[0]!;
     new Int32Array(k.memory.buffer, sync, 4).fill(0);
