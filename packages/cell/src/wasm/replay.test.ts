@@ -42,47 +42,36 @@ function step(w: RecurrentWeights, x: tf.Tensor, state: tf.Tensor[] | null): num
 }
 
 describe('replayed kernel layouts', () => {
-  it('replays the step before, with the results of a fresh layout (states and inputs change)', () => {
-    const w = lstm(1);
-    const fresh = copy(w);
-    const [x1, x2, h, c] = [
-      randn([2, 1, I], 2),
-      randn([2, 1, I], 3),
-      randn([1, 2, H], 4),
-      randn([1, 2, H], 5),
-    ];
-    step(w, x1, null);
-    const before = replayCount();
-    const replayed = [step(w, x2, [h, c]), step(w, x1, null)];
-    expect(replayCount()).toBe(before + 2);
-    // The same steps on a fresh layout: other variables with the same values.
-    expect([step(fresh, x2, [h, c]), step(fresh, x1, null)]).toEqual(replayed);
-    expect(replayCount()).toBe(before + 3); // fresh's second step replays fresh's first
-    expect(replayed[0]).not.toEqual(replayed[1]);
-    tf.dispose([x1, x2, h, c]);
-    dispose(w, fresh);
-  });
-
-  it('replays a step split across threads (products by columns, the recurrence in chunks)', async () => {
-    expect(await setKernelThreads(2)).toBe(2);
-    Object.assign(enginePolicy, { minParallelWork: 1, minStepWork: 1 });
-    const w = lstm(1);
-    const fresh = copy(w);
-    const [x1, x2, h, c] = [
-      randn([2, 1, I], 2),
-      randn([2, 1, I], 3),
-      randn([1, 2, H], 4),
-      randn([1, 2, H], 5),
-    ];
-    step(w, x1, null);
-    const before = replayCount();
-    const replayed = [step(w, x2, [h, c]), step(w, x1, null), step(w, x2, [h, c])];
-    expect(replayCount()).toBe(before + 3);
-    expect(replayed[2]).toEqual(replayed[0]);
-    expect([step(fresh, x2, [h, c]), step(fresh, x1, null)]).toEqual(replayed.slice(0, 2));
-    tf.dispose([x1, x2, h, c]);
-    dispose(w, fresh);
-  });
+  for (const split of [false, true]) {
+    const how = split
+      ? 'split across 2 threads (products by columns, the recurrence in chunks)'
+      : 'on one thread';
+    it(`replays the step before, with the results of a fresh layout (states and inputs change), ${how}`, async () => {
+      if (split) {
+        expect(await setKernelThreads(2)).toBe(2);
+        Object.assign(enginePolicy, { minParallelWork: 1, minStepWork: 1 });
+      }
+      const w = lstm(1);
+      const fresh = copy(w);
+      const [x1, x2, h, c] = [
+        randn([2, 1, I], 2),
+        randn([2, 1, I], 3),
+        randn([1, 2, H], 4),
+        randn([1, 2, H], 5),
+      ];
+      step(w, x1, null);
+      const before = replayCount();
+      const replayed = [step(w, x2, [h, c]), step(w, x1, null), step(w, x2, [h, c])];
+      expect(replayCount()).toBe(before + 3);
+      // The same steps on a fresh layout: other variables with the same values.
+      expect([step(fresh, x2, [h, c]), step(fresh, x1, null)]).toEqual(replayed.slice(0, 2));
+      expect(replayCount()).toBe(before + 4); // fresh's second step replays fresh's first
+      expect(replayed[0]).not.toEqual(replayed[1]);
+      expect(replayed[2]).toEqual(replayed[0]);
+      tf.dispose([x1, x2, h, c]);
+      dispose(w, fresh);
+    });
+  }
 
   it('lays the step out anew when a weight or a bias is reassigned in between', () => {
     const w = lstm(1);
