@@ -15,7 +15,7 @@ const NAP: i64 = 20_000;
 /**
  * The next chunk to run, as stage << 32 | chunk, once one is free; -1 when all `stages` are done.
  * A stage has `first` chunks, or `second` when `phases` is 2 and the stage is a step's second
- * phase (odd). In a build without threads there is no other thread: -1. While every chunk of the
+ * phase (odd); -1 in a build without threads (which never splits a call). While every chunk of the
  * open stage is taken, waits for it to end: polls (a browser's main thread may not block), and
  * after a bounded spin a thread that may block (`blocking`, a worker) naps instead of taking a
  * core from the one it waits for.
@@ -37,8 +37,8 @@ export function claim(sync: usize, stages: i32, first: i32, second: i32, phases:
 }
 
 /**
- * Marks a chunk of `stage` (which has `count` chunks) done; true when it was the stage's last, so
- * that the caller may finish the stage and then `open` the next.
+ * Marks a chunk of the open stage (which has `count` chunks) done; true when it was the stage's
+ * last, so that the caller may finish the stage and then `open` the next.
  */
 @inline
 export function done(sync: usize, count: i32): bool {
