@@ -93,8 +93,6 @@ interface Tail {
 
 /** A step laid out in the kernel's memory (see `layOutStep`). */
 export class DecodePlan {
-  /** False when a run changes what the next one relies on (a recurrence split across threads) */
-  readonly reusable: boolean;
   private cached: {
     buffer: ArrayBufferLike;
     views: StepViews;
@@ -108,7 +106,6 @@ export class DecodePlan {
     private readonly sizes: Sizes,
     private readonly tail: Tail,
   ) {
-    this.reusable = !at.some((l) => l.together);
     this.cached = this.viewsOf(k.memory.buffer);
   }
 
@@ -118,7 +115,7 @@ export class DecodePlan {
    */
   holds(): boolean {
     const k = loadedExports();
-    return this.reusable && k !== null && holds(this.stamped, k);
+    return k !== null && holds(this.stamped, k);
   }
 
   /** The step's buffers (made once per buffer of the kernel's memory, which grows only in layouts) */

@@ -84,7 +84,7 @@ export function fusedStep(m: FusedModel, ids: tf.Tensor, state: Seq2SeqState): S
     return null;
   const key = planKey(m, state.memory, B);
   const plan = kept?.plan.holds() && sameKey(kept.key, key) ? kept.plan : layOut(k, m, state, B);
-  kept = plan.reusable ? { plan, key } : null;
+  kept = { plan, key };
   // The input: the embedding rows, then the previous attentional state with input feeding.
   const v = plan.views;
   const x = v.input;
