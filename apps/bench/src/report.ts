@@ -335,7 +335,7 @@ export function markdown(report: BenchReport): string {
   parts.push(
     ...section(
       '## rnnkit on one thread',
-      'The same runs, rnnkit timed with `setKernelThreads(1)` as one more implementation in the same ' +
+      'The same runs, rnnkit timed with no kernel call split across threads (`enginePolicy.minParallelWork` and `minStepWork` infinite) as one more implementation in the same ' +
         'interleaved rounds (its output checked equal like every other); ×X = their median / rnnkit on one thread.',
       oneThreadTable(report.results, threads),
     ),

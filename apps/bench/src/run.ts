@@ -5,7 +5,6 @@
  * a fast call times a batch of consecutive calls.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { setKernelThreads } from '@rnnkit/cell';
 import { ENGINE_DEFAULTS, enginePolicy, kernelBuild } from '@rnnkit/cell/internal';
 import {
   ensureGradients,
@@ -108,10 +107,21 @@ interface Contender extends Timed<Float32Array | number> {
   different?: boolean;
 }
 
-/** Hooks that run a contender's calls with the kernel on one thread, then restore `threads`. */
-function oneThread(threads: number): Pick<Contender, 'enter' | 'exit'> {
-  return { enter: () => setKernelThreads(1), exit: () => setKernelThreads(threads) };
-}
+/**
+ * Hooks that run a contender's calls with the kernel on one thread (no call split), then restore
+ * the split policy. The workers stay up: stopped and started again around every sample
+ * (setKernelThreads), they took the CPU from the contenders timed next while they started.
+ */
+const oneThread: Pick<Contender, 'enter' | 'exit'> = {
+  enter: async () => {
+    enginePolicy.minParallelWork = Number.POSITIVE_INFINITY;
+    enginePolicy.minStepWork = Number.POSITIVE_INFINITY;
+  },
+  exit: async () => {
+    enginePolicy.minParallelWork = ENGINE_DEFAULTS.minParallelWork;
+    enginePolicy.minStepWork = ENGINE_DEFAULTS.minStepWork;
+  },
+};
 
 /**
  * Hooks that run a contender's calls on the kernel's plain SIMD build (where the relaxed-SIMD
@@ -213,7 +223,7 @@ export async function runCase(
     model.eval();
     const ours = { call: readForward(() => model.forward(x)[0]), dispose: () => {} };
     add('rnnkit', () => ours);
-    if (opts.threads > 1) add('rnnkit-1-thread', () => ({ ...ours, ...oneThread(opts.threads) }));
+    if (opts.threads > 1) add('rnnkit-1-thread', () => ({ ...ours, ...oneThread }));
     if (kernelBuild() === 'relaxed') add('rnnkit-plain-simd', () => ({ ...ours, ...plainSimd }));
     add('tfjs-layers', () => {
       const { model: km, layer } = buildLayersModel(c.cell, w);
@@ -288,7 +298,7 @@ export async function runCase(
             t.dispose();
             m.dispose();
           },
-          ...oneThread(opts.threads),
+          ...oneThread,
         };
       });
     }
