@@ -1,3 +1,5 @@
+import { threadMayBlock } from './wasm/workers.js';
+
 /**
  * The engine's switches, for comparisons, benchmarks and tests: the one place that forces the plain
  * JS path or changes when a kernel call is split across threads. Exported through
@@ -7,10 +9,12 @@ export interface EnginePolicy {
   /** False: every call runs the plain JS path, even where the WebAssembly kernel is ready. @default true */
   kernel: boolean;
   /**
-   * Multiply-adds each thread's share of a split kernel call must reach. @default 2 ** 16 (a few
-   * µs of work on one core: a worker still polling after its last share (`spinMicros`) takes the
-   * next one within a microsecond; one that has to be woken takes tens, and the calling thread
-   * runs the shares no worker has taken yet, so a split call costs little more than one thread)
+   * Multiply-adds each thread's share of a split kernel call must reach. @default 2 ** 16 where
+   * the calling thread may block (Node, a worker: a few µs of work on one core; a worker still
+   * polling after its last share (`spinMicros`) takes the next one within a microsecond, one that
+   * has to be woken takes tens, and the calling thread runs the shares no worker has taken yet),
+   * 2 ** 21 on a browser's main thread (which polls through every wait: splitting small calls
+   * there measured no faster in Chromium on a busy 2-core machine, the RNN tutorial slower)
    */
   minParallelWork: number;
   /**
@@ -43,7 +47,7 @@ export interface EnginePolicy {
 /** The defaults, to restore the policy after changing it. */
 export const ENGINE_DEFAULTS: Readonly<EnginePolicy> = Object.freeze({
   kernel: true,
-  minParallelWork: 1 << 16,
+  minParallelWork: threadMayBlock() ? 1 << 16 : 1 << 21,
   minStepWork: 1 << 16,
   spinMicros: 200,
   maxKernelBytes: 2 ** 32,

@@ -1,6 +1,6 @@
 import { KernelError } from '@rnnkit/ops';
 import { BUILDS, type Build } from './loader.js';
-import { type Started, spawner, threadsPossible } from './workers.js';
+import { type Started, spawner, threadMayBlock, threadsPossible } from './workers.js';
 
 /**
  * Worker threads for the WebAssembly kernel: each worker instantiates the kernel's modules (one per
@@ -117,7 +117,7 @@ export class ThreadPool {
     ctl: SharedArrayBuffer,
   ) {
     this.ctl = new Int32Array(ctl);
-    this.blocking = canBlock(this.ctl);
+    this.blocking = threadMayBlock();
   }
 
   /**
@@ -257,15 +257,5 @@ export class ThreadPool {
       if (Date.now() > deadline) throw new Error('workers did not start within 10 s');
       await new Promise((r) => setTimeout(r, 5));
     }
-  }
-}
-
-/** True when this thread may block in Atomics.wait (not a browser's main thread). */
-function canBlock(i32: Int32Array): boolean {
-  try {
-    Atomics.wait(i32, SEQ, 1, 0);
-    return true;
-  } catch {
-    return false;
   }
 }

@@ -10,6 +10,19 @@ export function threadsPossible(): boolean {
   return isNode() || g.crossOriginIsolated === true;
 }
 
+/**
+ * True when this thread may block in Atomics.wait: Node, a worker; not a browser's main thread
+ * (nor where there is no SharedArrayBuffer).
+ */
+export function threadMayBlock(): boolean {
+  try {
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 1, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Threads this machine runs at once (Node: os.availableParallelism; browsers: hardwareConcurrency). */
 export async function hardwareThreads(): Promise<number> {
   if (isNode()) {
