@@ -55,6 +55,9 @@ type Impl = { name: string; call: () => Promise<Float32Array> };
 
 const now = () => performance.now();
 
+/** Milliseconds between two samples (a browser's shortest timer, about 4 ms). */
+const SETTLE_MS = 5;
+
 /** Checks each impl against the first, warms it up, then samples all in interleaved rounds. */
 async function time(impls: Impl[], budgetMs: number): Promise<Record<string, PageImpl>> {
   const out: Record<string, PageImpl> = {};
@@ -106,6 +109,9 @@ async function time(impls: Impl[], budgetMs: number): Promise<Record<string, Pag
   for (let round = 0; round < rounds; round++) {
     for (const t of timed) {
       if (round >= t.reps) continue;
+      // A pause first, untimed: the threads of the contender sampled before (ONNX Runtime Web's
+      // spin while idle, rnnkit's poll for 200 µs) go to sleep instead of taking this one's CPU.
+      await new Promise((r) => setTimeout(r, SETTLE_MS));
       const t0 = now();
       for (let i = 0; i < t.batch; i++) await t.k.call();
       t.samples.push((now() - t0) / t.batch);
