@@ -53,21 +53,12 @@ const KERNEL_PRODUCTS: Products = {
       K,
     ]);
     const db = transposeB
-      ? k.batchGemm(swapLast(hostView(dy), B, M, N), hostView(a), B, N, M, K, false)
-      : k.batchGemm(swapLast(hostView(a), B, M, K), hostView(dy), B, K, M, N, false);
+      ? k.batchGemm(hostView(dy), hostView(a), B, N, M, K, false, true)
+      : k.batchGemm(hostView(a), hostView(dy), B, K, M, N, false, true);
     return [da as tf.Tensor3D, kernelTensor(db, b.shape) as tf.Tensor3D];
   },
 };
 
-/** x [B, R, C] -> [B, C, R] (the left operands of batched gradients: small, e.g. attention weights) */
-function swapLast(x: Float32Array, B: number, R: number, C: number): Float32Array {
-  const out = new Float32Array(B * R * C);
-  for (let i = 0; i < B; i++) {
-    const o = i * R * C;
-    for (let r = 0; r < R; r++) for (let c = 0; c < C; c++) out[o + c * R + r] = x[o + r * C + c]!;
-  }
-  return out;
-}
 // Every `linearProduct` given no products (Linear's: attention, output layers) runs on them too.
 useProducts(KERNEL_PRODUCTS);
 

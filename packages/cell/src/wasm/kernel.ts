@@ -19,7 +19,7 @@ export interface Kernel {
   gemm: Bound<typeof gemmSession>;
   /** a^T b -> [M, N], a [R, M], b [R, N] (products.ts) */
   sumOuter: Bound<typeof sumOuter>;
-  /** a[i] [M, K] x b[i] (or b[i]^T) for every i of a batch -> [batch, M, N] (products.ts) */
+  /** a[i] (or a[i]^T) x b[i] (or b[i]^T) for every i of a batch -> [batch, M, N] (products.ts) */
   batchGemm: Bound<typeof batchGemm>;
   /** One direction of one layer over every step (recurrence.ts) */
   recurrence: Bound<typeof recurrence>;
@@ -32,7 +32,8 @@ const bind = (k: KernelExports): Kernel => ({
   project: (x, M, K, w, N, bias) => project(k, x, M, K, w, N, bias),
   gemm: (rhs, maxM) => gemmSession(k, rhs, maxM),
   sumOuter: (a, R, M, b, N) => sumOuter(k, a, R, M, b, N),
-  batchGemm: (a, b, batch, M, K, N, transposeB) => batchGemm(k, a, b, batch, M, K, N, transposeB),
+  batchGemm: (a, b, batch, M, K, N, transposeB, transposeA) =>
+    batchGemm(k, a, b, batch, M, K, N, transposeB, transposeA),
   recurrence: (a, save) => recurrence(k, a, save),
   decodeStep: (d) => layOutStep(k, d),
 });

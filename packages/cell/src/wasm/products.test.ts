@@ -54,24 +54,28 @@ describe('kernel products', () => {
     );
   });
 
-  it('batchGemm: a[i] b[i] and a[i] b[i]^T over a batch', () => {
+  it('batchGemm: a[i] b[i] over a batch, either side transposed', () => {
     const k = loadedKernel()!;
     fc.assert(
       fc.property(
         shapes,
         fc.integer({ min: 1, max: 4 }),
         fc.boolean(),
-        ([M, K, N], B, transposeB) => {
+        fc.boolean(),
+        ([M, K, N], B, transposeB, transposeA) => {
           const a = values(B * M * K, 3);
           const b = values(B * K * N, 4);
-          const ours = k.batchGemm(a, b, B, M, K, N, transposeB).slice();
+          const ours = k.batchGemm(a, b, B, M, K, N, transposeB, transposeA).slice();
           for (let i = 0; i < B; i++) {
             const bi = b.subarray(i * K * N, (i + 1) * K * N);
             // b[i] as [K, N] (transposed from [N, K] when transposeB)
             const rows = transposeB
               ? Float32Array.from({ length: K * N }, (_, j) => bi[(j % N) * K + Math.floor(j / N)]!)
               : bi;
-            const ref = reference(M, N, K, (m, r) => a[i * M * K + m * K + r]!, rows);
+            // a[i] as [M, K] ([K, M] read transposed when transposeA)
+            const at = (m: number, r: number) =>
+              a[i * M * K + (transposeA ? r * M + m : m * K + r)]!;
+            const ref = reference(M, N, K, at, rows);
             expect(maxDiff(ours.subarray(i * M * N, (i + 1) * M * N), ref)).toBeLessThan(1e-5);
           }
         },

@@ -120,10 +120,12 @@ export function sumOuter(
 }
 
 /**
- * c[i] = a[i] [M, K] x b[i] for i < batch -> c [batch, M, N], with b[i] [K, N] row-major, or
- * [N, K] (used transposed) when `transposeB`; a and b hold the batch's matrices one after another.
- * Each b[i] is packed, then multiplied (small products, e.g. attention's: one thread each). The
- * result is a view into the kernel's memory, valid until its next call (see `kernelTensor`).
+ * c[i] = a[i] [M, K] x b[i] for i < batch -> c [batch, M, N]; a[i] is [M, K] row-major, or [K, M]
+ * (used transposed) when `transposeA`; b[i] [K, N], or [N, K] (used transposed) when `transposeB`;
+ * a and b hold the batch's matrices one after another. Each a[i] to transpose is transposed and
+ * each b[i] packed in the kernel, then multiplied (small products, e.g. attention's: one thread
+ * each). The result is a view into the kernel's memory, valid until its next call (see
+ * `kernelTensor`).
  */
 export function batchGemm(
   k: KernelExports,
@@ -134,18 +136,22 @@ export function batchGemm(
   K: number,
   N: number,
   transposeB: boolean,
+  transposeA = false,
 ): Float32Array {
   const mem = new Arena(k);
   const pa = mem.put(a.subarray(0, batch * M * K));
+  const paT = transposeA ? mem.alloc(M * K) : 0;
   const pb = mem.put(b.subarray(0, batch * K * N));
   const pbP = mem.alloc(packedSize(N, K));
   const pc = mem.alloc(batch * M * N);
   const blocks = sgemmBlocks(mem);
   for (let i = 0; i < batch; i++) {
+    const ai = pa + i * M * K * 4;
+    if (transposeA) k.transpose(K, M, ai, paT);
     const bi = pb + i * K * N * 4;
     if (transposeB) k.pack(N, K, bi, pbP);
     else k.packT(N, K, bi, pbP);
-    sgemm(k, blocks, M, N, K, pa + i * M * K * 4, pbP, 0, pc + i * M * N * 4);
+    sgemm(k, blocks, M, N, K, transposeA ? paT : ai, pbP, 0, pc + i * M * N * 4);
   }
   return mem.f32(pc, batch * M * N);
 }
