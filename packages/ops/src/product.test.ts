@@ -91,6 +91,18 @@ describe('batchProduct', () => {
     });
   }
 
+  it('names the argument, what was expected and what was given when shapes do not fit', () => {
+    expect(() => batchProduct(tf.zeros([3, 4]) as unknown as tf.Tensor3D, b)).toThrow(
+      'batchProduct(a): expected rank 3 ([B, M, K]), got rank 2 with shape [3,4]',
+    );
+    expect(() => batchProduct(a, bT)).toThrow(
+      'batchProduct(b): expected shape [3,5,*], got [3,2,5]',
+    );
+    expect(() => batchProduct(a, b, true)).toThrow(
+      'batchProduct(b): expected shape [3,*,5], got [3,5,2]',
+    );
+  });
+
   it('runs both directions through the given Products, with no tensor left behind', () => {
     const calls: string[] = [];
     const spy: Products = {

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { assertRank, assertShape } from './guards.js';
 
 /**
  * How the products of y = x W^T (x [N, K], w [M, K]) and of batched y = a b (a [B, M, K], b
@@ -97,7 +98,8 @@ export function linearProduct(
 /**
  * a [B, M, K] x b [B, K, N] (or b^T with `transposeB`, b [B, N, K]) -> [B, M, N], as
  * tf.matMul(a, b, false, transposeB), differentiable in a and b, with its own gradient so that
- * `products` decide every product, forward and backward (default: the installed ones).
+ * `products` decide every product, forward and backward (default: the installed ones). Throws
+ * ShapeError when the shapes do not fit (the kernel's products read the arrays as these shapes).
  */
 export function batchProduct(
   a: tf.Tensor3D,
@@ -105,6 +107,9 @@ export function batchProduct(
   transposeB = false,
   products: Products = installed,
 ): tf.Tensor3D {
+  assertRank(a, 'batchProduct(a)', [3], '[B, M, K]');
+  const [B, , K] = a.shape;
+  assertShape(b, 'batchProduct(b)', transposeB ? [B, null, K] : [B, K, null]);
   const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const [as, bs] = args as [tf.Tensor3D, tf.Tensor3D];
     const value = products.batchForward(as, bs, transposeB);
