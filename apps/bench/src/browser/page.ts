@@ -15,6 +15,7 @@ import type * as Ort from 'onnxruntime-web';
 import type { BenchCase } from '../cases.js';
 import { buildLayersModel, torchWeights } from '../layers.js';
 import { maxAbsDiff, randomArray, type Summary, summarize } from '../stats.js';
+import { now, sample } from '../timing.js';
 
 export interface PageConfig {
   cases: BenchCase[];
@@ -52,8 +53,6 @@ export interface PageRun {
 }
 
 type Impl = { name: string; call: () => Promise<Float32Array> };
-
-const now = () => performance.now();
 
 /** Milliseconds between two samples (a browser's shortest timer, about 4 ms). */
 const SETTLE_MS = 5;
@@ -112,9 +111,7 @@ async function time(impls: Impl[], budgetMs: number): Promise<Record<string, Pag
       // A pause first, untimed: the threads of the contender sampled before (ONNX Runtime Web's
       // spin while idle, rnnkit's poll for 200 µs) go to sleep instead of taking this one's CPU.
       await new Promise((r) => setTimeout(r, SETTLE_MS));
-      const t0 = now();
-      for (let i = 0; i < t.batch; i++) await t.k.call();
-      t.samples.push((now() - t0) / t.batch);
+      t.samples.push(await sample(t.k, t.batch));
     }
   }
   for (const t of timed) t.r.summary = summarize(t.samples);
