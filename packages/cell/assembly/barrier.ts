@@ -1,55 +1,78 @@
 // How the threads that split one recurrence's columns (assembly/recurrence.ts) share its work:
-// each stage of the recurrence (a step, or one of its two phases) is cut into chunks of columns,
-// and every thread claims the next chunk until none is left. A thread that is late (still waking
-// up, or descheduled on a busy machine) holds up no one unless it holds a chunk: the others take
-// the chunks it would have had, so a split call is never much slower than one thread.
+// each stage of the recurrence (a step, or one of its two phases) is cut into chunks of columns.
+// Chunk c belongs to thread c % parties, which runs it in every stage unless another thread took
+// it first: a thread that is done with its own chunks of a stage and finds another's not yet
+// claimed after a short wait (the owner is still waking up, or descheduled on a busy machine) runs
+// it itself, and keeps doing so at once in the next stages until the owner claims again. So a late
+// thread holds up no one, and in the common case a step costs one cache line's trip between the
+// threads (the other's done flag) instead of a contended counter's several.
 //
-// The control block at `sync` (16 bytes, zeroed before each call): an int64 whose high word is
-// the stage now open and whose low word is its next chunk; then the int32 count of its chunks done.
+// The control block at `sync` (zeroed before each call), two cache lines per chunk c: at
+// c * 128 the int32 1 + the last stage whose chunk c was claimed (written by whoever claims it,
+// nearly always its owner, so the line stays in the owner's cache), at c * 128 + 64 the int32
+// 1 + the last stage whose chunk c is done (the line the others poll).
 
+/** Bytes of the control block per chunk (two cache lines). */
+export const SYNC_BYTES: usize = 128;
+/** Polls of another's done flag before trying to take its chunk (about a microsecond). */
+const PATIENCE = 256;
 /** Polls before a thread that may block naps instead (tens of µs: a chunk takes microseconds). */
 const SPIN = 1 << 16;
 /** A blocked wait's timeout (ns): it polls, so no thread needs to notify. */
 const NAP: i64 = 20_000;
 
+@inline
+function claimAt(sync: usize, c: i32): usize {
+  return sync + <usize>c * SYNC_BYTES;
+}
+
+@inline
+function doneAt(sync: usize, c: i32): usize {
+  return sync + <usize>c * SYNC_BYTES + 64;
+}
+
 /**
- * The next chunk to run, as stage << 32 | chunk, once one is free; -1 when all `stages` are done.
- * A stage has `first` chunks, or `second` when `phases` is 2 and the stage is a step's second
- * phase (odd); -1 in a build without threads (which never splits a call). While every chunk of the
- * open stage is taken, waits for it to end: polls (a browser's main thread may not block), and
+ * Takes chunk c of `stage` when no thread has yet: true when this thread is to run it. Without
+ * threads (a build that never splits a call), always true.
+ */
+@inline
+export function take(sync: usize, c: i32, stage: i32): bool {
+  if (!ASC_FEATURE_THREADS) return true;
+  const at = claimAt(sync, c);
+  const v = atomic.load<i32>(at);
+  return v <= stage && atomic.cmpxchg<i32>(at, v, stage + 1) == v;
+}
+
+/** Marks chunk c of `stage` done (after its results are written). */
+@inline
+export function finish(sync: usize, c: i32, stage: i32): void {
+  if (ASC_FEATURE_THREADS) atomic.store<i32>(doneAt(sync, c), stage + 1);
+}
+
+/** True once chunk c of `stage` is done. */
+@inline
+export function isDone(sync: usize, c: i32, stage: i32): bool {
+  return !ASC_FEATURE_THREADS || atomic.load<i32>(doneAt(sync, c)) > stage;
+}
+
+/**
+ * Waits until chunk c of `stage` is done, or returns false when this thread should run it itself:
+ * at once when `eager` (it took this chunk in the last stage: its owner is away), else when the
+ * chunk is still unclaimed after PATIENCE polls. Polls (a browser's main thread may not block);
  * after a bounded spin a thread that may block (`blocking`, a worker) naps instead of taking a
  * core from the one it waits for.
  */
 @inline
-export function claim(sync: usize, stages: i32, first: i32, second: i32, phases: i32, blocking: bool): i64 {
-  if (!ASC_FEATURE_THREADS) return -1;
-  let n = 0;
-  let w = atomic.load<i64>(sync);
-  while (<i32>(w >>> 32) < stages) {
-    const stage = <i32>(w >>> 32);
-    const count = phases == 2 && stage & 1 ? second : first;
-    if (<i32>w < count) {
-      if (atomic.cmpxchg<i64>(sync, w, w + 1) == w) return w;
-    } else if (blocking && ++n > SPIN) atomic.wait<i32>(sync + 4, stage, NAP);
-    w = atomic.load<i64>(sync);
-  }
-  return -1;
-}
-
-/**
- * Marks a chunk of the open stage (which has `count` chunks) done; true when it was the stage's
- * last, so that the caller may finish the stage and then `open` the next.
- */
-@inline
-export function done(sync: usize, count: i32): bool {
+export function await_(sync: usize, c: i32, stage: i32, eager: bool, blocking: bool): bool {
   if (!ASC_FEATURE_THREADS) return true;
-  if (atomic.add<i32>(sync + 8, 1) != count - 1) return false;
-  atomic.store<i32>(sync + 8, 0);
+  const at = doneAt(sync, c);
+  let n = 0;
+  let v = atomic.load<i32>(at);
+  while (v <= stage) {
+    if ((eager || n == PATIENCE) && atomic.load<i32>(claimAt(sync, c)) <= stage) return false;
+    if (blocking && n > SPIN) atomic.wait<i32>(at, v, NAP);
+    else n++;
+    v = atomic.load<i32>(at);
+  }
   return true;
-}
-
-/** Opens `stage` (its chunks from 0): threads waiting in `claim` go on. */
-@inline
-export function open(sync: usize, stage: i32): void {
-  if (ASC_FEATURE_THREADS) atomic.store<i64>(sync, <i64>stage << 32);
 }

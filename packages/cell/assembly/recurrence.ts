@@ -28,6 +28,7 @@ import {
   FORWARD_mode,
   FORWARD_out,
   FORWARD_parties,
+  FORWARD_party,
   FORWARD_reverse,
   FORWARD_savedStride,
   FORWARD_stateChunk,
@@ -43,9 +44,9 @@ import {
   RNN_RELU,
   RNN_TANH,
 } from './args';
-import { claim, done, open } from './barrier';
+import { await_, finish, isDone, take } from './barrier';
 import { madd, sigmoid, sigmoidv, tanhv } from './math';
-import { sgemm } from './sgemm';
+import { gateColumns, sgemm } from './sgemm';
 
 export { attend, tanhInPlace } from './attend';
 export { pack, packT, sgemmArgs as sgemm } from './sgemm';
@@ -154,64 +155,91 @@ export function forward(args: usize): void {
   // This range's rows of hp and full; the projection's result goes to the start of its hp rows.
   const hpb = hp + (<usize>b0 * <usize>G << 2);
   const fb = full + <usize>b0 * rowH;
-  let next = 0;
-  for (;;) {
-    let stage = next++;
-    let chunk = 0;
-    if (split) {
-      const w = claim(sync, stages, unitChunks, stateChunks, phases, blocking);
-      if (w < 0) break;
-      stage = <i32>(w >>> 32);
-      chunk = <i32>w;
-    } else if (stage >= stages) break;
-    const s = stage / phases;
-    const second = stage - s * phases == 1;
-    const t = reverse ? T - 1 - s : s;
-    const cur = s & 1 ? hNext : h;
-    const nxt = s & 1 ? h : hNext;
-    if (!second) {
-      // This chunk's units u0 <= j < u1 of every gate: bytes from the start of a row of H.
-      const u0 = chunk * unitChunk;
-      const u1 = min(u0 + unitChunk, H);
-      const u = <usize>u0 << 2;
-      const w = <usize>(u1 - u0) << 2;
-      for (let b = b0; b < b1; b++) {
-        const at = <usize>b * rowS + u;
-        if (hIn && !whrT) memory.copy(hIn + <usize>t * bs + at, cur + at, w);
-        if (cIn) memory.copy(cIn + <usize>t * bh + <usize>b * rowH + u, c + <usize>b * rowH + u, w);
-      }
-      const hb = cur + <usize>b0 * rowS;
-      if (u0 == 0 && u1 == H) sgemm(nb, G, S, hb, whhT, bhh, hpb, 0, G, tile);
-      else for (let g = 0; g < G; g += H) sgemm(nb, G, S, hb, whhT, bhh, hpb, g + u0, g + u1, tile);
-      cells(mode, t, B, T, H, G, b0, b1, batchFirst, valid, x, hp, savedStride ? gates + <usize>t * bg : gates, savedStride ? hn + <usize>t * bh : hn, c, cur, whrT ? full : nxt, u, w);
-      if (!whrT) outputs(t, B, T, b0, b1, batchFirst, valid, out, rowS, cur, nxt, u, w);
-    } else {
-      // LSTM projection into hp (free again once every chunk of the gates is done), then
-      // h = full W_hr^T for the sequences still running: this chunk's columns s0 <= j < s1 of S.
-      const s0 = chunk * stateChunk;
-      const s1 = min(s0 + stateChunk, S);
-      const su = <usize>s0 << 2;
-      const sw = <usize>(s1 - s0) << 2;
-      if (hIn) {
-        for (let b = b0; b < b1; b++) {
-          const at = <usize>b * rowS + su;
-          memory.copy(hIn + <usize>t * bs + at, cur + at, sw);
+  // Split: each stage, this thread's own chunks first (those it can take), then every chunk in
+  // order, waiting for it to be done or running it when its owner is away (barrier.ts); the next
+  // stage starts once every chunk of this one is done. One thread: one chunk per stage.
+  const party = split ? load<i32>(args + FORWARD_party) : 0;
+  const stride = split ? parties : 1;
+  let away = 0; // bit c: this thread ran chunk c, not its own, in the last stage
+  for (let stage = 0; stage < stages; stage++) {
+    const count = phases == 2 && stage & 1 ? stateChunks : unitChunks;
+    let k = 0;
+    for (;;) {
+      let chunk = -1;
+      while (k < 2 * count) {
+        const j = k < count ? k : k - count;
+        const own = j % stride == party;
+        if (k++ < count) {
+          if (own && (!split || take(sync, j, stage))) {
+            chunk = j;
+            break;
+          }
+          continue;
         }
+        if (!split) break;
+        const bit = 1 << (j & 31);
+        let mine = false;
+        while (!isDone(sync, j, stage)) {
+          if (await_(sync, j, stage, (away & bit) != 0, blocking)) break;
+          if ((mine = take(sync, j, stage))) break;
+          away &= ~bit;
+        }
+        if (mine) {
+          away |= bit;
+          chunk = j;
+          break;
+        }
+        if (!own) away &= ~bit;
       }
-      sgemm(nb, S, H, fb, whrT, 0, hpb, s0, s1, tile);
-      for (let b = b0; b < b1; b++) {
-        if (valid && !load<u8>(valid + <usize>t * <usize>B + <usize>b)) continue;
-        memory.copy(nxt + <usize>b * rowS + su, hpb + <usize>(b - b0) * rowS + su, sw);
+      if (chunk < 0) break;
+      const s = stage / phases;
+      const second = stage - s * phases == 1;
+      const t = reverse ? T - 1 - s : s;
+      const cur = s & 1 ? hNext : h;
+      const nxt = s & 1 ? h : hNext;
+      if (!second) {
+        // This chunk's units u0 <= j < u1 of every gate: bytes from the start of a row of H.
+        const u0 = chunk * unitChunk;
+        const u1 = min(u0 + unitChunk, H);
+        const u = <usize>u0 << 2;
+        const w = <usize>(u1 - u0) << 2;
+        for (let b = b0; b < b1; b++) {
+          const at = <usize>b * rowS + u;
+          if (hIn && !whrT) memory.copy(hIn + <usize>t * bs + at, cur + at, w);
+          if (cIn) memory.copy(cIn + <usize>t * bh + <usize>b * rowH + u, c + <usize>b * rowH + u, w);
+        }
+        const hb = cur + <usize>b0 * rowS;
+        if (u0 == 0 && u1 == H) sgemm(nb, G, S, hb, whhT, bhh, hpb, 0, G, tile);
+        else if (H % 8 == 0) gateColumns(nb, G, S, hb, whhT, bhh, hpb, u0 / 8, (u1 - u0) / 8, H / 8, G / H);
+        else for (let g = 0; g < G; g += H) sgemm(nb, G, S, hb, whhT, bhh, hpb, g + u0, g + u1, tile);
+        cells(mode, t, B, T, H, G, b0, b1, batchFirst, valid, x, hp, savedStride ? gates + <usize>t * bg : gates, savedStride ? hn + <usize>t * bh : hn, c, cur, whrT ? full : nxt, u, w);
+        if (!whrT) outputs(t, B, T, b0, b1, batchFirst, valid, out, rowS, cur, nxt, u, w);
+      } else {
+        // LSTM projection into hp (free again once every chunk of the gates is done), then
+        // h = full W_hr^T for the sequences still running: this chunk's columns s0 <= j < s1 of S.
+        const s0 = chunk * stateChunk;
+        const s1 = min(s0 + stateChunk, S);
+        const su = <usize>s0 << 2;
+        const sw = <usize>(s1 - s0) << 2;
+        if (hIn) {
+          for (let b = b0; b < b1; b++) {
+            const at = <usize>b * rowS + su;
+            memory.copy(hIn + <usize>t * bs + at, cur + at, sw);
+          }
+        }
+        sgemm(nb, S, H, fb, whrT, 0, hpb, s0, s1, tile);
+        for (let b = b0; b < b1; b++) {
+          if (valid && !load<u8>(valid + <usize>t * <usize>B + <usize>b)) continue;
+          memory.copy(nxt + <usize>b * rowS + su, hpb + <usize>(b - b0) * rowS + su, sw);
+        }
+        outputs(t, B, T, b0, b1, batchFirst, valid, out, rowS, cur, nxt, su, sw);
       }
-      outputs(t, B, T, b0, b1, batchFirst, valid, out, rowS, cur, nxt, su, sw);
+      if (split) finish(sync, chunk, stage);
     }
-    if (split && done(sync, second ? stateChunks : unitChunks)) {
-      // The last chunk of the last step: the state ends in hNext after an odd number of steps.
-      if (stage == stages - 1 && T & 1) {
-        memory.copy(h + <usize>b0 * rowS, hNext + <usize>b0 * rowS, <usize>nb * rowS);
-      }
-      open(sync, stage + 1);
-    }
+  }
+  // The state ends in hNext after an odd number of steps split by columns.
+  if (split && party == 0 && T & 1) {
+    memory.copy(h + <usize>b0 * rowS, hNext + <usize>b0 * rowS, <usize>nb * rowS);
   }
 }
 

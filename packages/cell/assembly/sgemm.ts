@@ -93,7 +93,7 @@ export function sgemm(M: i32, N: i32, K: i32, a: usize, b: usize, bias: usize, c
   const e1 = j1 % NR != 0 && j1 / NR < full && j1 / NR != e0 && j1 / NR >= p0 ? j1 / NR : -1;
   for (let i0 = 0; i0 < M; i0 += MC) {
     const i1 = min(i0 + MC, M);
-    if (p0 < p1) strips(i0, i1, p0, p1, N, K, a, b, bias, c);
+    if (p0 < p1) strips(false, i0, i1, p0, 0, 0, p1 - p0, N, K, a, b, bias, c);
     for (let e = 0; e < 2; e++) {
       const p = e ? e1 : e0;
       if (p < 0) continue;
@@ -101,7 +101,7 @@ export function sgemm(M: i32, N: i32, K: i32, a: usize, b: usize, bias: usize, c
       const hi = min(j1, p * NR + NR);
       for (let i = i0; i < i1; i++) {
         const pbias = bias ? bias + (<usize>(p * NR) << 2) : 0;
-        block(1, 2, 0, 0, NR, K, a + (<usize>i * <usize>K << 2), b + <usize>p * strip, 0, pbias, tile);
+        block(1, 2, 0, 0, 0, 0, NR, K, a + (<usize>i * <usize>K << 2), b + <usize>p * strip, strip, pbias, tile);
         const at = c + ((<usize>i * <usize>N + <usize>lo) << 2);
         memory.copy(at, tile + (<usize>(lo - p * NR) << 2), <usize>(hi - lo) << 2);
       }
@@ -124,17 +124,44 @@ export function sgemm(M: i32, N: i32, K: i32, a: usize, b: usize, bias: usize, c
 }
 
 /**
- * Rows i0 <= i < i1 times the whole strips p0 <= p < p1 of sgemm: each strip times blocks of 4
- * rows, then the last 2 rows times 2 strips at once and the last row times 3, with f32x4
- * accumulators.
+ * Columns of c [M, N] = a [M, K] x B [K, N] (+ bias) for a chunk of the gates' hidden units: of
+ * each of the `gates` blocks of `gap` strips, the `run` strips from strip `first` (a recurrence
+ * step's chunk of units, in every gate at once, so that its register blocks span gates instead of
+ * stopping at each gate's last strip). Rows 0 <= i < M (M <= MC).
+ */
+export function gateColumns(M: i32, N: i32, K: i32, a: usize, b: usize, bias: usize, c: usize, first: i32, run: i32, gap: i32, gates: i32): void {
+  strips(true, 0, M, first, run, gap, run * gates, N, K, a, b, bias, c);
+}
+
+/** The strip after strip p, whose place in its run is o (`gathered`: see `strips`). */
+@inline
+function after(gathered: bool, p: i32, o: i32, run: i32, gap: i32): i32 {
+  return gathered && o + 1 == run ? p + gap - run + 1 : p + 1;
+}
+
+/** The place in its run of the strip after one at place o. */
+@inline
+function placeAfter(gathered: bool, o: i32, run: i32): i32 {
+  return gathered && o + 1 != run ? o + 1 : 0;
+}
+
+/**
+ * Rows i0 <= i < i1 times `count` whole strips of sgemm from strip `first`: consecutive ones, or
+ * when `gathered` (a compile-time constant) runs of `run` strips, one run every `gap` strips.
+ * Each strip times blocks of 4 rows, then the last 2 rows times 2 strips at once and the last row
+ * times 3, with f32x4 accumulators.
  */
 @inline
-function strips(i0: i32, i1: i32, p0: i32, p1: i32, N: i32, K: i32, a: usize, b: usize, bias: usize, c: usize): void {
+function strips(gathered: bool, i0: i32, i1: i32, first: i32, run: i32, gap: i32, count: i32, N: i32, K: i32, a: usize, b: usize, bias: usize, c: usize): void {
   const strip = <usize>K * NR << 2;
   const i4 = i0 + ((i1 - i0) & ~3);
-  for (let p = p0; p < p1; p++) {
+  let p = first;
+  let o = 0; // p's place in its run
+  for (let q = 0; q < count; q++) {
     const pb = b + <usize>p * strip;
-    for (let i = i0; i < i4; i += 4) block(4, 2, i, p * NR, N, K, a, pb, 0, bias, c);
+    for (let i = i0; i < i4; i += 4) block(4, 2, i, p * NR, 0, 0, N, K, a, pb, strip, bias, c);
+    p = after(gathered, p, o, run, gap);
+    o = placeAfter(gathered, o, run);
   }
   // The last rows (fewer than 4: all of them when M < 4, as in a decode step) over several
   // strips at once, so that 6 or 8 accumulators hide the latency of the multiply-adds (one
@@ -143,22 +170,52 @@ function strips(i0: i32, i1: i32, p0: i32, p1: i32, N: i32, K: i32, a: usize, b:
   // for one row measured no faster than one (register pressure in V8's code).
   let i = i4;
   if (i + 2 <= i1) {
-    let p = p0;
-    for (; p + 2 <= p1; p += 2) block(2, 4, i, p * NR, N, K, a, b + <usize>p * strip, strip, bias, c);
-    if (p < p1) block(2, 2, i, p * NR, N, K, a, b + <usize>p * strip, 0, bias, c);
+    p = first;
+    o = 0;
+    let q = 0;
+    for (; q + 2 <= count; q += 2) {
+      const p1 = after(gathered, p, o, run, gap);
+      const o1 = placeAfter(gathered, o, run);
+      const d1 = gathered ? (p1 - p) * NR : NR;
+      block(2, 4, i, p * NR, d1, 0, N, K, a, b + <usize>p * strip, strip, bias, c);
+      p = after(gathered, p1, o1, run, gap);
+      o = placeAfter(gathered, o1, run);
+    }
+    if (q < count) block(2, 2, i, p * NR, 0, 0, N, K, a, b + <usize>p * strip, strip, bias, c);
     i += 2;
   }
   if (i < i1) {
-    let p = p0;
-    for (; p + 3 <= p1; p += 3) block(1, 6, i, p * NR, N, K, a, b + <usize>p * strip, strip, bias, c);
-    for (; p + 2 <= p1; p += 2) block(1, 4, i, p * NR, N, K, a, b + <usize>p * strip, strip, bias, c);
-    for (; p < p1; p++) block(1, 2, i, p * NR, N, K, a, b + <usize>p * strip, 0, bias, c);
+    p = first;
+    o = 0;
+    let q = 0;
+    for (; q + 3 <= count; q += 3) {
+      const p1 = after(gathered, p, o, run, gap);
+      const o1 = placeAfter(gathered, o, run);
+      const p2 = after(gathered, p1, o1, run, gap);
+      const o2 = placeAfter(gathered, o1, run);
+      const d1 = gathered ? (p1 - p) * NR : NR;
+      const d2 = gathered ? (p2 - p) * NR : 2 * NR;
+      block(1, 6, i, p * NR, d1, d2, N, K, a, b + <usize>p * strip, strip, bias, c);
+      p = after(gathered, p2, o2, run, gap);
+      o = placeAfter(gathered, o2, run);
+    }
+    if (q + 2 <= count) {
+      const p1 = after(gathered, p, o, run, gap);
+      const o1 = placeAfter(gathered, o, run);
+      const d1 = gathered ? (p1 - p) * NR : NR;
+      block(1, 4, i, p * NR, d1, 0, N, K, a, b + <usize>p * strip, strip, bias, c);
+      p = after(gathered, p1, o1, run, gap);
+      o = placeAfter(gathered, o1, run);
+      q += 2;
+    }
+    if (q < count) block(1, 2, i, p * NR, 0, 0, N, K, a, b + <usize>p * strip, strip, bias, c);
   }
 }
 
 /**
  * c[i..i+R, j..j+4W] of sgemm: R rows of a times W vectors of 4 columns, from the packed strip of
- * columns j..j+8 at b and, when W > 2, the next (W / 2 - 1) strips, `strip` bytes apart: 4x8, 2x8,
+ * columns j..j+8 at b and, when W > 2, the strip of columns j+d1.. (and when W > 4 that of j+d2..;
+ * packed strips are `strip` bytes each, so d1 = 8 is the next): 4x8, 2x8,
  * 1x8 (W = 2), 2x16, 1x16 (W = 4) or 1x24 (W = 6). Inlined with constant R and W, so Binaryen
  * specialises it into a register block of R * W f32x4 accumulators q0..q7, in pairs (one strip of
  * one row): q0 q1 row 0; q2 q3 row 1 (W = 2) or row 0's second strip; q4 q5 row 2 (W = 2), row 1
@@ -172,6 +229,8 @@ function block(
   W: i32,
   i: i32,
   j: i32,
+  d1: i32,
+  d2: i32,
   N: i32,
   K: i32,
   a: usize,
@@ -182,6 +241,11 @@ function block(
 ): void {
   const wide = W > 2;
   const three = W > 4;
+  // The second and third strips: bytes from b (packed), bytes from column j (bias and c).
+  const s1 = wide ? <usize>(d1 / NR) * strip : 0;
+  const s2 = three ? <usize>(d2 / NR) * strip : 0;
+  const o1 = <usize>d1 << 2;
+  const o2 = <usize>d2 << 2;
   let q0 = f32x4.splat(0);
   let q1 = q0;
   let q2 = q0;
@@ -192,10 +256,10 @@ function block(
     const pbias = bias + (<usize>j << 2);
     q0 = v128.load(pbias);
     q1 = v128.load(pbias, 16);
-    q2 = wide ? v128.load(pbias, 32) : q0;
-    q3 = wide ? v128.load(pbias, 48) : q1;
-    q4 = three ? v128.load(pbias, 64) : q0;
-    q5 = three ? v128.load(pbias, 80) : q1;
+    q2 = wide ? v128.load(pbias + o1) : q0;
+    q3 = wide ? v128.load(pbias + o1, 16) : q1;
+    q4 = three ? v128.load(pbias + o2) : q0;
+    q5 = three ? v128.load(pbias + o2, 16) : q1;
   }
   // Rows after the first start from the same bias.
   if (!three) {
@@ -211,8 +275,8 @@ function block(
   while (pa < end) {
     const b0 = v128.load(pb);
     const b1 = v128.load(pb, 16);
-    const b2 = wide ? v128.load(pb + strip) : b0;
-    const b3 = wide ? v128.load(pb + strip, 16) : b1;
+    const b2 = wide ? v128.load(pb + s1) : b0;
+    const b3 = wide ? v128.load(pb + s1, 16) : b1;
     const x0 = v128.load32_splat(pa);
     q0 = madd(x0, b0, q0);
     q1 = madd(x0, b1, q1);
@@ -222,8 +286,8 @@ function block(
       q3 = madd(x1, b3, q3);
     }
     if (R * W > 4) {
-      const b4 = three ? v128.load(pb + 2 * strip) : b0;
-      const b5 = three ? v128.load(pb + 2 * strip, 16) : b1;
+      const b4 = three ? v128.load(pb + s2) : b0;
+      const b5 = three ? v128.load(pb + s2, 16) : b1;
       const x2 = three ? x0 : v128.load32_splat(pa + (wide ? rowA : 2 * rowA));
       q4 = madd(x2, b4, q4);
       q5 = madd(x2, b5, q5);
@@ -241,16 +305,16 @@ function block(
   v128.store(pc, q0);
   v128.store(pc, q1, 16);
   if (R * W > 2) {
-    const pc1 = pc + (wide ? 32 : rowC);
+    const pc1 = pc + (wide ? o1 : rowC);
     v128.store(pc1, q2);
     v128.store(pc1, q3, 16);
   }
   if (R * W > 4) {
-    const pc2 = pc + (three ? 64 : wide ? rowC : 2 * rowC);
+    const pc2 = pc + (three ? o2 : wide ? rowC : 2 * rowC);
     v128.store(pc2, q4);
     v128.store(pc2, q5, 16);
     if (R * W > 6) {
-      const pc3 = pc + (wide ? rowC + 32 : 3 * rowC);
+      const pc3 = pc + (wide ? rowC + o1 : 3 * rowC);
       v128.store(pc3, q6);
       v128.store(pc3, q7, 16);
     }

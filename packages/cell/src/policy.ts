@@ -49,7 +49,7 @@ export interface EnginePolicy {
 export const ENGINE_DEFAULTS: Readonly<EnginePolicy> = Object.freeze({
   kernel: true,
   minParallelWork: threadMayBlock() ? 1 << 16 : 1 << 21,
-  minStepWork: 1 << 17,
+  minStepWork: 1 << 12,
   spinMicros: 200,
   maxKernelBytes: 2 ** 32,
   relaxedSimd: true,

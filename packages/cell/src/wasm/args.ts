@@ -50,6 +50,7 @@ export const FORWARD_ARGS = [
   'unitChunk',
   'stateChunk',
   'parties',
+  'party',
   'sync',
   'blocking',
   'tile',

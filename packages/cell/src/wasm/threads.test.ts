@@ -83,7 +83,7 @@ describe('a recurrence split by columns (chunks of every step)', () => {
       savedStride: 0,
       hIn: 0,
       cIn: 0,
-      sync: alloc(16),
+      sync: alloc(256), // control lines for up to 8 chunks (assembly/barrier.ts)
       hNext: alloc(B * S),
       stateChunk: 8,
       unitChunk: 8,
@@ -94,10 +94,10 @@ describe('a recurrence split by columns (chunks of every step)', () => {
     fill(args.bhh, G, 4);
     fill(args.h, B * S, 5);
     fill(args.c, B * H, 6);
-    new Int32Array(k.memory.buffer, args.sync, 16).fill(0);
-    const blocks = Array.from({ length: Math.max(parties, 1) }, () => {
+    new Int32Array(k.memory.buffer, args.sync, 256).fill(0);
+    const blocks = Array.from({ length: Math.max(parties, 1) }, (_, party) => {
       const block = alloc(FORWARD_ARGS.length);
-      writeArgs(k.memory.buffer, block, FORWARD_ARGS, { tile: alloc(8) }, args);
+      writeArgs(k.memory.buffer, block, FORWARD_ARGS, { tile: alloc(8), party }, args);
       return block;
     });
     const read = () => [

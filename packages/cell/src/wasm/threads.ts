@@ -188,22 +188,38 @@ export function columnShares(
 }
 
 /** Chunks per thread of a step split by columns (`columnShares`). */
-const CHUNKS = 2;
+const CHUNKS = 1;
 
 /** The fields of a recurrence's block that split its columns, and their values on one thread. */
-type ColumnField = 'unitChunk' | 'stateChunk' | 'parties' | 'sync' | 'blocking' | 'tile' | 'hNext';
+type ColumnField =
+  | 'unitChunk'
+  | 'stateChunk'
+  | 'parties'
+  | 'party'
+  | 'sync'
+  | 'blocking'
+  | 'tile'
+  | 'hNext';
 const ONE: Args<ColumnField[]> = {
   unitChunk: 0,
   stateChunk: 0,
   parties: 0,
+  party: 0,
   sync: 0,
   blocking: 0,
   tile: 0,
   hNext: 0,
 };
 
-/** Byte offset of the field `sync` in a recurrence's argument block. */
-const SYNC = FORWARD_ARGS.indexOf('sync') * 4;
+/** Field `name` of the recurrence argument block at `block`. */
+const field = (k: KernelExports, block: number, name: (typeof FORWARD_ARGS)[number]) =>
+  new Uint32Array(k.memory.buffer, block + FORWARD_ARGS.indexOf(name) * 4, 1)[0]!;
+/**
+ * Bytes of the chunks' control block (assembly/barrier.ts): two cache lines per chunk of the
+ * stage with the most (H hidden units in chunks of unitChunk, S state columns of stateChunk).
+ */
+const syncBytes = (H: number, unitChunk: number, S: number, stateChunk: number) =>
+  128 * Math.max(Math.ceil(H / unitChunk), Math.ceil(S / stateChunk));
 
 /**
  * Writes the argument blocks of one recurrence call (`args` for the whole batch, FORWARD_ARGS),
@@ -223,13 +239,13 @@ export function forwardShares(
   );
   const { parties, unitChunk, stateChunk } = columnShares(B, T, H, G, S);
   if (parties > 1) {
-    // The chunks' control block (assembly/barrier.ts) on a cache line of its own.
-    const sync = mem.alloc(64, true);
+    // The chunks' control block (assembly/barrier.ts), on cache lines of its own.
+    const sync = mem.alloc(syncBytes(H, unitChunk, S, stateChunk), true);
     const tiles = mem.alloc(8 * parties);
     const hNext = mem.alloc(B * S);
     parts = Array.from({ length: parties }, (_, i) => {
       const blocking = i > 0 || pool!.blocking ? 1 : 0;
-      return { unitChunk, stateChunk, parties, sync, blocking, tile: tiles + 32 * i, hNext };
+      return { unitChunk, stateChunk, parties, party: i, sync, blocking, tile: tiles + 32 * i, hNext };
     });
   }
   const bytes = argBytes(FORWARD_ARGS);
@@ -252,8 +268,9 @@ export function runShares(k: KernelExports, fn: Fn, blocks: number[], together =
     return;
   }
   if (together) {
-    const sync = new Uint32Array(k.memory.buffer, blocks[0]! + SYNC, 1)[0]!;
-    new Int32Array(k.memory.buffer, sync, 4).fill(0);
+    const at = (name: (typeof FORWARD_ARGS)[number]) => field(k, blocks[0]!, name);
+    const size = syncBytes(at('H'), at('unitChunk'), at('S'), at('stateChunk'));
+    new Uint8Array(k.memory.buffer, at('sync'), size).fill(0);
   }
   pool!.spinMicros = enginePolicy.spinMicros;
   pool!.run(k, fn, blocks);
