@@ -63,7 +63,7 @@ export function isDone(sync: usize, c: i32, stage: i32): bool {
  * core from the one it waits for.
  */
 @inline
-export function await_(sync: usize, c: i32, stage: i32, eager: bool, blocking: bool): bool {
+export function waitFor(sync: usize, c: i32, stage: i32, eager: bool, blocking: bool): bool {
   if (!ASC_FEATURE_THREADS) return true;
   const at = doneAt(sync, c);
   let n = 0;

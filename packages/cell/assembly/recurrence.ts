@@ -39,42 +39,14 @@ import {
   FORWARD_whhT,
   FORWARD_whrT,
   FORWARD_x,
-  GRU,
-  LSTM,
-  RNN_RELU,
-  RNN_TANH,
 } from './args';
-import { await_, finish, isDone, take } from './barrier';
-import { madd, sigmoid, sigmoidv, tanhv } from './math';
+import { waitFor, finish, isDone, take } from './barrier';
+import { cells, outputs } from './cells';
 import { gateColumns, sgemm } from './sgemm';
 
 export { attend, tanhInPlace } from './attend';
 export { pack, packT, sgemmArgs as sgemm } from './sgemm';
 export { transpose } from './transpose';
-
-/**
- * One gate's activations: g[j] = tanh or sigmoid (by `tanh`, a constant where inlined) of
- * x[j] + p[j] over the h4 / 4 floats from byte offsets x, p and g; four lanes at a time, then the
- * last H % 4 one by one.
- */
-@inline
-function gate(tanh: bool, x: usize, p: usize, g: usize, h4: usize): void {
-  const v4 = h4 & ~15;
-  for (let j: usize = 0; j < v4; j += 16) {
-    const s = f32x4.add(v128.load(x + j), v128.load(p + j));
-    v128.store(g + j, tanh ? tanhv(s) : sigmoidv(s));
-  }
-  for (let j = v4; j < h4; j += 4) {
-    const s = load<f32>(x + j) + load<f32>(p + j);
-    store<f32>(g + j, tanh ? Mathf.tanh(s) : sigmoid(s));
-  }
-}
-
-/** Row of step t of sequence b in a [T, B, *] buffer, or a [B, T, *] one when `batchFirst`. */
-@inline
-function row(batchFirst: bool, t: i32, b: i32, T: i32, B: i32): usize {
-  return batchFirst ? <usize>b * <usize>T + <usize>t : <usize>t * <usize>B + <usize>b;
-}
 
 /**
  * The whole recurrence of one direction of one layer, its arguments read from the block at `args`
@@ -87,12 +59,13 @@ function row(batchFirst: bool, t: i32, b: i32, T: i32, B: i32): usize {
  *
  * Threads sharing this memory split a call by rows or by columns. Rows: only the sequences
  * b0 <= b < b1 are run (their rows of every buffer, nothing else is read or written). Columns
- * (`parties` > 1 threads, each with its own `tile` of 8 floats, all with the same `sync`): every
- * step (and with a projection each of its two phases) is cut into chunks of `unitChunk` hidden
- * units (0: H; a multiple of 8) of every gate, with their c and, without a projection, the same
- * columns of the state, then of `stateChunk` columns of the projected state (0: S); each thread
- * claims the next free chunk until the call is done (barrier.ts; `blocking`: this thread may
- * block while it waits for a step to end). Which thread runs a chunk does not change its result.
+ * (`parties` > 1 threads, this one `party`, each with its own `tile` of 8 floats, all with the
+ * same `sync`): every step (and with a projection each of its two phases) is cut into chunks of
+ * `unitChunk` hidden units (0: H; a multiple of 8) of every gate, with their c and, without a
+ * projection, the same columns of the state, then of `stateChunk` columns of the projected state
+ * (0: S); chunk c is thread c % parties's, unless another takes it while its owner is away
+ * (barrier.ts; `blocking`: this thread may block while it waits for a step to end). Which thread
+ * runs a chunk does not change its result.
  * The state then alternates between h and hNext [B, S], so that no thread writes the state that
  * another is still reading; h holds it at the end.
  *
@@ -163,33 +136,23 @@ export function forward(args: usize): void {
   let away = 0; // bit c: this thread ran chunk c, not its own, in the last stage
   for (let stage = 0; stage < stages; stage++) {
     const count = phases == 2 && stage & 1 ? stateChunks : unitChunks;
-    let k = 0;
+    let k = 0; // chunks 0 <= k < count: this thread's own pass; count <= k < 2 count: every chunk
     for (;;) {
       let chunk = -1;
-      while (k < 2 * count) {
-        const j = k < count ? k : k - count;
-        const own = j % stride == party;
-        if (k++ < count) {
-          if (own && (!split || take(sync, j, stage))) {
-            chunk = j;
-            break;
-          }
-          continue;
-        }
-        if (!split) break;
+      for (; chunk < 0 && k < count; k++) {
+        if (k % stride == party && (!split || take(sync, k, stage))) chunk = k;
+      }
+      for (; chunk < 0 && split && k < 2 * count; k++) {
+        const j = k - count;
         const bit = 1 << (j & 31);
-        let mine = false;
         while (!isDone(sync, j, stage)) {
-          if (await_(sync, j, stage, (away & bit) != 0, blocking)) break;
-          if ((mine = take(sync, j, stage))) break;
-          away &= ~bit;
+          if (waitFor(sync, j, stage, (away & bit) != 0, blocking)) break;
+          if (take(sync, j, stage)) chunk = j;
+          else away &= ~bit;
+          if (chunk == j) break;
         }
-        if (mine) {
-          away |= bit;
-          chunk = j;
-          break;
-        }
-        if (!own) away &= ~bit;
+        if (chunk == j) away |= bit;
+        else if (j % stride != party) away &= ~bit;
       }
       if (chunk < 0) break;
       const s = stage / phases;
@@ -240,101 +203,5 @@ export function forward(args: usize): void {
   // The state ends in hNext after an odd number of steps split by columns.
   if (split && party == 0 && T & 1) {
     memory.copy(h + <usize>b0 * rowS, hNext + <usize>b0 * rowS, <usize>nb * rowS);
-  }
-}
-
-/**
- * The gate math of step t for the sequences b0 <= b < b1 (those `valid` at t), over the units
- * whose bytes from the start of a row of H are [u, u + w): activations from x [*, G] (row of step
- * t) and hp [B, G] into g [B, G] (and GRU's hn [B, H]), then c (LSTM) and the new state into
- * `target` [B, H] (nxt, or LSTM's full before the projection), from the state `cur` (GRU).
- */
-@inline
-function cells(mode: i32, t: i32, B: i32, T: i32, H: i32, G: i32, b0: i32, b1: i32, batchFirst: bool, valid: usize, x: usize, hp: usize, gt: usize, nt: usize, c: usize, cur: usize, target: usize, u: usize, w: usize): void {
-  const h4 = <usize>H << 2;
-  for (let b = b0; b < b1; b++) {
-    if (valid && !load<u8>(valid + <usize>t * <usize>B + <usize>b)) continue;
-    const xo = x + (row(batchFirst, t, b, T, B) * <usize>G << 2) + u;
-    const po = hp + (<usize>b * <usize>G << 2) + u;
-    const go = gt + (<usize>b * <usize>G << 2) + u;
-    const ho = (<usize>b * <usize>H << 2) + u;
-    // Each gate's activations in a pass of its own (gate), then the state update: a pass's
-    // iterations are short and independent, so the core overlaps several of them instead of
-    // waiting on one long chain of dependent steps (an activation, then the next one using it).
-    // Four units at a time up to the last H % 4 (u is a multiple of 8 floats), as on one thread.
-    const v4 = w & ~15;
-    if (mode == RNN_TANH) {
-      gate(true, xo, po, go, w);
-      memory.copy(target + ho, go, w);
-    } else if (mode == RNN_RELU) {
-      for (let j: usize = 0; j < w; j += 4) {
-        const y = max<f32>(load<f32>(xo + j) + load<f32>(po + j), 0);
-        store<f32>(go + j, y);
-        store<f32>(target + ho + j, y);
-      }
-    } else if (mode == LSTM) {
-      gate(false, xo, po, go, w);
-      gate(false, xo + h4, po + h4, go + h4, w);
-      gate(true, xo + 2 * h4, po + 2 * h4, go + 2 * h4, w);
-      gate(false, xo + 3 * h4, po + 3 * h4, go + 3 * h4, w);
-      for (let j: usize = 0; j < v4; j += 16) {
-        const i = v128.load(go + j);
-        const f = v128.load(go + h4 + j);
-        const g = v128.load(go + 2 * h4 + j);
-        const o = v128.load(go + 3 * h4 + j);
-        const cj = madd(f, v128.load(c + ho + j), f32x4.mul(i, g));
-        v128.store(c + ho + j, cj);
-        v128.store(target + ho + j, f32x4.mul(o, tanhv(cj)));
-      }
-      for (let j = v4; j < w; j += 4) {
-        const i = load<f32>(go + j);
-        const f = load<f32>(go + h4 + j);
-        const g = load<f32>(go + 2 * h4 + j);
-        const o = load<f32>(go + 3 * h4 + j);
-        const cj = f * load<f32>(c + ho + j) + i * g;
-        store<f32>(c + ho + j, cj);
-        store<f32>(target + ho + j, o * Mathf.tanh(cj));
-      }
-    } else if (mode == GRU) {
-      const no = nt + ho;
-      gate(false, xo, po, go, w);
-      gate(false, xo + h4, po + h4, go + h4, w);
-      for (let j: usize = 0; j < v4; j += 16) {
-        const r = v128.load(go + j);
-        const z = v128.load(go + h4 + j);
-        const hnj = v128.load(po + 2 * h4 + j);
-        const n = tanhv(madd(r, hnj, v128.load(xo + 2 * h4 + j)));
-        v128.store(go + 2 * h4 + j, n);
-        v128.store(no + j, hnj);
-        const hj = v128.load(cur + ho + j);
-        v128.store(target + ho + j, madd(z, f32x4.sub(hj, n), n));
-      }
-      for (let j = v4; j < w; j += 4) {
-        const r = load<f32>(go + j);
-        const z = load<f32>(go + h4 + j);
-        const hnj = load<f32>(po + 2 * h4 + j);
-        const n = Mathf.tanh(load<f32>(xo + 2 * h4 + j) + r * hnj);
-        store<f32>(go + 2 * h4 + j, n);
-        store<f32>(no + j, hnj);
-        store<f32>(target + ho + j, n + z * (load<f32>(cur + ho + j) - n));
-      }
-    }
-  }
-}
-
-/**
- * Step t's output for the sequences b0 <= b < b1, columns [su, su + sw) bytes of a row of S: the
- * new state `nxt`, or zeros for a sequence not `valid` at t, whose state carries over (from
- * `cur` when that is another buffer).
- */
-@inline
-function outputs(t: i32, B: i32, T: i32, b0: i32, b1: i32, batchFirst: bool, valid: usize, out: usize, rowS: usize, cur: usize, nxt: usize, su: usize, sw: usize): void {
-  for (let b = b0; b < b1; b++) {
-    const o = out + row(batchFirst, t, b, T, B) * rowS + su;
-    const at = <usize>b * rowS + su;
-    if (valid && !load<u8>(valid + <usize>t * <usize>B + <usize>b)) {
-      memory.fill(o, 0, sw);
-      if (nxt != cur) memory.copy(nxt + at, cur + at, sw);
-    } else memory.copy(o, nxt + at, sw);
   }
 }

@@ -1,5 +1,3 @@
-import { threadMayBlock } from './wasm/workers.js';
-
 /**
  * The engine's switches, for comparisons, benchmarks and tests: the one place that forces the plain
  * JS path or changes when a kernel call is split across threads. Exported through
@@ -9,19 +7,19 @@ export interface EnginePolicy {
   /** False: every call runs the plain JS path, even where the WebAssembly kernel is ready. @default true */
   kernel: boolean;
   /**
-   * Multiply-adds each thread's share of a split kernel call must reach. @default 2 ** 16 where
-   * the calling thread may block (Node, a worker: a few µs of work on one core; a worker still
-   * polling after its last share (`spinMicros`) takes the next one within a microsecond, one that
-   * has to be woken takes tens, and the calling thread runs the shares no worker has taken yet),
-   * 2 ** 21 on a browser's main thread (which polls through every wait: splitting small calls
-   * there measured no faster in Chromium on a busy 2-core machine, the RNN tutorial slower)
+   * Multiply-adds each thread's share of a split kernel call must reach. @default 2 ** 16 (a few
+   * µs of work on one core; a worker still polling after its last share (`spinMicros`) takes the
+   * next one within a microsecond, one that has to be woken takes tens, and the calling thread
+   * runs the shares no worker has taken yet; in Chromium the LSTM tutorial and decode step
+   * measured 1.2-1.6x faster than with 2 ** 21, and no case slower)
    */
   minParallelWork: number;
   /**
    * Multiply-adds each thread's share of one step must reach for a recurrence of fewer than 8
-   * sequences to split its hidden units across threads (they share chunks of every step and wait
-   * for its last: about a microsecond per step when every thread has a core). @default 2 ** 17
-   * (an RNN of hidden size 256 over 2 sequences, 2 ** 17 per step, measured faster unsplit)
+   * sequences to split its hidden units across threads (each runs its chunk of every step, then
+   * waits for the others': a cache line's trip between cores, about 0.1 µs, when every thread has
+   * a core). @default 2 ** 12 (an LSTM or GRU of hidden size 64 over one sequence splits, 1.1-1.4x
+   * faster on 2 cores; an RNN of that size, 2 ** 12 per step, measured slower split)
    */
   minStepWork: number;
   /**
@@ -48,7 +46,7 @@ export interface EnginePolicy {
 /** The defaults, to restore the policy after changing it. */
 export const ENGINE_DEFAULTS: Readonly<EnginePolicy> = Object.freeze({
   kernel: true,
-  minParallelWork: threadMayBlock() ? 1 << 16 : 1 << 21,
+  minParallelWork: 1 << 16,
   minStepWork: 1 << 12,
   spinMicros: 200,
   maxKernelBytes: 2 ** 32,
