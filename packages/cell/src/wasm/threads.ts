@@ -245,7 +245,16 @@ export function forwardShares(
     const hNext = mem.alloc(B * S);
     parts = Array.from({ length: parties }, (_, i) => {
       const blocking = i > 0 || pool!.blocking ? 1 : 0;
-      return { unitChunk, stateChunk, parties, party: i, sync, blocking, tile: tiles + 32 * i, hNext };
+      return {
+        unitChunk,
+        stateChunk,
+        parties,
+        party: i,
+        sync,
+        blocking,
+        tile: tiles + 32 * i,
+        hNext,
+      };
     });
   }
   const bytes = argBytes(FORWARD_ARGS);
