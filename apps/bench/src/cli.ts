@@ -24,7 +24,8 @@ import {
 import { ORT_NODE_VERSION, releaseOrtNodeSessions } from './onnx-node.js';
 import { type ProfileResult, profileCase, profileMarkdown } from './profile.js';
 import { type BenchReport, evaluateTargets, fmtMs, markdown } from './report.js';
-import { addSpeedups, type CaseResult, runCase, TOLERANCE } from './run.js';
+import { addSpeedups, type CaseResult, TOLERANCE } from './results.js';
+import { runCase } from './run.js';
 import { POLICIES, type RepPolicy } from './stats.js';
 import { hasTorch } from './torch.js';
 

@@ -9,4 +9,5 @@ export {
 } from './layers.js';
 export { naiveForward } from './naive.js';
 export { type BenchReport, markdown } from './report.js';
-export { type CaseResult, type ImplResult, runCase, TOLERANCE } from './run.js';
+export { type CaseResult, type ImplResult, TOLERANCE } from './results.js';
+export { runCase } from './run.js';

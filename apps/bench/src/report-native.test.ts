@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { GROUPS, type Group } from './cases.js';
 import { buildsTable, nativeTable, nativeTargets } from './report-native.js';
-import type { CaseResult, ImplName, ImplResult } from './run.js';
+import type { CaseResult, ImplName, ImplResult } from './results.js';
 
 /** A timed result with median `ms`. */
 const timed = (ms: number): ImplResult => ({

@@ -5,7 +5,7 @@
 import { fmtShape } from './cases.js';
 import type { TargetResult } from './report.js';
 import { CELL_NAME, fmtRatio, rowLabel, timedTable } from './report-table.js';
-import type { CaseResult, ImplName, ImplResult } from './run.js';
+import type { CaseResult, ImplName, ImplResult } from './results.js';
 
 const med = (v: ImplResult | undefined) => v?.summary?.medianMs;
 const fmt = (ms: number | undefined) =>

@@ -1,6 +1,6 @@
 /** What the report's Markdown tables share: row labels, ratios, and tables of the timed rows. */
 import { type CellKind, fmtShape, GROUPS } from './cases.js';
-import type { CaseResult, ImplName } from './run.js';
+import type { CaseResult, ImplName } from './results.js';
 
 export const CELL_NAME: Record<CellKind, string> = { rnn: 'RNN', lstm: 'LSTM', gru: 'GRU' };
 

@@ -6,7 +6,7 @@ import type { ProfileResult } from './profile.js';
 import { profileMarkdown } from './profile.js';
 import { buildsTable, nativeTable, nativeTargets } from './report-native.js';
 import { CELL_NAME, fmtRatio, rowLabel, timedTable } from './report-table.js';
-import { type CaseResult, type ImplResult, TOLERANCE } from './run.js';
+import { type CaseResult, type ImplResult, TOLERANCE } from './results.js';
 
 export interface Environment {
   /** The commit measured, and whether packages/ differed from it. */
