@@ -23,10 +23,11 @@ import {
 } from './onnx.js';
 import { ORT_NODE_VERSION, releaseOrtNodeSessions } from './onnx-node.js';
 import { type ProfileResult, profileCase, profileMarkdown } from './profile.js';
-import { type BenchReport, evaluateTargets, fmtMs, markdown } from './report.js';
+import { type BenchReport, fmtMs, markdown } from './report.js';
 import { addSpeedups, type CaseResult, TOLERANCE } from './results.js';
 import { runCase } from './run.js';
 import { POLICIES, type RepPolicy } from './stats.js';
+import { evaluateTargets } from './targets.js';
 import { hasTorch } from './torch.js';
 
 export interface IO {

@@ -3,9 +3,9 @@
  * kernel's relaxed-SIMD build against its plain SIMD one, and PyTorch's training step.
  */
 import { fmtShape } from './cases.js';
-import type { TargetResult } from './report.js';
 import { CELL_NAME, fmtRatio, rowLabel, timedTable } from './report-table.js';
 import type { CaseResult, ImplName, ImplResult } from './results.js';
+import type { TargetResult } from './targets.js';
 
 const med = (v: ImplResult | undefined) => v?.summary?.medianMs;
 const fmt = (ms: number | undefined) =>
