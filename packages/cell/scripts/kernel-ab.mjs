@@ -5,44 +5,28 @@
 //   node --experimental-wasm-relaxed-simd scripts/kernel-ab.mjs BEFORE.ts [AFTER.ts] [--time]
 // BEFORE.ts and AFTER.ts are src/wasm/kernel-wasm.ts files as scripts/build-kernel.mjs writes them
 // (AFTER.ts: this checkout's); build the other commit in a worktree of its own and copy its file.
-import { readFileSync } from 'node:fs';
+import {
+  ARGS,
+  BASE,
+  block,
+  kernelOf,
+  layOutRecurrence,
+  lists,
+  random,
+  reseed,
+  THIS_KERNEL,
+} from './kernel-files.mjs';
 
-const root = new URL('../', import.meta.url);
 const args = process.argv.slice(2).filter((a) => a !== '--time');
 const timing = process.argv.includes('--time');
 if (args.length < 1) throw new Error('usage: kernel-ab.mjs BEFORE.ts [AFTER.ts] [--time]');
-const files = [args[0], args[1] ?? new URL('src/wasm/kernel-wasm.ts', root)];
+const files = [args[0], args[1] ?? THIS_KERNEL];
 
-/** KERNEL_WASM of a generated kernel-wasm.ts. */
-const kernelOf = (file) =>
-  new Function(
-    readFileSync(file, 'utf8')
-      .replace(/^\/\/.*$/gm, '')
-      .replace('export const KERNEL_WASM =', 'return')
-      .replace('as const;', ';'),
-  )();
-
-/** The argument lists of src/wasm/args.ts (as scripts/build-kernel.mjs reads them). */
-const lists = {};
-const argsText = readFileSync(new URL('src/wasm/args.ts', root), 'utf8');
-for (const [, name, body] of argsText.matchAll(/export const (\w+) = \[([^\]]*)\] as const;/g))
-  lists[name] = [...body.matchAll(/'(\w+)'/g)].map((m) => m[1]);
-const block = (fields, values) => fields.map((f) => values[f] ?? 0);
-
-// The module's static data sits below 64 KiB (as in src/wasm/memory.ts): arguments and buffers above.
-const ARGS = 60000;
-const BASE = 65536;
 /** CPU time of this process in ms. */
 const cpu = () => {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1000;
 };
-let seed = 1;
-/** A repeatable number in [-1, 1). */
-function random() {
-  seed = (seed * 1103515245 + 12345) >>> 0;
-  return (seed / 2 ** 32) * 2 - 1;
-}
 
 function instantiate(kernel, build) {
   const memory = new WebAssembly.Memory({ initial: 2000, maximum: 65536 });
@@ -58,7 +42,7 @@ function sgemm(k, M, N, K, bias, reps = 1) {
   const packed = w + N * K * 4 + 64;
   const b = packed + Math.ceil(N / 8) * 8 * K * 4 + 64;
   const c = b + N * 4 + 64;
-  seed = 7 + M * 31 + N * 7 + K;
+  reseed(7 + M * 31 + N * 7 + K);
   for (let i = 0; i < M * K; i++) f[a / 4 + i] = random();
   for (let i = 0; i < N * K; i++) f[w / 4 + i] = random();
   for (let i = 0; i < N; i++) f[b / 4 + i] = random();
@@ -73,35 +57,20 @@ function sgemm(k, M, N, K, bias, reps = 1) {
 
 /** One recurrence of `mode` (a MODES name) from h = 0.1: output bits and CPU ms per call. */
 function forward(k, mode, B, T, H, reps = 1) {
-  const G = (mode === 'lstm' ? 4 : mode === 'gru' ? 3 : 1) * H;
-  let at = BASE;
-  const alloc = (floats) => {
-    const p = at;
-    at += Math.ceil(floats / 4) * 16 + 64;
-    return p;
-  };
-  const v = { mode: lists.MODES.indexOf(mode), T, B, H, S: H, G, b1: B };
-  Object.assign(v, { x: alloc(T * B * G), w: alloc(G * H), whhT: alloc(Math.ceil(G / 8) * 8 * H) });
-  Object.assign(v, { bhh: alloc(G), h: alloc(B * H), c: alloc(B * H), out: alloc(T * B * H) });
-  Object.assign(v, { hp: alloc(B * G), gates: alloc(B * G), hn: alloc(B * H) });
-  const f = new Float32Array(k.memory.buffer);
-  seed = 3 + v.mode * 17 + B * 5 + T + H;
-  for (let i = 0; i < T * B * G; i++) f[v.x / 4 + i] = random();
-  for (let i = 0; i < G * H; i++) f[v.w / 4 + i] = random() * 0.2;
-  for (let i = 0; i < G; i++) f[v.bhh / 4 + i] = random();
-  k.e.pack(G, H, v.w, v.whhT);
+  const { v, reset, out } = layOutRecurrence(k.e, k.memory, mode, B, T, H);
   let ms = 0;
   for (let r = 0; r < reps; r++) {
-    f.fill(0.1, v.h / 4, v.h / 4 + B * H);
-    f.fill(0, v.c / 4, v.c / 4 + B * H);
+    reset();
     new Uint32Array(k.memory.buffer).set(block(lists.FORWARD_ARGS, v), ARGS / 4);
     const t0 = cpu();
     k.e.forward(ARGS);
     ms += cpu() - t0;
   }
-  const out = new Float32Array(k.memory.buffer, v.out, T * B * H);
-  if (out.some(Number.isNaN)) throw new Error(`kernel-ab: NaN in forward ${mode} ${B},${T},${H}`);
-  return { out: new Uint32Array(out.buffer, v.out, T * B * H).slice(), ms: ms / reps };
+  const bits = out();
+  if (new Float32Array(bits.buffer).some(Number.isNaN)) {
+    throw new Error(`kernel-ab: NaN in forward ${mode} ${B},${T},${H}`);
+  }
+  return { out: bits, ms: ms / reps };
 }
 
 const same = (a, b) => a.length === b.length && a.every((x, i) => x === b[i]);

@@ -18,8 +18,8 @@ export interface EnginePolicy {
    * Multiply-adds each thread's share of one step must reach for a recurrence of fewer than 8
    * sequences to split its hidden units across threads (each runs its chunk of every step, then
    * waits for the others': a cache line's trip between cores, about 0.1 µs, when every thread has
-   * a core). @default 2 ** 12 (an LSTM or GRU of hidden size 64 over one sequence splits, 1.1-1.4x
-   * faster on 2 cores; an RNN of that size, 2 ** 12 per step, measured slower split)
+   * a core). @default 2 ** 13 (an LSTM of hidden size 64 over one sequence splits: 1.05-1.2x on 2
+   * cores in the bench; a GRU of that size, 3 * 2 ** 11 per thread and step, measured slower split)
    */
   minStepWork: number;
   /**
@@ -47,7 +47,7 @@ export interface EnginePolicy {
 export const ENGINE_DEFAULTS: Readonly<EnginePolicy> = Object.freeze({
   kernel: true,
   minParallelWork: 1 << 16,
-  minStepWork: 1 << 12,
+  minStepWork: 1 << 13,
   spinMicros: 200,
   maxKernelBytes: 2 ** 32,
   relaxedSimd: true,
