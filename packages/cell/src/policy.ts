@@ -1,3 +1,5 @@
+import { threadMayBlock } from './wasm/workers.js';
+
 /**
  * The engine's switches, for comparisons, benchmarks and tests: the one place that forces the plain
  * JS path or changes when a kernel call is split across threads. Exported through
@@ -18,8 +20,11 @@ export interface EnginePolicy {
    * Multiply-adds each thread's share of one step must reach for a recurrence of fewer than 8
    * sequences to split its hidden units across threads (each runs its chunk of every step, then
    * waits for the others': a cache line's trip between cores, about 0.1 µs, when every thread has
-   * a core). @default 2 ** 13 (an LSTM of hidden size 64 over one sequence splits: 1.05-1.2x on 2
-   * cores in the bench; a GRU of that size, 3 * 2 ** 11 per thread and step, measured slower split)
+   * a core). @default 2 ** 13 where the calling thread may block (Node, a worker: an LSTM of
+   * hidden size 64 over one sequence splits, 1.05-1.2x on 2 cores in the bench; a GRU of that
+   * size, 3 * 2 ** 11 per thread and step, measured slower split), 2 ** 15 on a browser's main
+   * thread (that LSTM measured up to 1.5x slower split in Chromium and never faster; the decode
+   * steps and the tutorial, 2 ** 16 and more, still split)
    */
   minStepWork: number;
   /**
@@ -47,7 +52,7 @@ export interface EnginePolicy {
 export const ENGINE_DEFAULTS: Readonly<EnginePolicy> = Object.freeze({
   kernel: true,
   minParallelWork: 1 << 16,
-  minStepWork: 1 << 13,
+  minStepWork: threadMayBlock() ? 1 << 13 : 1 << 15,
   spinMicros: 200,
   maxKernelBytes: 2 ** 32,
   relaxedSimd: true,
