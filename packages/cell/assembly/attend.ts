@@ -17,7 +17,7 @@ import {
   ATTEND_valid,
   ATTEND_weights,
 } from './args';
-import { tanhv } from './math';
+import { act } from './math';
 
 /** Sum of the four lanes of v. */
 @inline
@@ -48,7 +48,7 @@ function additive(v: usize, q: usize, r: usize, n: i32): f32 {
   const n4 = <usize>(n & ~3) << 2;
   let acc = f32x4.splat(0);
   for (let j: usize = 0; j < n4; j += 16) {
-    const t = tanhv(f32x4.add(v128.load(q + j), v128.load(r + j)));
+    const t = act(true, f32x4.add(v128.load(q + j), v128.load(r + j)));
     acc = f32x4.add(acc, f32x4.mul(v128.load(v + j), t));
   }
   let sum = lanes(acc);
@@ -126,6 +126,6 @@ export function attend(args: usize): void {
 /** x = tanh(x) over the n floats from byte offset x (the combine layer's activation). */
 export function tanhInPlace(x: usize, n: i32): void {
   const n4 = <usize>(n & ~3) << 2;
-  for (let j: usize = 0; j < n4; j += 16) v128.store(x + j, tanhv(v128.load(x + j)));
+  for (let j: usize = 0; j < n4; j += 16) v128.store(x + j, act(true, v128.load(x + j)));
   for (let j = n4; j < (<usize>n << 2); j += 4) store<f32>(x + j, Mathf.tanh(load<f32>(x + j)));
 }
