@@ -131,16 +131,21 @@ export function gateColumns(M: i32, N: i32, K: i32, a: usize, b: usize, bias: us
   strips(true, 0, M, first, run, gap, run * gates, N, K, a, b, bias, c);
 }
 
-/** The strip after strip p, whose place in its run is o (`gathered`: see `strips`). */
+/**
+ * The position after `pos` in `strips`' walk: a position is a strip's index << 16 | its place in
+ * its run (`gathered`: runs of `run` strips, one every `gap`; else one run, place 0).
+ */
 @inline
-function after(gathered: bool, p: i32, o: i32, run: i32, gap: i32): i32 {
-  return gathered && o + 1 == run ? p + gap - run + 1 : p + 1;
+function after(gathered: bool, pos: i32, run: i32, gap: i32): i32 {
+  if (!gathered) return pos + 0x10000;
+  const o = pos & 0xffff;
+  return o + 1 == run ? pos - o + ((gap - run + 1) << 16) : pos + 0x10001;
 }
 
-/** The place in its run of the strip after one at place o. */
+/** Columns from strip p to the strip at `pos`, the k-th after p (k strips when not `gathered`). */
 @inline
-function placeAfter(gathered: bool, o: i32, run: i32): i32 {
-  return gathered && o + 1 != run ? o + 1 : 0;
+function columns(gathered: bool, pos: i32, p: i32, k: i32): i32 {
+  return (gathered ? (pos >> 16) - p : k) * NR;
 }
 
 /**
@@ -153,59 +158,52 @@ function placeAfter(gathered: bool, o: i32, run: i32): i32 {
 function strips(gathered: bool, i0: i32, i1: i32, first: i32, run: i32, gap: i32, count: i32, N: i32, K: i32, a: usize, b: usize, bias: usize, c: usize): void {
   const strip = <usize>K * NR << 2;
   const i4 = i0 + ((i1 - i0) & ~3);
-  let p = first;
-  let o = 0; // p's place in its run
+  let pos = first << 16;
   for (let q = 0; q < count; q++) {
+    const p = pos >> 16;
     const pb = b + <usize>p * strip;
     for (let i = i0; i < i4; i += 4) block(4, 2, i, p * NR, 0, 0, N, K, a, pb, strip, bias, c);
-    p = after(gathered, p, o, run, gap);
-    o = placeAfter(gathered, o, run);
+    pos = after(gathered, pos, run, gap);
   }
   // The last rows (fewer than 4: all of them when M < 4, as in a decode step) over several
   // strips at once, so that 6 or 8 accumulators hide the latency of the multiply-adds (one
   // strip: 2 or 4 chains, each waiting for its previous addition; 1.5-1.8x slower on AMD Zen 4;
   // a last row over 2 strips instead of 3: 1.3-1.4x slower in the relaxed build). Four strips
-  // for one row measured no faster than one (register pressure in V8's code).
+  // for one row measured no faster than one (register pressure in V8's code). The strips of a
+  // block need not be adjacent: d1 and d2 are the second's and third's columns from the first's.
   let i = i4;
   if (i + 2 <= i1) {
-    p = first;
-    o = 0;
+    pos = first << 16;
     let q = 0;
     for (; q + 2 <= count; q += 2) {
-      const p1 = after(gathered, p, o, run, gap);
-      const o1 = placeAfter(gathered, o, run);
-      const d1 = gathered ? (p1 - p) * NR : NR;
-      block(2, 4, i, p * NR, d1, 0, N, K, a, b + <usize>p * strip, strip, bias, c);
-      p = after(gathered, p1, o1, run, gap);
-      o = placeAfter(gathered, o1, run);
+      const p = pos >> 16;
+      const pos1 = after(gathered, pos, run, gap);
+      block(2, 4, i, p * NR, columns(gathered, pos1, p, 1), 0, N, K, a, b + <usize>p * strip, strip, bias, c);
+      pos = after(gathered, pos1, run, gap);
     }
+    const p = pos >> 16;
     if (q < count) block(2, 2, i, p * NR, 0, 0, N, K, a, b + <usize>p * strip, strip, bias, c);
     i += 2;
   }
   if (i < i1) {
-    p = first;
-    o = 0;
+    pos = first << 16;
     let q = 0;
     for (; q + 3 <= count; q += 3) {
-      const p1 = after(gathered, p, o, run, gap);
-      const o1 = placeAfter(gathered, o, run);
-      const p2 = after(gathered, p1, o1, run, gap);
-      const o2 = placeAfter(gathered, o1, run);
-      const d1 = gathered ? (p1 - p) * NR : NR;
-      const d2 = gathered ? (p2 - p) * NR : 2 * NR;
-      block(1, 6, i, p * NR, d1, d2, N, K, a, b + <usize>p * strip, strip, bias, c);
-      p = after(gathered, p2, o2, run, gap);
-      o = placeAfter(gathered, o2, run);
+      const p = pos >> 16;
+      const pos1 = after(gathered, pos, run, gap);
+      const pos2 = after(gathered, pos1, run, gap);
+      const d1 = columns(gathered, pos1, p, 1);
+      block(1, 6, i, p * NR, d1, columns(gathered, pos2, p, 2), N, K, a, b + <usize>p * strip, strip, bias, c);
+      pos = after(gathered, pos2, run, gap);
     }
     if (q + 2 <= count) {
-      const p1 = after(gathered, p, o, run, gap);
-      const o1 = placeAfter(gathered, o, run);
-      const d1 = gathered ? (p1 - p) * NR : NR;
-      block(1, 4, i, p * NR, d1, 0, N, K, a, b + <usize>p * strip, strip, bias, c);
-      p = after(gathered, p1, o1, run, gap);
-      o = placeAfter(gathered, o1, run);
+      const p = pos >> 16;
+      const pos1 = after(gathered, pos, run, gap);
+      block(1, 4, i, p * NR, columns(gathered, pos1, p, 1), 0, N, K, a, b + <usize>p * strip, strip, bias, c);
+      pos = after(gathered, pos1, run, gap);
       q += 2;
     }
+    const p = pos >> 16;
     if (q < count) block(1, 2, i, p * NR, 0, 0, N, K, a, b + <usize>p * strip, strip, bias, c);
   }
 }
