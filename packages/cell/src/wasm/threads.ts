@@ -159,10 +159,10 @@ export function productShares(M: number, N: number, work: number): Share[] {
 
 /**
  * How a recurrence of B < 8 sequences over T steps shares its columns among threads (G = gates * H,
- * S the state's size): `parties` threads (1: not split) claiming chunks of `unitChunk` hidden units
- * (a multiple of 8) of every step, and with an LSTM projection `stateChunk` columns of S; about
- * CHUNKS chunks per thread, so that a thread late to a step (or to the call) leaves its chunks to
- * the others instead of holding them up. Split when each thread's share of a step reaches
+ * S the state's size): `parties` threads (1: not split), each owning a chunk of `unitChunk` hidden
+ * units (a multiple of 8) of every step, and with an LSTM projection of `stateChunk` columns of S
+ * (one chunk per thread: a thread late to a step, or to the call, has its chunk run by another,
+ * assembly/barrier.ts). Split when each thread's share of a step reaches
  * `enginePolicy.minStepWork` multiply-adds and its share of the call `enginePolicy.minParallelWork`.
  */
 export function columnShares(
@@ -181,14 +181,11 @@ export function columnShares(
           Math.ceil(H / 8),
           Math.floor(step / enginePolicy.minStepWork),
         );
-  const chunk = (size: number) => Math.ceil(size / (n * CHUNKS) / 8) * 8;
+  const chunk = (size: number) => Math.ceil(size / n / 8) * 8;
   return n < 2
     ? { parties: 1, unitChunk: 0, stateChunk: 0 }
     : { parties: n, unitChunk: chunk(H), stateChunk: chunk(S) };
 }
-
-/** Chunks per thread of a step split by columns (`columnShares`). */
-const CHUNKS = 1;
 
 /** The fields of a recurrence's block that split its columns, and their values on one thread. */
 type ColumnField =
