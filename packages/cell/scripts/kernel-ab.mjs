@@ -12,8 +12,10 @@ import {
   kernelOf,
   layOutRecurrence,
   lists,
+  median,
   random,
   reseed,
+  same,
   THIS_KERNEL,
 } from './kernel-files.mjs';
 
@@ -73,8 +75,6 @@ function forward(k, mode, B, T, H, reps = 1) {
   return { out: bits, ms: ms / reps };
 }
 
-const same = (a, b) => a.length === b.length && a.every((x, i) => x === b[i]);
-const median = (v) => v.sort((p, q) => p - q)[v.length >> 1];
 /** "a,b,c d,e,f" -> [[a, b, c], [d, e, f]] */
 const shapes = (text) => text.split(' ').map((s) => s.split(',').map(Number));
 // M, N, K: every block (4x8, 2x16, 2x8, 1x24, 1x16, 1x8), partial strips, K = 1, panels over 64 rows.

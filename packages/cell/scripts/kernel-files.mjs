@@ -21,6 +21,11 @@ const argsText = readFileSync(new URL('src/wasm/args.ts', root), 'utf8');
 for (const [, name, body] of argsText.matchAll(/export const (\w+) = \[([^\]]*)\] as const;/g))
   lists[name] = [...body.matchAll(/'(\w+)'/g)].map((m) => m[1]);
 
+/** Whether two arrays hold the same values (bits, for Uint32Array views of floats). */
+export const same = (a, b) => a.length === b.length && a.every((x, i) => x === b[i]);
+/** The median of v (v unchanged). */
+export const median = (v) => [...v].sort((p, q) => p - q)[v.length >> 1];
+
 /** The words of an argument block with `fields` (0 for a field `values` lacks). */
 export const block = (fields, values) => fields.map((f) => values[f] ?? 0);
 

@@ -6,7 +6,16 @@
 // case (a pool's worker may have to be woken first).
 //   node --experimental-wasm-relaxed-simd scripts/split-ab.mjs [simd|relaxed]
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
-import { ARGS, block, kernelOf, layOutRecurrence, lists, THIS_KERNEL } from './kernel-files.mjs';
+import {
+  ARGS,
+  block,
+  kernelOf,
+  layOutRecurrence,
+  lists,
+  median,
+  same,
+  THIS_KERNEL,
+} from './kernel-files.mjs';
 
 const build = process.argv[2] ?? 'relaxed';
 const module = new WebAssembly.Module(Buffer.from(kernelOf(THIS_KERNEL)[build].shared, 'base64'));
@@ -34,7 +43,6 @@ if (!isMainThread) {
   const worker = new Worker(new URL(import.meta.url), { workerData: memory, argv: [build] });
   await new Promise((ok) => worker.once('message', ok));
   let calls = 0;
-  const median = (v) => [...v].sort((p, q) => p - q)[v.length >> 1];
   // mode, B, T, H: the bench's long sequences (shortened), the tutorial's step (B=2, H=256) and a
   // B=1 H=256 sequence.
   const cases = [
@@ -72,8 +80,8 @@ if (!isMainThread) {
     one();
     const expected = out();
     split();
-    const same = out().every((x, i) => x === expected[i]);
-    if (!same) differences++;
+    const identical = same(out(), expected);
+    if (!identical) differences++;
     const times = { one: [], split: [] };
     for (let r = 0; r < 25; r++) {
       times.one.push(one());
@@ -84,7 +92,7 @@ if (!isMainThread) {
       `${build} ${mode} B ${B} T ${T} H ${H}: one thread min ${Math.min(...o).toFixed(3)} ms, ` +
         `median ${median(o).toFixed(3)}; 2 threads min ${Math.min(...t).toFixed(3)}, median ` +
         `${median(t).toFixed(3)}; one / split (medians) ${(median(o) / median(t)).toFixed(2)}x` +
-        `${same ? '' : ' OUTPUTS DIFFER'}`,
+        `${identical ? '' : ' OUTPUTS DIFFER'}`,
     );
   }
   Atomics.store(words, CALL, -1);

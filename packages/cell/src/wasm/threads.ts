@@ -208,9 +208,10 @@ const ONE: Args<ColumnField[]> = {
   hNext: 0,
 };
 
-/** Field `name` of the recurrence argument block at `block`. */
-const field = (k: KernelExports, block: number, name: (typeof FORWARD_ARGS)[number]) =>
-  new Uint32Array(k.memory.buffer, block + FORWARD_ARGS.indexOf(name) * 4, 1)[0]!;
+/** Word offsets of the fields runShares reads from a recurrence's argument block. */
+const [H_AT, S_AT, UNIT_AT, STATE_AT, SYNC_AT] = (
+  ['H', 'S', 'unitChunk', 'stateChunk', 'sync'] as const
+).map((f) => FORWARD_ARGS.indexOf(f));
 /**
  * Bytes of the chunks' control block (assembly/barrier.ts): two cache lines per chunk of the
  * stage with the most (H hidden units in chunks of unitChunk, S state columns of stateChunk).
@@ -274,9 +275,9 @@ export function runShares(k: KernelExports, fn: Fn, blocks: number[], together =
     return;
   }
   if (together) {
-    const at = (name: (typeof FORWARD_ARGS)[number]) => field(k, blocks[0]!, name);
-    const size = syncBytes(at('H'), at('unitChunk'), at('S'), at('stateChunk'));
-    new Uint8Array(k.memory.buffer, at('sync'), size).fill(0);
+    const w = new Uint32Array(k.memory.buffer, blocks[0]!, FORWARD_ARGS.length);
+    const size = syncBytes(w[H_AT]!, w[UNIT_AT]!, w[S_AT]!, w[STATE_AT]!);
+    new Uint8Array(k.memory.buffer, w[SYNC_AT]!, size).fill(0);
   }
   pool!.spinMicros = enginePolicy.spinMicros;
   pool!.run(k, fn, blocks);
