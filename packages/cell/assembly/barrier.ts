@@ -12,7 +12,7 @@
 // nearly always its owner, so the line stays in the owner's cache), at c * 128 + 64 the int32
 // 1 + the last stage whose chunk c is done (the line the others poll).
 
-/** Bytes of the control block per chunk (two cache lines; src/wasm/threads.ts lays it out). */
+/** Bytes of the control block per chunk (two cache lines; src/wasm/shares.ts lays it out). */
 const SYNC_BYTES: usize = 128;
 /** Polls of another's done flag before trying to take its chunk (about a microsecond). */
 const PATIENCE = 256;

@@ -6,6 +6,8 @@
 // which the host (src/wasm/) lays out, grows and fills; nothing here allocates. Matrices are
 // row-major float32. CPU profiles name the functions by file: recurrence/forward, sgemm/sgemm, ...
 import {
+  FORWARD_ahead,
+  FORWARD_aheadSteps,
   FORWARD_B,
   FORWARD_G,
   FORWARD_H,
@@ -40,10 +42,12 @@ import {
   FORWARD_whrT,
   FORWARD_x,
 } from './args';
+import { projected } from './ahead';
 import { waitFor, finish, isDone, take } from './barrier';
 import { cells, outputs } from './cells';
 import { gateColumns, sgemm } from './sgemm';
 
+export { projectAhead } from './ahead';
 export { attend, tanhInPlace } from './attend';
 export { pack, packT, sgemmArgs as sgemm } from './sgemm';
 export { transpose } from './transpose';
@@ -123,6 +127,9 @@ export function forward(args: usize): void {
   // A step is one stage, or two with a projection: the gates (chunks of units), then h (of S).
   const phases = whrT ? 2 : 1;
   const stages = T * phases;
+  // x projected by other threads meanwhile, in chunks of `aheadSteps` steps (ahead.ts).
+  const ahead = !split && load<u32>(args + FORWARD_ahead) != 0;
+  const aheadStages = ahead ? load<i32>(args + FORWARD_aheadSteps) * phases : 0;
   const unitChunks = (H + unitChunk - 1) / unitChunk;
   const stateChunks = (S + stateChunk - 1) / stateChunk;
   // This range's rows of hp and full; the projection's result goes to the start of its hp rows.
@@ -135,6 +142,7 @@ export function forward(args: usize): void {
   const stride = split ? parties : 1;
   let away = 0; // bit c: this thread ran chunk c, not its own, in the last stage
   for (let stage = 0; stage < stages; stage++) {
+    if (ahead && stage % aheadStages == 0) projected(args, stage / aheadStages, blocking);
     const count = phases == 2 && stage & 1 ? stateChunks : unitChunks;
     let k = 0; // chunks 0 <= k < count: this thread's own pass; count <= k < 2 count: every chunk
     for (;;) {

@@ -63,7 +63,7 @@ if (!isMainThread) {
       e.forward(ARGS);
       return performance.now() - t0;
     };
-    // Two parties, each with half the hidden units (as src/wasm/threads.ts cuts them).
+    // Two parties, each with half the hidden units (as src/wasm/shares.ts cuts them).
     const chunk = Math.ceil(H / 2 / 8) * 8;
     const split = () => {
       reset();

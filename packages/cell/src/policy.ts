@@ -1,5 +1,3 @@
-import { threadMayBlock } from './wasm/workers.js';
-
 /**
  * The engine's switches, for comparisons, benchmarks and tests: the one place that forces the plain
  * JS path or changes when a kernel call is split across threads. Exported through
@@ -20,13 +18,18 @@ export interface EnginePolicy {
    * Multiply-adds each thread's share of one step must reach for a recurrence of fewer than 8
    * sequences to split its hidden units across threads (each runs its chunk of every step, then
    * waits for the others': a cache line's trip between cores, about 0.1 µs, when every thread has
-   * a core). @default 2 ** 13 where the calling thread may block (Node, a worker: an LSTM of
-   * hidden size 64 over one sequence splits, 1.05-1.2x on 2 cores in the bench; a GRU of that
-   * size, 3 * 2 ** 11 per thread and step, measured slower split), 2 ** 15 on a browser's main
-   * thread (that LSTM measured up to 1.5x slower split in Chromium and never faster; the decode
-   * steps and the tutorial, 2 ** 16 and more, still split)
+   * a core). @default 2 ** 15 (the decode steps and the tutorial, 2 ** 16 and more per thread,
+   * split; an LSTM of hidden size 64 over one sequence, 2 ** 13, measured 1.2-1.35x faster on one
+   * thread with its input projected ahead (`projectAhead`) than split, in Node and Chromium)
    */
   minStepWork: number;
+  /**
+   * A recurrence that runs on one thread has its input projection run meanwhile by the others, in
+   * chunks of steps it waits for only when it gets there first, instead of split among all the
+   * threads before it (assembly/ahead.ts). @default true (LSTM and GRU of hidden size 64 over
+   * 10,000 steps of one sequence, input size 32: 1.15-1.2x faster in Node, ... in Chromium)
+   */
+  projectAhead: boolean;
   /**
    * Microseconds a kernel worker keeps polling for its next share after one before it blocks, and
    * a calling thread that may block polls for a worker's share before it does: a share that comes
@@ -52,7 +55,8 @@ export interface EnginePolicy {
 export const ENGINE_DEFAULTS: Readonly<EnginePolicy> = Object.freeze({
   kernel: true,
   minParallelWork: 1 << 16,
-  minStepWork: threadMayBlock() ? 1 << 13 : 1 << 15,
+  minStepWork: 1 << 15,
+  projectAhead: true,
   spinMicros: 200,
   maxKernelBytes: 2 ** 32,
   relaxedSimd: true,

@@ -1,6 +1,7 @@
 /**
- * The argument blocks of the kernel's exports `sgemm` and `forward`: the caller writes one block
- * into the kernel's memory and passes its byte offset, the kernel reads each field at its offset.
+ * The argument blocks of the kernel's exports `sgemm` and `forward` (and `projectAhead`, whose
+ * block is a `forward` block): the caller writes one block into the kernel's memory and passes its
+ * byte offset, the kernel reads each field at its offset.
  * Every field is one 32-bit word: a size, a flag (0 or 1), or a byte offset into the kernel's
  * memory (0: absent). The lists below are the only statement of the fields and their order:
  * scripts/build-kernel.mjs reads them (each `export const NAME = [...] as const;` of quoted names)
@@ -19,7 +20,9 @@ export const SGEMM_ARGS = ['M', 'N', 'K', 'a', 'b', 'bias', 'c', 'j0', 'j1'] as 
 /**
  * forward: the recurrence of sequences b0 <= b < b1 over T steps, or of all of them by `parties`
  * threads sharing chunks of every step's columns through `sync` (see assembly/recurrence.ts for
- * what each buffer holds).
+ * what each buffer holds); or of all of them on one thread while others project its input in
+ * chunks of `aheadSteps` steps (`ahead`: the whole projection's SGEMM_ARGS block) through `sync`
+ * (assembly/ahead.ts). `syncBytes`: the size of `sync`, zeroed before each run.
  */
 export const FORWARD_ARGS = [
   'mode',
@@ -55,6 +58,9 @@ export const FORWARD_ARGS = [
   'blocking',
   'tile',
   'hNext',
+  'ahead',
+  'aheadSteps',
+  'syncBytes',
 ] as const;
 
 /**

@@ -3,7 +3,7 @@ import { ATTEND_ARGS, argBytes, writeArgs } from './args.js';
 import { type KernelExports, loadedExports } from './loader.js';
 import { Arena, Weights } from './memory.js';
 import { sgemmBlocks, sgemmShares } from './products.js';
-import { addWeights, type KernelInputs, type Layout, place } from './recurrence.js';
+import { addWeights, type KernelInputs, type Layout, place, run } from './recurrence.js';
 import { holds, type Stamp, stamp } from './replay.js';
 import { runShares } from './threads.js';
 
@@ -49,7 +49,7 @@ export interface DecodeInputs {
 }
 
 /** Byte offsets of one layer's step: its input, state (h [B, S], c [B, H]), output and blocks. */
-type LayerAt = Pick<Layout, 'x' | 'h' | 'c' | 'out' | 'sgemm' | 'forward' | 'together'>;
+type LayerAt = Pick<Layout, 'x' | 'h' | 'c' | 'out' | 'sgemm' | 'forward'>;
 
 /**
  * A step's buffers as views of the kernel's memory (valid until its next call lays one out): the
@@ -169,8 +169,7 @@ export class DecodePlan {
             views.c[l]!.set(c.subarray((b * L + l) * H, (b * L + l + 1) * H), b * H);
       }
       if (l > 0) x[l]!.set(out[l - 1]!);
-      runShares(k, 'sgemm', a.sgemm);
-      runShares(k, 'forward', a.forward, a.together);
+      run(k, a);
     }
     const t = this.tail;
     if (t.attend) {

@@ -8,7 +8,8 @@ import { kernelReady } from '../sequence/engine.js';
 import { runSequence } from '../sequence/run.js';
 import { type CellMode, createRecurrentWeights, type RecurrentWeights } from '../weights.js';
 import { kernelBuild, relaxedSimdSupported } from './loader.js';
-import { columnShares, initKernel, kernelThreads, setKernelThreads } from './threads.js';
+import { aheadShares, columnShares } from './shares.js';
+import { initKernel, kernelThreads, setKernelThreads } from './threads.js';
 
 /** The kernel on (the default) or off (the plain JS path). */
 const setKernelEnabled = (on: boolean) => {
@@ -244,8 +245,7 @@ describe('WebAssembly recurrence kernel', () => {
 
 describe('kernel worker threads', () => {
   afterEach(async () => {
-    setMinParallelWork();
-    enginePolicy.minStepWork = ENGINE_DEFAULTS.minStepWork;
+    Object.assign(enginePolicy, ENGINE_DEFAULTS);
     await setKernelThreads();
   });
 
@@ -267,7 +267,7 @@ describe('kernel worker threads', () => {
     const dist = (f: string) => JSON.stringify(new URL(`../../dist/${f}`, import.meta.url).href);
     const script = `import { availableParallelism } from 'node:os';
       const k = await import(${dist('index.js')});
-      const { ranges } = await import(${dist('wasm/threads.js')});
+      const { ranges } = await import(${dist('wasm/shares.js')});
       const { runSequence, createRecurrentWeights } = await import(${dist('internal.js')});
       const tf = await import('@tensorflow/tfjs-core');
       await import('@tensorflow/tfjs-backend-cpu');
@@ -316,9 +316,9 @@ describe('kernel worker threads', () => {
     const split = (unitChunk: number) => ({ parties: 2, unitChunk, stateChunk: unitChunk });
     const one = { parties: 1, unitChunk: 0, stateChunk: 0 };
     // (B, T, H, G, S): LSTM B=1 T=1000 H=256, the tutorial (B=2 T=10) of every cell, the LSTM and
-    // GRU decode steps (B=1 T=1 H=256) and LSTM B=1 H=64 over 10000 steps split, in halves of H;
-    // the RNN decode step (2 ** 16 multiply-adds in all), GRU and RNN B=1 H=64 (3 * 2 ** 12 and
-    // 2 ** 12 per step) and 8 sequences (split by rows instead) do not.
+    // GRU decode steps (B=1 T=1 H=256) split, in halves of H; the RNN decode step (2 ** 16
+    // multiply-adds in all), LSTM, GRU and RNN B=1 H=64 (2 ** 14, 3 * 2 ** 12 and 2 ** 12 per
+    // step) and 8 sequences (split by rows instead) do not.
     expect(columnShares(1, 1000, 256, 1024, 256)).toEqual(split(128));
     expect(columnShares(2, 10, 256, 1024, 256)).toEqual(split(128));
     expect(columnShares(2, 10, 256, 768, 256)).toEqual(split(128));
@@ -326,47 +326,59 @@ describe('kernel worker threads', () => {
     expect(columnShares(1, 1, 256, 1024, 256)).toEqual(split(128));
     expect(columnShares(1, 1, 256, 768, 256)).toEqual(split(128));
     expect(columnShares(1, 1, 256, 256, 256)).toEqual(one);
-    expect(columnShares(1, 10000, 64, 256, 64)).toEqual(split(32));
+    expect(columnShares(1, 10000, 64, 256, 64)).toEqual(one);
     expect(columnShares(1, 10000, 64, 192, 64)).toEqual(one);
     expect(columnShares(1, 10000, 64, 64, 64)).toEqual(one);
     expect(columnShares(8, 1000, 256, 1024, 256)).toEqual(one);
   });
 
-  it('property: any batch (B >= 8: by rows; fewer: by hidden units) split across 2 or 3 threads gives the one-thread forward bit for bit', async () => {
-    setMinParallelWork(1);
-    enginePolicy.minStepWork = 1;
-    const cases = fc.record({
-      mode: fc.constantFrom<CellMode>('rnn_tanh', 'rnn_relu', 'lstm', 'gru'),
-      B: fc.integer({ min: 1, max: 29 }),
-      T: fc.integer({ min: 1, max: 5 }),
-      I: fc.integer({ min: 1, max: 11 }),
-      // Multiples of 8 as often as not: their chunks' products span the gates (gateColumns).
-      H: fc.oneof(fc.integer({ min: 1, max: 41 }), fc.constantFrom(8, 16, 24, 32, 40)),
-      proj: fc.boolean(),
-      reverse: fc.boolean(),
-      batchFirst: fc.boolean(),
-      threads: fc.constantFrom(2, 3),
-      seed: fc.integer({ min: 0, max: 1000 }),
-    });
-    const forward = (
-      w: RecurrentWeights,
-      x: tf.Tensor3D,
-      S: number,
-      c: { B: number; T: number; reverse: boolean; batchFirst: boolean },
-    ) =>
-      tf.tidy(() => {
-        const lengths = Array.from({ length: c.B }, (_, b) => 1 + ((b * 7) % c.T));
-        const h = tf.fill([c.B, S], 0.1);
-        const init = w.mode === 'lstm' ? { h, c: tf.fill([c.B, w.hiddenSize], -0.2) } : { h };
-        const { output, state } = runSequence(w, x, init, {
-          reverse: c.reverse,
-          lengths,
-          batchFirst: c.batchFirst,
-        });
-        const parts = [output, state.h, ...(state.c ? [state.c] : [])];
-        return tf.concat(parts.map((t) => tf.reshape(t, [-1]))).dataSync();
+  it('projects the input ahead by default only where the call has 4 chunks of steps or more and its projection would split', async () => {
+    expect(await setKernelThreads(2)).toBe(2);
+    const none = { projectors: 0, steps: 0 };
+    // (T, B, multiply-adds of the projection): the long-sequence case (LSTM B=1 H=64 I=32) in
+    // chunks of 64 steps; 3 sequences in chunks of 22 (64 rows or more); the tutorial (T=10) and
+    // a projection too small to split (2 ** 16 multiply-adds) do not.
+    expect(aheadShares(10000, 1, 10000 * 256 * 32)).toEqual({ projectors: 1, steps: 64 });
+    expect(aheadShares(100, 3, 100 * 3 * 256 * 32)).toEqual({ projectors: 1, steps: 22 });
+    expect(aheadShares(10, 2, 10 * 2 * 1024 * 300)).toEqual(none);
+    expect(aheadShares(255, 1, 255 * 256 * 32)).toEqual(none);
+    expect(aheadShares(10000, 1, 1 << 16)).toEqual(none);
+    // At most 4096 chunks: 10 ** 6 steps in chunks of 245.
+    expect(aheadShares(1e6, 1, 1e6 * 256 * 32).steps).toBe(245);
+    enginePolicy.projectAhead = false;
+    expect(aheadShares(10000, 1, 10000 * 256 * 32)).toEqual(none);
+  });
+
+  interface Drawn {
+    mode: CellMode;
+    B: number;
+    T: number;
+    I: number;
+    H: number;
+    proj: boolean;
+    reverse: boolean;
+    batchFirst: boolean;
+    threads: number;
+    seed: number;
+  }
+
+  /** Output and final state of an inference of `c` (ragged lengths, given states), flattened. */
+  const forward = (w: RecurrentWeights, x: tf.Tensor3D, S: number, c: Drawn) =>
+    tf.tidy(() => {
+      const lengths = Array.from({ length: c.B }, (_, b) => 1 + ((b * 7) % c.T));
+      const h = tf.fill([c.B, S], 0.1);
+      const init = w.mode === 'lstm' ? { h, c: tf.fill([c.B, w.hiddenSize], -0.2) } : { h };
+      const { output, state } = runSequence(w, x, init, {
+        reverse: c.reverse,
+        lengths,
+        batchFirst: c.batchFirst,
       });
-    const samples = fc.sample(cases, { numRuns: 60, seed: 7 });
+      const parts = [output, state.h, ...(state.c ? [state.c] : [])];
+      return tf.concat(parts.map((t) => tf.reshape(t, [-1]))).dataSync();
+    });
+
+  /** Each drawn case's inference on `c.threads` threads equals the one on one thread, bit for bit. */
+  async function sameOnThreads(samples: Drawn[], check: (c: Drawn) => void = () => {}) {
     for (const c of samples) {
       const proj = c.proj && c.mode === 'lstm' && c.H > 1 ? c.H - 1 : 0;
       const w = seeded(c.seed, () =>
@@ -377,10 +389,52 @@ describe('kernel worker threads', () => {
       expect(await setKernelThreads(1)).toBe(1);
       const one = forward(w, x, S, c);
       expect(await setKernelThreads(c.threads)).toBe(c.threads);
+      check(c);
       const many = forward(w, x, S, c);
       expect(Array.from(many), JSON.stringify(c)).toEqual(Array.from(one));
       tf.dispose([x, ...Object.values(w).filter((v): v is tf.Tensor => v instanceof tf.Tensor)]);
     }
+  }
+
+  /** Cases of `B` sequences of `T` steps, with small random sizes and every option. */
+  const drawn = (B: fc.Arbitrary<number>, T: (B: number) => fc.Arbitrary<number>) =>
+    B.chain((b) =>
+      fc.record({
+        mode: fc.constantFrom<CellMode>('rnn_tanh', 'rnn_relu', 'lstm', 'gru'),
+        B: fc.constant(b),
+        T: T(b),
+        I: fc.integer({ min: 1, max: 11 }),
+        // Multiples of 8 as often as not: their chunks' products span the gates (gateColumns).
+        H: fc.oneof(fc.integer({ min: 1, max: 41 }), fc.constantFrom(8, 16, 24, 32, 40)),
+        proj: fc.boolean(),
+        reverse: fc.boolean(),
+        batchFirst: fc.boolean(),
+        threads: fc.constantFrom(2, 3),
+        seed: fc.integer({ min: 0, max: 1000 }),
+      }),
+    );
+
+  it('property: any batch (B >= 8: by rows; fewer: by hidden units) split across 2 or 3 threads gives the one-thread forward bit for bit', async () => {
+    setMinParallelWork(1);
+    enginePolicy.minStepWork = 1;
+    const cases = drawn(fc.integer({ min: 1, max: 29 }), () => fc.integer({ min: 1, max: 5 }));
+    await sameOnThreads(fc.sample(cases, { numRuns: 60, seed: 7 }));
+  });
+
+  it('property: fewer than 8 sequences on one thread with their input projected ahead by 1 or 2 others give the one-thread forward bit for bit', async () => {
+    setMinParallelWork(1);
+    enginePolicy.minStepWork = Number.POSITIVE_INFINITY;
+    // 4 to 6 chunks of steps, the last one often partial.
+    const steps = (B: number) => Math.ceil(64 / B);
+    const cases = drawn(fc.integer({ min: 1, max: 7 }), (B) =>
+      fc.integer({ min: 4 * steps(B), max: 6 * steps(B) }),
+    );
+    await sameOnThreads(fc.sample(cases, { numRuns: 30, seed: 8 }), (c) => {
+      expect(aheadShares(c.T, c.B, c.T * c.B * c.H * c.I)).toEqual({
+        projectors: c.threads - 1,
+        steps: steps(c.B),
+      });
+    });
   });
 
   // 9 sequences split as rows 0-7 and 8 (every call split: minimum work 1 multiply-add); 1 and 2

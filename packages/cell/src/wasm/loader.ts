@@ -13,6 +13,8 @@ export interface KernelExports {
   sgemm(args: number): void;
   /** A recurrence; `args` points at a block of FORWARD_ARGS (args.ts). */
   forward(args: number): void;
+  /** A share of the input projection of the recurrence at `args`, run ahead of it. */
+  projectAhead(args: number): void;
   /** dst [C, R] = src [R, C]^T */
   transpose(R: number, C: number, src: number, dst: number): void;
   /** A decoder step's attention; `args` points at a block of ATTEND_ARGS (args.ts). */

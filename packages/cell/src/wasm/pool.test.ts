@@ -9,6 +9,7 @@ type Exports = {
   sgemm(args: number): void;
   pack(N: number, K: number, w: number, dst: number): void;
   forward(args: number): void;
+  projectAhead(args: number): void;
 };
 
 describe('ThreadPool (the kernel on worker threads)', () => {

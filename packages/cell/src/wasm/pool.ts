@@ -13,8 +13,9 @@ import { type Started, spawner, threadMayBlock, threadsPossible } from './worker
  * (args.ts) in the shared memory, so a call may have any number of arguments.
  */
 
-/** Exports a worker can run, by number (plus 2 per build, in the order of BUILDS). */
-export const FN = { sgemm: 1, forward: 2 } as const;
+/** Exports a worker can run, by number (plus 3 per build, in the order of BUILDS). */
+export const FN = { sgemm: 1, forward: 2, projectAhead: 3 } as const;
+const PER_BUILD = 3;
 export type Fn = keyof typeof FN;
 
 /**
@@ -49,7 +50,7 @@ function start({ modules, memory, ctl, slot }) {
   try {
     for (const module of modules) {
       const k = module ? new WebAssembly.Instance(module, { env: { memory } }).exports : {};
-      fns.push(k.sgemm, k.forward);
+      fns.push(k.sgemm, k.forward, k.projectAhead);
     }
   } catch {
     Atomics.store(i32, ${DONE}, ${FAILED});
@@ -172,14 +173,15 @@ export class ThreadPool {
    * shared memory), at once: the first on this thread, the others on workers; returns when all
    * have finished. The calls must write disjoint memory, or share their work among themselves
    * (a recurrence split by columns), and each must be correct whichever thread runs it, in any order.
+   * `others`: the export the posted calls run, when not `fn` (a recurrence's projectors).
    */
-  run(kernel: Exports, fn: Fn, calls: number[]): void {
+  run(kernel: Exports, fn: Fn, calls: number[], others: Fn = fn): void {
     const build = BUILDS.findIndex((b) => this.kernels[b] === kernel);
     if (build < 0) throw new KernelError('rnnkit kernel: a split call of a build the workers lack');
     const posted = calls.length - 1;
     for (let w = 0; w < posted; w++) {
       const base = w * (SLOT / 4);
-      this.ctl[base + FUNC] = FN[fn] + 2 * build;
+      this.ctl[base + FUNC] = FN[others] + PER_BUILD * build;
       this.ctl[base + ARG] = calls[w + 1]!;
       this.ctl[base + SPIN] = this.spinMicros;
       // The new sequence number first, then open: a worker that claims the call then reads the
@@ -195,13 +197,13 @@ export class ThreadPool {
       ok = true;
     } finally {
       // Even when this thread's share failed: the workers must be done before the memory is reused.
-      this.finish(kernel, fn, calls, ok);
+      this.finish(kernel, others, calls, ok);
     }
   }
 
   /**
-   * Runs here the posted shares of `calls` that no worker has claimed yet (only takes them when
-   * `run` is false), then waits for the claimed ones; throws if a share failed.
+   * Runs here (export `fn`) the posted shares of `calls` that no worker has claimed yet (only takes
+   * them when `run` is false), then waits for the claimed ones; throws if a share failed.
    */
   private finish(kernel: Exports, fn: Fn, calls: number[], run: boolean): void {
     let failed = 0;

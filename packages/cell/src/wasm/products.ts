@@ -2,7 +2,8 @@ import type * as tf from '@tensorflow/tfjs-core';
 import { argBytes, SGEMM_ARGS, writeArgs } from './args.js';
 import type { KernelExports } from './loader.js';
 import { Arena, packedSize, Weights } from './memory.js';
-import { kernelThreads, productShares, runShares } from './threads.js';
+import { productShares } from './shares.js';
+import { kernelThreads, runShares } from './threads.js';
 
 /** Room in `mem` for the argument blocks of one product (one block per share). */
 export const sgemmBlocks = (mem: Arena): number =>

@@ -1,11 +1,12 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { type Packed, packedLayout, type Run, type Saved } from '../sequence/layout.js';
-import { MODES } from './args.js';
+import { argBytes, MODES, SGEMM_ARGS, writeArgs } from './args.js';
 import type { KernelExports } from './loader.js';
 import { Arena, Weights } from './memory.js';
 import { sgemmBlocks, sgemmShares } from './products.js';
 import { keep, replayable } from './replay.js';
-import { forwardShares, runShares } from './threads.js';
+import { type ForwardShares, forwardShares } from './shares.js';
+import { runShares } from './threads.js';
 
 /** Host arrays of one recurrence call in the kernel (shapes as in sequence/op.ts). */
 export interface KernelInputs extends Run {
@@ -38,11 +39,10 @@ export interface Layout {
   /** The packed output and its floats */
   out: number;
   length: number;
-  /** The input projection's argument blocks (empty: x comes projected) and the recurrence's */
+  /** The input projection's argument blocks (empty: x comes projected, or is projected ahead) */
   sgemm: number[];
-  forward: number[];
-  /** The recurrence's shares meet after every step (threads.ts `forwardShares`) */
-  together: boolean;
+  /** The recurrence's shares (shares.ts `forwardShares`) */
+  forward: ForwardShares;
   /** What the forward saves for BPTT, with `save` */
   saved: { gates: number; hIn: number; cIn: number; hn: number } | null;
 }
@@ -71,8 +71,7 @@ export function recurrence(
   state(at.h, a.B * a.S, a.h0);
   if (at.c) state(at.c, a.B * a.H, a.c0);
   if (a.valid) new Uint8Array(buffer, at.valid, a.valid.length).set(a.valid);
-  if (at.sgemm.length) runShares(k, 'sgemm', at.sgemm);
-  runShares(k, 'forward', at.forward, at.together);
+  run(k, at);
   if (!save && !kept) keep(k, a, at);
   const { T, B, H, G, S } = a;
   const saved = at.saved && {
@@ -82,6 +81,13 @@ export function recurrence(
     hn: at.saved.hn ? f32(at.saved.hn, T * B * H).slice() : null,
   };
   return { packed: f32(at.out, at.length), saved };
+}
+
+/** Runs a call laid out by `place`: its input projection, then its recurrence. */
+export function run(k: KernelExports, at: Pick<Layout, 'sgemm' | 'forward'>): void {
+  if (at.sgemm.length) runShares(k, 'sgemm', at.sgemm);
+  const { blocks, together, posted } = at.forward;
+  runShares(k, 'forward', blocks, together, posted);
 }
 
 /**
@@ -133,9 +139,13 @@ export function place(
   const px = p ? mem.alloc(T * B * G) : mem.alloc(a.x.length);
   const input = p ? mem.alloc(a.x.length) : px;
   const bih = p?.bih ? mem.put(p.bih) : 0;
-  const projection = p
-    ? sgemmShares(k, sgemmBlocks(mem), T * B, G, p.I, input, offsets[which.wih]!, bih, px)
-    : [];
+  const wih = offsets[which.wih]!;
+  // The whole projection as one block, for projectors that run it ahead of the recurrence.
+  const whole = p ? mem.alloc(argBytes(SGEMM_ARGS), true) : 0;
+  if (p) {
+    const product = { M: T * B, N: G, K: p.I, a: input, b: wih, bias: bih, c: px, j0: 0, j1: 0 };
+    writeArgs(k.memory.buffer, whole, SGEMM_ARGS, product);
+  }
   const pb = a.bhh ? mem.put(a.bhh) : mem.alloc(G);
   if (!a.bhh) mem.f32(pb, G).fill(0);
   const layout: Packed = packedLayout(T, B, S, H, lstm);
@@ -167,8 +177,14 @@ export function place(
     hIn: save ? mem.alloc(T * B * S) : 0,
     cIn: save && lstm ? mem.alloc(T * B * H) : 0,
   };
-  // Each thread runs a range of the batch through every step, or a range of the hidden units.
-  const { blocks: forward, together } = forwardShares(k, mem, args);
+  // Each thread runs a range of the batch through every step, or a range of the hidden units; or
+  // one runs every step while the others project the input ahead of it.
+  const projection = p ? { block: whole, work: T * B * G * p.I } : null;
+  const forward = forwardShares(k, mem, args, projection);
+  const sgemm =
+    p && forward.posted !== 'projectAhead'
+      ? sgemmShares(k, sgemmBlocks(mem), T * B, G, p.I, input, wih, bih, px)
+      : [];
   const { gates, hIn, cIn, hn } = args;
   const saved = save ? { gates, hIn, cIn, hn } : null;
   const { h, c, valid } = args;
@@ -179,9 +195,8 @@ export function place(
     valid,
     out: pOut,
     length: layout.length,
-    sgemm: projection,
+    sgemm,
     forward,
-    together,
     saved,
   };
 }

@@ -22,6 +22,7 @@ export interface Stamp {
   threads: number;
   minWork: number;
   minStepWork: number;
+  projectAhead: boolean;
 }
 
 /** The stamp of a layout just made (by a call of kernel exports `k`). */
@@ -31,6 +32,7 @@ export const stamp = (k: KernelExports): Stamp => ({
   threads: kernelThreads(),
   minWork: enginePolicy.minParallelWork,
   minStepWork: enginePolicy.minStepWork,
+  projectAhead: enginePolicy.projectAhead,
 });
 
 /**
@@ -42,7 +44,8 @@ export const holds = (s: Stamp, k: KernelExports): boolean =>
   s.epoch === memoryEpoch() &&
   s.threads === kernelThreads() &&
   s.minWork === enginePolicy.minParallelWork &&
-  s.minStepWork === enginePolicy.minStepWork;
+  s.minStepWork === enginePolicy.minStepWork &&
+  s.projectAhead === enginePolicy.projectAhead;
 
 interface Plan {
   at: Layout;

@@ -1,13 +1,12 @@
 import { enginePolicy } from '../policy.js';
-import { type Args, argBytes, FORWARD_ARGS, writeArgs } from './args.js';
+import { FORWARD_ARGS } from './args.js';
 import { type KernelExports, loadKernel, sharedModules } from './loader.js';
-import type { Arena } from './memory.js';
 import { type Fn, ThreadPool } from './pool.js';
 import { hardwareThreads } from './workers.js';
 
 /**
- * How many threads the kernel uses and how a call is split among them: the pool's lifecycle,
- * the threads asked for, and the split of rows into per-thread ranges.
+ * How many threads the kernel uses: the pool's lifecycle, the threads asked for, how many a call
+ * of some size may use (shares.ts splits it), and running a split call's shares.
  */
 
 /** Threads asked for (null: the default, this machine's threads up to DEFAULT_MAX). */
@@ -111,7 +110,7 @@ export function restartPool(whenSwapped: Promise<unknown>): Promise<void> {
  * `enginePolicy.minParallelWork`; 1 when small. Starts the workers (for later calls) the first
  * time a call is large enough.
  */
-function threadsFor(work: number): number {
+export function threadsFor(work: number): number {
   const minWork = enginePolicy.minParallelWork;
   if (work < 2 * minWork) return 1;
   if (!pool) {
@@ -121,164 +120,31 @@ function threadsFor(work: number): number {
   return Math.min(kernelThreads(), Math.floor(work / minWork));
 }
 
-/** [0, n) cut into at most `parts` ranges of a multiple of `unit` (the last one may be shorter). */
-function cut(n: number, parts: number, unit: number): Array<[number, number]> {
-  const step = Math.ceil(n / parts / unit) * unit;
-  const out: Array<[number, number]> = [];
-  for (let r0 = 0; r0 < n; r0 += step) out.push([r0, Math.min(r0 + step, n)]);
-  return out.length ? out : [[0, n]];
-}
-
-/**
- * Splits rows [0, M) into one range per thread for a call of `work` multiply-adds: ranges of a
- * multiple of 4 rows (the sgemm's blocks), none under `enginePolicy.minParallelWork`; one range
- * when small or M < 8.
- */
-export function ranges(M: number, work: number): Array<[number, number]> {
-  if (M < 8) return [[0, M]];
-  return cut(M, Math.min(threadsFor(work), Math.floor(M / 4)), 4);
-}
-
-/** A product's share: rows r0 <= i < r1 and columns j0 <= j < j1. */
-export interface Share {
-  r0: number;
-  r1: number;
-  j0: number;
-  j1: number;
-}
-
-/**
- * The shares of a product c [M, N] of `work` multiply-adds: by rows (`ranges`) when M >= 8, else
- * by strips of 8 columns (at most one thread per strip), none under `enginePolicy.minParallelWork`.
- */
-export function productShares(M: number, N: number, work: number): Share[] {
-  if (M >= 8) return ranges(M, work).map(([r0, r1]) => ({ r0, r1, j0: 0, j1: N }));
-  const n = Math.min(threadsFor(work), Math.ceil(N / 8));
-  return cut(N, n, 8).map(([j0, j1]) => ({ r0: 0, r1: M, j0, j1 }));
-}
-
-/**
- * How a recurrence of B < 8 sequences over T steps shares its columns among threads (G = gates * H,
- * S the state's size): `parties` threads (1: not split), each owning a chunk of `unitChunk` hidden
- * units (a multiple of 8) of every step, and with an LSTM projection of `stateChunk` columns of S
- * (one chunk per thread: a thread late to a step, or to the call, has its chunk run by another,
- * assembly/barrier.ts). Split when each thread's share of a step reaches
- * `enginePolicy.minStepWork` multiply-adds and its share of the call `enginePolicy.minParallelWork`.
- */
-export function columnShares(
-  B: number,
-  T: number,
-  H: number,
-  G: number,
-  S: number,
-): { parties: number; unitChunk: number; stateChunk: number } {
-  const step = B * G * S;
-  const n =
-    B >= 8
-      ? 1
-      : Math.min(
-          threadsFor(T * step),
-          Math.ceil(H / 8),
-          Math.floor(step / enginePolicy.minStepWork),
-        );
-  const chunk = (size: number) => Math.ceil(size / n / 8) * 8;
-  return n < 2
-    ? { parties: 1, unitChunk: 0, stateChunk: 0 }
-    : { parties: n, unitChunk: chunk(H), stateChunk: chunk(S) };
-}
-
-/** The fields of a recurrence's block that split its columns, and their values on one thread. */
-type ColumnField =
-  | 'unitChunk'
-  | 'stateChunk'
-  | 'parties'
-  | 'party'
-  | 'sync'
-  | 'blocking'
-  | 'tile'
-  | 'hNext';
-const ONE: Args<ColumnField[]> = {
-  unitChunk: 0,
-  stateChunk: 0,
-  parties: 0,
-  party: 0,
-  sync: 0,
-  blocking: 0,
-  tile: 0,
-  hNext: 0,
-};
-
 /** Word offsets of the fields runShares reads from a recurrence's argument block. */
-const [H_AT, S_AT, UNIT_AT, STATE_AT, SYNC_AT] = (
-  ['H', 'S', 'unitChunk', 'stateChunk', 'sync'] as const
-).map((f) => FORWARD_ARGS.indexOf(f));
-/**
- * Bytes of the chunks' control block (assembly/barrier.ts): two cache lines per chunk of the
- * stage with the most (H hidden units in chunks of unitChunk, S state columns of stateChunk).
- */
-const syncBytes = (H: number, unitChunk: number, S: number, stateChunk: number) =>
-  128 * Math.max(Math.ceil(H / unitChunk), Math.ceil(S / stateChunk));
+const [SYNC_AT, SYNC_BYTES_AT] = (['sync', 'syncBytes'] as const).map((f) =>
+  FORWARD_ARGS.indexOf(f),
+);
 
 /**
- * Writes the argument blocks of one recurrence call (`args` for the whole batch, FORWARD_ARGS),
- * one per thread, in `mem`: ranges of the batch (`ranges`), or for fewer than 8 sequences threads
- * sharing the chunks of every step's columns (`columnShares`; `together`: their control block is
- * reset before each run, see runShares); one block when small. Run them with
- * `runShares(k, 'forward', blocks, together)`.
+ * Runs export `fn` once per argument block in `blocks` (one per share), at once, the shares after
+ * the first running `posted`; `together`: the shares of a recurrence that meet through a control
+ * block, zeroed first (so that a layout may run again, replay.ts).
  */
-export function forwardShares(
+export function runShares(
   k: KernelExports,
-  mem: Arena,
-  args: Omit<Args<typeof FORWARD_ARGS>, ColumnField>,
-): { blocks: number[]; together: boolean } {
-  const { T, B, H, S, G } = args;
-  let parts: Array<Partial<Args<typeof FORWARD_ARGS>>> = ranges(B, T * B * G * S).map(
-    ([b0, b1]) => ({ b0, b1 }),
-  );
-  const { parties, unitChunk, stateChunk } = columnShares(B, T, H, G, S);
-  if (parties > 1) {
-    // The chunks' control block (assembly/barrier.ts), on cache lines of its own.
-    const sync = mem.alloc(syncBytes(H, unitChunk, S, stateChunk), true);
-    const tiles = mem.alloc(8 * parties);
-    const hNext = mem.alloc(B * S);
-    parts = Array.from({ length: parties }, (_, i) => {
-      const blocking = i > 0 || pool!.blocking ? 1 : 0;
-      return {
-        unitChunk,
-        stateChunk,
-        parties,
-        party: i,
-        sync,
-        blocking,
-        tile: tiles + 32 * i,
-        hNext,
-      };
-    });
-  }
-  const bytes = argBytes(FORWARD_ARGS);
-  const blocks = mem.alloc(parts.length * bytes, true);
-  const shares = parts.map((part, i) => {
-    writeArgs(k.memory.buffer, blocks + i * bytes, FORWARD_ARGS, part, args, ONE);
-    return blocks + i * bytes;
-  });
-  return { blocks: shares, together: parties > 1 };
-}
-
-/**
- * Runs export `fn` once per argument block in `blocks` (one per share), at once; `together`: the
- * shares of a recurrence split by columns, whose control block is zeroed first (so that a layout
- * may run again, replay.ts).
- */
-export function runShares(k: KernelExports, fn: Fn, blocks: number[], together = false): void {
+  fn: Fn,
+  blocks: number[],
+  together = false,
+  posted: Fn = fn,
+): void {
   if (blocks.length === 1) {
     k[fn](blocks[0]!);
     return;
   }
   if (together) {
     const w = new Uint32Array(k.memory.buffer, blocks[0]!, FORWARD_ARGS.length);
-    const size = syncBytes(w[H_AT]!, w[UNIT_AT]!, w[S_AT]!, w[STATE_AT]!);
-    new Uint8Array(k.memory.buffer, w[SYNC_AT]!, size).fill(0);
+    new Uint8Array(k.memory.buffer, w[SYNC_AT]!, w[SYNC_BYTES_AT]!).fill(0);
   }
   pool!.spinMicros = enginePolicy.spinMicros;
-  pool!.run(k, fn, blocks);
+  pool!.run(k, fn, blocks, posted);
 }
