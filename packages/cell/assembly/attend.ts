@@ -17,7 +17,7 @@ import {
   ATTEND_valid,
   ATTEND_weights,
 } from './args';
-import { act } from './math';
+import { act, act1 } from './math';
 
 /** Sum of the four lanes of v. */
 @inline
@@ -53,7 +53,7 @@ function additive(v: usize, q: usize, r: usize, n: i32): f32 {
   }
   let sum = lanes(acc);
   for (let j = n4; j < (<usize>n << 2); j += 4) {
-    sum += load<f32>(v + j) * Mathf.tanh(load<f32>(q + j) + load<f32>(r + j));
+    sum += load<f32>(v + j) * act1(true, load<f32>(q + j) + load<f32>(r + j));
   }
   return sum;
 }
@@ -127,5 +127,5 @@ export function attend(args: usize): void {
 export function tanhInPlace(x: usize, n: i32): void {
   const n4 = <usize>(n & ~3) << 2;
   for (let j: usize = 0; j < n4; j += 16) v128.store(x + j, act(true, v128.load(x + j)));
-  for (let j = n4; j < (<usize>n << 2); j += 4) store<f32>(x + j, Mathf.tanh(load<f32>(x + j)));
+  for (let j = n4; j < (<usize>n << 2); j += 4) store<f32>(x + j, act1(true, load<f32>(x + j)));
 }
