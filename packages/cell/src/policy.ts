@@ -19,15 +19,17 @@ export interface EnginePolicy {
    * sequences to split its hidden units across threads (each runs its chunk of every step, then
    * waits for the others': a cache line's trip between cores, about 0.1 µs, when every thread has
    * a core). @default 2 ** 15 (the decode steps and the tutorial, 2 ** 16 and more per thread,
-   * split; an LSTM of hidden size 64 over one sequence, 2 ** 13, measured 1.2-1.35x faster on one
-   * thread with its input projected ahead (`projectAhead`) than split, in Node and Chromium)
+   * split; an LSTM of hidden size 64 over one sequence, 2 ** 13, ran 1.2x faster in Node on one
+   * thread with its input projected ahead (`projectAhead`) than split, and up to 1.5x slower split
+   * than unsplit in Chromium)
    */
   minStepWork: number;
   /**
    * A recurrence that runs on one thread has its input projection run meanwhile by the others, in
    * chunks of steps it waits for only when it gets there first, instead of split among all the
    * threads before it (assembly/ahead.ts). @default true (LSTM and GRU of hidden size 64 over
-   * 10,000 steps of one sequence, input size 32: 1.15-1.2x faster in Node, ... in Chromium)
+   * 10,000 steps of one sequence, input size 32, on 2 threads: 1.10-1.17x in Chromium, 1.12-1.13x
+   * in Node)
    */
   projectAhead: boolean;
   /**
