@@ -13,10 +13,14 @@ import { type Started, spawner, threadMayBlock, threadsPossible } from './worker
  * (args.ts) in the shared memory, so a call may have any number of arguments.
  */
 
-/** Exports a worker can run, by number (plus 3 per build, in the order of BUILDS). */
+/**
+ * Exports a worker can run, by number: 1 + its place here (the worker's table lists them in this
+ * order), plus PER_BUILD per build, in the order of BUILDS.
+ */
 export const FN = { sgemm: 1, forward: 2, projectAhead: 3 } as const;
-const PER_BUILD = 3;
 export type Fn = keyof typeof FN;
+const EXPORTS = Object.keys(FN) as Fn[];
+const PER_BUILD = EXPORTS.length;
 
 /**
  * Bytes of control per worker (a cache line): int32 sequence number of the last call posted, of
@@ -50,7 +54,7 @@ function start({ modules, memory, ctl, slot }) {
   try {
     for (const module of modules) {
       const k = module ? new WebAssembly.Instance(module, { env: { memory } }).exports : {};
-      fns.push(k.sgemm, k.forward, k.projectAhead);
+      fns.push(${EXPORTS.map((f) => `k.${f}`).join(', ')});
     }
   } catch {
     Atomics.store(i32, ${DONE}, ${FAILED});
