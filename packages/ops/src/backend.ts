@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { hasWasmFiles, installedWasmDir, WASM_FILES } from '#wasm-files';
 import { BackendError } from './errors.js';
 import { assertBool, assertOneOf, checkOptions } from './guards.js';
-import { registerMissingKernels } from './kernels.js';
+import { registerKernels } from './kernels.js';
 import { startWasm } from './wasm-threads.js';
 
 /** A tfjs backend rnnkit runs on: `'cpu'` (plain JavaScript) or `'wasm'` (WebAssembly, SIMD, threads). */
@@ -113,7 +113,7 @@ export async function setBackend(name: BackendName, opts: BackendOptions = {}): 
   checkOptions(opts, 'setBackend', ['wasmPaths', 'threads']);
   if (opts.threads !== undefined) assertBool(opts.threads, 'setBackend({ threads })');
   const wasm = await importBackend(name);
-  registerMissingKernels(name);
+  registerKernels(name);
   if (wasm && wasmPathsUsed === undefined) {
     const paths = await wasmPaths(opts.wasmPaths);
     if (paths !== undefined) wasm.setWasmPaths(paths as string);
