@@ -19,7 +19,12 @@ describe('UnsortedSegmentSum', () => {
     const si = tf.unsortedSegmentSum(xi, ids2, 2);
     expect(si.dtype).toBe('int32');
     expect(Array.from(si.dataSync())).toEqual([30, -1]);
-    tf.dispose([x, ids, sums, xi, ids2, si]);
+    // Added into a double: 1e8 + 1 + 1 - 1e8 is 2 (in float32 steps it would be 0).
+    const big = tf.tensor1d([1e8, 1, 1, -1e8]);
+    const zeros = tf.tensor1d([0, 0, 0, 0], 'int32');
+    const bigSum = tf.unsortedSegmentSum(big, zeros, 1);
+    expect(Array.from(bigSum.dataSync())).toEqual([2]);
+    tf.dispose([x, ids, sums, xi, ids2, si, big, zeros, bigSum]);
     expect(tf.memory().numTensors).toBe(before);
   });
 

@@ -24,16 +24,18 @@ function segmentArgs({ inputs, attrs }: Parameters<tf.KernelFunc>[0]) {
 }
 
 /**
- * acc [numSegments, inner] = the sums of the rows of values [N, inner] by segment ids [N], in one
- * pass; ids outside [0, numSegments) are dropped.
+ * out [numSegments, inner] = the sums of the rows of values [N, inner] by segment ids [N], in one
+ * pass, each added in row order into a double (as tfjs-backend-cpu's sums); ids outside
+ * [0, numSegments) are dropped.
  */
-function segmentSums(values: Values, ids: Values, inner: number, numSegments: number, acc: Values) {
-  acc.fill(0);
+function segmentSums(values: Values, ids: Values, inner: number, numSegments: number, out: Values) {
+  const sums = new Float64Array(out.length);
   for (let i = 0; i < ids.length; i++) {
     const s = ids[i]!;
     if (s < 0 || s >= numSegments) continue;
-    for (let k = 0; k < inner; k++) acc[s * inner + k]! += values[i * inner + k]!;
+    for (let k = 0; k < inner; k++) sums[s * inner + k]! += values[i * inner + k]!;
   }
+  out.set(sums);
 }
 
 /** UnsortedSegmentSum for tfjs-backend-wasm, which lacks it (without it no gather can train). */
