@@ -17,13 +17,28 @@ function workerError(e: ErrorEvent): string | null {
   return null;
 }
 
+let swallowing = false;
+
+/**
+ * Marks the errors of tfjs-backend-wasm's failed pthread workers handled from now on (the others
+ * fail after the first): uncaught, each would reach the console as an error, and in a worker the
+ * page's `worker.onerror`, as though the worker itself had failed.
+ */
+function swallowWorkerErrors(g: Partial<EventTarget>): void {
+  if (swallowing) return;
+  swallowing = true;
+  g.addEventListener?.('error', (e) => {
+    if (workerError(e as ErrorEvent) !== null) e.preventDefault();
+  });
+}
+
 /**
  * Activates tfjs-backend-wasm, threaded where tfjs would use threads unless `threads` is false.
  * Its threaded build starts Web Workers from its own function source (`factory.toString()`), which
  * minifiers (Vite 8 and webpack 5 production builds) break: the workers throw "e is not defined"
  * and tfjs waits forever. An error from those workers, or no start within THREADED_START_MS, makes
- * rnnkit start the backend again on one thread, with one console warning. Resolves to tfjs's
- * setBackend result.
+ * rnnkit start the backend again on one thread, with one console warning; their errors are marked
+ * handled. Resolves to tfjs's setBackend result.
  */
 export async function startWasm(threads: boolean): Promise<boolean> {
   const env = tf.env();
@@ -37,7 +52,9 @@ export async function startWasm(threads: boolean): Promise<boolean> {
   const failed = new Promise<string>((resolve) => {
     onError = (e) => {
       const message = workerError(e as ErrorEvent);
-      if (message !== null) resolve(message);
+      if (message === null) return;
+      e.preventDefault();
+      resolve(message);
     };
     g.addEventListener?.('error', onError);
     timer = setTimeout(
@@ -59,6 +76,7 @@ export async function startWasm(threads: boolean): Promise<boolean> {
       );
     }
     env.set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+    swallowWorkerErrors(g);
     return tf.setBackend('wasm');
   } finally {
     g.removeEventListener?.('error', onError);
