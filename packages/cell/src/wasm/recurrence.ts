@@ -1,6 +1,6 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { type Packed, packedLayout, type Run, type Saved } from '../sequence/layout.js';
-import { argBytes, MODES, SGEMM_ARGS, writeArgs } from './args.js';
+import { MODES } from './args.js';
 import type { KernelExports } from './loader.js';
 import { Arena, Weights } from './memory.js';
 import { sgemmBlocks, sgemmShares } from './products.js';
@@ -140,12 +140,6 @@ export function place(
   const input = p ? mem.alloc(a.x.length) : px;
   const bih = p?.bih ? mem.put(p.bih) : 0;
   const wih = offsets[which.wih]!;
-  // The whole projection as one block, for projectors that run it ahead of the recurrence.
-  const whole = p ? mem.alloc(argBytes(SGEMM_ARGS), true) : 0;
-  if (p) {
-    const product = { M: T * B, N: G, K: p.I, a: input, b: wih, bias: bih, c: px, j0: 0, j1: 0 };
-    writeArgs(k.memory.buffer, whole, SGEMM_ARGS, product);
-  }
   const pb = a.bhh ? mem.put(a.bhh) : mem.alloc(G);
   if (!a.bhh) mem.f32(pb, G).fill(0);
   const layout: Packed = packedLayout(T, B, S, H, lstm);
@@ -179,7 +173,9 @@ export function place(
   };
   // Each thread runs a range of the batch through every step, or a range of the hidden units; or
   // one runs every step while the others project the input ahead of it.
-  const projection = p ? { block: whole, work: T * B * G * p.I } : null;
+  const projection = p
+    ? { M: T * B, N: G, K: p.I, a: input, b: wih, bias: bih, c: px, j0: 0, j1: 0 }
+    : null;
   const forward = forwardShares(k, mem, args, projection);
   const sgemm =
     p && forward.posted !== 'projectAhead'

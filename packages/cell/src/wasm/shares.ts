@@ -1,5 +1,5 @@
 import { enginePolicy } from '../policy.js';
-import { type Args, argBytes, FORWARD_ARGS, writeArgs } from './args.js';
+import { type Args, argBytes, FORWARD_ARGS, SGEMM_ARGS, writeArgs } from './args.js';
 import type { KernelExports } from './loader.js';
 import type { Arena } from './memory.js';
 import type { Fn } from './pool.js';
@@ -102,7 +102,7 @@ export function aheadShares(
   return projectors > 0 ? { projectors, steps } : { projectors: 0, steps: 0 };
 }
 
-/** The fields of a recurrence's block that share it among threads, and their values on one thread. */
+/** The fields of a recurrence's block that share it among threads; their values on one thread. */
 type ShareField =
   | 'unitChunk'
   | 'stateChunk'
@@ -142,15 +142,15 @@ export interface ForwardShares {
  * Writes the argument blocks of one recurrence call (`args` for the whole batch, FORWARD_ARGS),
  * one per thread, in `mem`: ranges of the batch (`ranges`), or for fewer than 8 sequences threads
  * sharing the chunks of every step's columns (`columnShares`); else, given the whole input
- * projection still to run (`projection`, an SGEMM_ARGS block), projectors running it ahead of
- * the recurrence on one thread (`aheadShares`; `posted` is then 'projectAhead', and the caller
- * runs no projection of its own); one block when small.
+ * projection still to run (`projection`, the fields of its SGEMM_ARGS block), projectors running
+ * it ahead of the recurrence on one thread (`aheadShares`; `posted` is then 'projectAhead', and
+ * the caller runs no projection of its own); one block when small.
  */
 export function forwardShares(
   k: KernelExports,
   mem: Arena,
   args: Omit<Args<typeof FORWARD_ARGS>, ShareField>,
-  projection: { block: number; work: number } | null,
+  projection: Args<typeof SGEMM_ARGS> | null,
 ): ForwardShares {
   const { T, B, H, S, G } = args;
   let parts: Array<Partial<Args<typeof FORWARD_ARGS>>> = ranges(B, T * B * G * S).map(
@@ -159,7 +159,7 @@ export function forwardShares(
   const { parties, unitChunk, stateChunk } = columnShares(B, T, H, G, S);
   const { projectors, steps } =
     parties < 2 && parts.length === 1 && projection
-      ? aheadShares(T, B, projection.work)
+      ? aheadShares(T, B, projection.M * projection.N * projection.K)
       : { projectors: 0, steps: 0 };
   if (parties > 1) {
     // The chunks' control block (assembly/barrier.ts): two cache lines per chunk of the stage
@@ -186,7 +186,9 @@ export function forwardShares(
     // The projection's chunks' control block: two cache lines per chunk.
     const syncBytes = 128 * Math.ceil(T / steps);
     const sync = mem.alloc(syncBytes, true);
-    const shared = { sync, syncBytes, ahead: projection!.block, aheadSteps: steps };
+    const ahead = mem.alloc(argBytes(SGEMM_ARGS), true);
+    writeArgs(k.memory.buffer, ahead, SGEMM_ARGS, projection!);
+    const shared = { sync, syncBytes, ahead, aheadSteps: steps };
     parts = Array.from({ length: 1 + projectors }, (_, i) => ({
       ...shared,
       blocking: i > 0 || threadMayBlock() ? 1 : 0,

@@ -10,11 +10,19 @@ export function threadsPossible(): boolean {
   return isNode() || g.crossOriginIsolated === true;
 }
 
+/** threadMayBlock, probed once per thread (it does not change; a layout asks once per share). */
+let mayBlock: boolean | undefined;
+
 /**
  * True when this thread may block in Atomics.wait: Node, a worker; not a browser's main thread
  * (nor where there is no SharedArrayBuffer).
  */
 export function threadMayBlock(): boolean {
+  mayBlock ??= probeMayBlock();
+  return mayBlock;
+}
+
+function probeMayBlock(): boolean {
   try {
     Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 1, 0);
     return true;
