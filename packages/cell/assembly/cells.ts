@@ -3,6 +3,12 @@
 import { GRU, LSTM, RNN_RELU, RNN_TANH } from './args';
 import { act, act1, madd } from './math';
 
+/** `gate`'s four lanes from byte j: act(x[j..] + p[j..]). */
+@inline
+function gate4(tanh: bool, x: usize, p: usize, j: usize): v128 {
+  return act(tanh, f32x4.add(v128.load(x + j), v128.load(p + j)));
+}
+
 /**
  * One gate's activations: g[j] = tanh or sigmoid (by `tanh`, a constant where inlined) of
  * x[j] + p[j] over the h4 / 4 floats from byte offsets x, p and g; two vectors of four lanes at a
@@ -14,12 +20,12 @@ function gate(tanh: bool, x: usize, p: usize, g: usize, h4: usize): void {
   const v4 = h4 & ~15;
   const v8 = h4 & ~31;
   for (let j: usize = 0; j < v8; j += 32) {
-    const a0 = act(tanh, f32x4.add(v128.load(x + j), v128.load(p + j)));
-    const a1 = act(tanh, f32x4.add(v128.load(x + j + 16), v128.load(p + j + 16)));
+    const a0 = gate4(tanh, x, p, j);
+    const a1 = gate4(tanh, x, p, j + 16);
     v128.store(g + j, a0);
     v128.store(g + j + 16, a1);
   }
-  if (v8 < v4) v128.store(g + v8, act(tanh, f32x4.add(v128.load(x + v8), v128.load(p + v8))));
+  if (v8 < v4) v128.store(g + v8, gate4(tanh, x, p, v8));
   for (let j = v4; j < h4; j += 4) {
     store<f32>(g + j, act1(tanh, load<f32>(x + j) + load<f32>(p + j)));
   }

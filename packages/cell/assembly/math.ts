@@ -37,7 +37,7 @@ function k(i: i32): v128 {
   return v128.load32_splat(CONSTANTS + (<usize>i << 2));
 }
 
-/** a, clamped to [-k(at), k(at)] (pmax/pmin first on a: NaN stays NaN). */
+/** a clamped to [k(at + 1), k(at)]: -9 to 9, or -1 to 1 (a first: NaN stays NaN). */
 @inline
 function clamp(a: v128, at: i32): v128 {
   return f32x4.pmax(f32x4.pmin(a, k(at)), k(at + 1));
