@@ -92,7 +92,8 @@ function advance(at: number[], dims: number[], strides: number[], i: number): nu
 
 /**
  * out = values [shape] with its axes in the order `perm` (out's axis k is values' axis perm[k]):
- * rows of the output's last axis, each read with one stride, the other axes counted like an odometer.
+ * rows of the output's last axis, each read with one stride, the other axes counted like an
+ * odometer.
  */
 export function transposeValues(values: Numeric, shape: number[], perm: number[], out: Numeric) {
   const rank = shape.length;
@@ -113,8 +114,11 @@ export function transposeValues(values: Numeric, shape: number[], perm: number[]
   }
 }
 
-/** tfjs-backend-cpu's own Transpose, for the dtypes rnnkit's does not take (string, complex64). */
-let cpuTransposeOwn: tf.KernelFunc;
+/**
+ * tfjs-backend-cpu's own kernels that rnnkit's replace, by name: they run the dtypes rnnkit's do
+ * not take (string, complex64).
+ */
+const cpuOwn: Record<string, tf.KernelFunc> = {};
 
 /**
  * Transpose for tfjs-backend-cpu, in place of its own, which finds each element's place through
@@ -123,7 +127,7 @@ let cpuTransposeOwn: tf.KernelFunc;
  */
 const cpuTranspose: tf.KernelFunc = (args) => {
   const x = args.inputs.x as tf.TensorInfo;
-  if (x.dtype === 'string' || x.dtype === 'complex64') return cpuTransposeOwn(args);
+  if (x.dtype === 'string' || x.dtype === 'complex64') return cpuOwn.Transpose!(args);
   const { perm } = args.attrs as unknown as { perm: number[] };
   const cpu = args.backend as unknown as CpuBackendLike;
   const values = cpu.readSync(x.dataId) as Numeric;
@@ -164,9 +168,6 @@ export function sumValues(values: Numeric, shape: number[], axes: number[], out:
   }
 }
 
-/** tfjs-backend-cpu's own Sum, for the dtypes rnnkit's does not take (complex64). */
-let cpuSumOwn: tf.KernelFunc;
-
 /**
  * Sum for tfjs-backend-cpu, in place of its own, which first transposes x (with the slow transpose
  * above) whenever the reduced axes are not the innermost: a bias's gradient, summed over the batch,
@@ -175,7 +176,7 @@ let cpuSumOwn: tf.KernelFunc;
  */
 const cpuSum: tf.KernelFunc = (args) => {
   const x = args.inputs.x as tf.TensorInfo;
-  if (x.dtype === 'complex64' || x.dtype === 'string') return cpuSumOwn(args);
+  if (x.dtype === 'complex64' || x.dtype === 'string') return cpuOwn.Sum!(args);
   const { axis, keepDims } = args.attrs as unknown as {
     axis: number | number[];
     keepDims: boolean;
@@ -201,19 +202,17 @@ const KERNELS: Record<string, Record<string, tf.KernelFunc>> = {
 /**
  * Registers rnnkit's kernels for `backendName`: UnsortedSegmentSum (the gradient of tf.gather:
  * Embedding, pooling, packed sequences) where the backend lacks it (wasm) or has a slow one (cpu),
- * and on cpu Transpose and Sum; each replaces the backend's own, with the same results (tfjs's segment sum
- * also adds every other row times 0, so an Inf or NaN in one row made every segment NaN).
- * Idempotent.
+ * and on cpu Transpose and Sum; each replaces the backend's own, with the same results (tfjs's
+ * segment sum also adds every other row times 0, so an Inf or NaN in one row made every segment
+ * NaN). Idempotent.
  */
 export function registerKernels(backendName: string): void {
   for (const [kernelName, kernelFunc] of Object.entries(KERNELS[backendName] ?? {})) {
     const have = tf.getKernel(kernelName, backendName);
     if (have?.kernelFunc === kernelFunc) continue;
-    if (have) tf.unregisterKernel(kernelName, backendName);
-    if (kernelFunc === cpuTranspose || kernelFunc === cpuSum) {
-      if (!have) continue;
-      if (kernelFunc === cpuSum) cpuSumOwn = have.kernelFunc;
-      else cpuTransposeOwn = have.kernelFunc;
+    if (have) {
+      if (backendName === 'cpu') cpuOwn[kernelName] = have.kernelFunc;
+      tf.unregisterKernel(kernelName, backendName);
     }
     tf.registerKernel({ kernelName, backendName, kernelFunc });
   }
